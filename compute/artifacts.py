@@ -196,7 +196,7 @@ def _samples_by_features(source: TableSource, what: str, label: str) -> pd.DataF
     _require_unique(df.index, name, "sample ID", source)
     _require_unique(df.columns, name, f"{label} column", "(columns)")
     _require_numeric(df, name, source, what=f"{label} column")
-    return df.astype(np.float64, copy=False)
+    return df.astype(np.float64)
 
 
 def load_feature_table(source: TableSource) -> pd.DataFrame:

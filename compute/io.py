@@ -8,6 +8,7 @@ where a good one was.
 
 from __future__ import annotations
 
+import csv
 import gzip
 import json
 import os
@@ -78,6 +79,7 @@ def read_table(path: str | os.PathLike, *, what: str = "table") -> pd.DataFrame:
         if fmt == "parquet":
             return pd.read_parquet(path)
         sep = "\t" if fmt == "tsv" else ","
+        _check_text_header(path, sep, what)
         return pd.read_csv(path, sep=sep, compression="infer", low_memory=False)
     except (gzip.BadGzipFile, zlib.error, EOFError) as exc:
         raise InputError(f"{path}: corrupt or truncated gzip ({exc}); re-create or re-download the file") from None
@@ -91,6 +93,21 @@ def read_table(path: str | os.PathLike, *, what: str = "table") -> pd.DataFrame:
         raise InputError(f"{path}: cannot read the {what} as {fmt}: {first}") from None
     except UnicodeDecodeError:
         raise InputError(f"{path}: the {what} is not UTF-8 text; is it a binary file with a text suffix?") from None
+
+
+def _check_text_header(path: Path, sep: str, what: str) -> None:
+    """Refuse duplicate column names, which pandas would silently rename (``X`` -> ``X.1``)."""
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    with opener(path, "rt", newline="") as handle:
+        header = next(csv.reader(handle, delimiter=sep), [])
+    seen: set[str] = set()
+    for position, name in enumerate(header, start=1):
+        if name in seen and name != "":
+            raise InputError(
+                f"{path}: duplicate column name {name!r} in the header (column {position}); each column of"
+                f" the {what} must have a unique name"
+            )
+        seen.add(name)
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[Path], Any]) -> Path:

@@ -133,7 +133,8 @@ class SimulationResult:
     feature_table : DataFrame (n_samples, n_transcripts)
         Transcript usage fractions (count / gene count; NaN where the gene has no reads or was blanked).
     feature_meta : DataFrame
-        ``feature_id, gene_id, feature_type ("transcript_usage"), gene_name, transcript_id``.
+        ``feature_id, gene_id, feature_type ("transcript_usage"), gene_name, transcript_id, exon_id,
+        event_id`` (empty) and ``source_coordinate`` (``chr:start-end(strand)`` of real transcripts).
     truth_genes : DataFrame
         ``gene_id, gene_name, module_id (NA for background), is_switching, driver_transcript_id,
         switch_direction (+1/-1/0), abundance_direction, n_transcripts, gene_model``.
@@ -172,8 +173,11 @@ def _gene_models(config: SimulationConfig, rng: np.random.Generator) -> pd.DataF
             tx = tx[tx["gene_id"].isin(genes)]
         n_real = len(genes)
         name = tx["gene_name"].fillna(tx["gene_id"])
+        coordinate = (tx["seqname"] + ":" + tx["start"].astype(str) + "-" + tx["end"].astype(str)
+                      + "(" + tx["strand"] + ")")
         frames.append(pd.DataFrame({"transcript_id": tx["transcript_id"], "gene_id": tx["gene_id"],
-                                    "gene_name": name, "gene_model": "isar_example"}))
+                                    "gene_name": name, "gene_model": "isar_example",
+                                    "source_coordinate": coordinate}))
     wanted = config.n_genes if config.n_genes is not None else (n_real if n_real else 1000)
     n_synth = max(0, wanted - n_real)
     if n_synth:
@@ -185,6 +189,7 @@ def _gene_models(config: SimulationConfig, rng: np.random.Generator) -> pd.DataF
             "gene_id": [f"SYNG{i:06d}" for i in g],
             "gene_name": [f"SYN{i}" for i in g],
             "gene_model": "synthetic",
+            "source_coordinate": None,
         }))
     return pd.concat(frames, ignore_index=True)
 
@@ -305,6 +310,9 @@ def simulate(config: SimulationConfig | None = None) -> SimulationResult:
         "feature_type": "transcript_usage",
         "gene_name": tx["gene_name"].to_numpy(),
         "transcript_id": tx_ids,
+        "exon_id": pd.array([None] * n_tx, dtype="string"),
+        "event_id": pd.array([None] * n_tx, dtype="string"),
+        "source_coordinate": pd.array(tx["source_coordinate"].to_numpy(), dtype="string"),
     })
     n_tx_per_gene = np.bincount(tx_gene, minlength=n_genes)
     truth = pd.DataFrame({
@@ -348,7 +356,7 @@ def write_simulation(sim: SimulationResult, out_dir: str | os.PathLike) -> dict[
         counts.parquet               samples x transcripts counts (index sample_id)
         tx2gene.tsv                  transcript_id, gene_id, gene_name
         features.parquet             samples x transcript-usage features (index sample_id)
-        feature_metadata.parquet     feature_id, gene_id, feature_type, gene_name, transcript_id
+        feature_metadata.parquet     feature_id, gene_id, feature_type, gene_name, transcript_id, ...
         covariates.tsv               sample_id, batch
         truth/genes.tsv              the truth table (see SimulationResult.truth_genes)
         truth/module_activity.tsv    sample_id + one column per module

@@ -1,0 +1,57 @@
+"""Shared fixtures: simulated data sets built once per test run; every test gets its own copy."""
+
+from __future__ import annotations
+
+import functools
+import shutil
+from pathlib import Path
+
+import pytest
+
+from compute.simulate import SimulationConfig, SimulationResult, simulate, write_simulation
+
+STANDARD = SimulationConfig()  # 200 samples, 6 modules, real gene models, half of module genes switching
+SMALL = SimulationConfig(n_samples=40, n_modules=2, seed=11)
+
+
+@functools.cache
+def _simulated(config: SimulationConfig) -> SimulationResult:
+    return simulate(config)
+
+
+@pytest.fixture(scope="session")
+def _written(tmp_path_factory) -> dict:
+    root = tmp_path_factory.mktemp("sim")
+    out = {}
+    for name, config in (("standard", STANDARD), ("small", SMALL)):
+        write_simulation(_simulated(config), root / name)
+        out[name] = root / name
+    return out
+
+
+def _copy(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst)
+    return dst
+
+
+@pytest.fixture
+def standard_sim() -> SimulationResult:
+    """The standard simulated set (frames are shared: do not modify them in place)."""
+    return _simulated(STANDARD)
+
+
+@pytest.fixture
+def standard_dir(_written, tmp_path) -> Path:
+    """A private copy of the standard simulated set on disk."""
+    return _copy(_written["standard"], tmp_path / "standard")
+
+
+@pytest.fixture
+def small_sim() -> SimulationResult:
+    return _simulated(SMALL)
+
+
+@pytest.fixture
+def small_dir(_written, tmp_path) -> Path:
+    """A private copy of the small simulated set (40 samples, 2 modules) on disk."""
+    return _copy(_written["small"], tmp_path / "small")
