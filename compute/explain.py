@@ -14,11 +14,13 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from compute import __version__
 from compute.artifacts import (
@@ -35,7 +37,7 @@ from compute.artifacts import (
 from compute.eigengene import EIGENGENE_METHODS, module_eigengene
 from compute.errors import InputError, warn
 from compute.io import write_json, write_parquet
-from compute.stats import bh_qvalues, pearson_rows, welch_ttest_rows
+from compute.stats import bh_qvalues, pearson_rows, welch_ttest_groups
 
 __all__ = [
     "GENE_DRIVER_COLUMNS",
@@ -165,42 +167,68 @@ def _order(values: np.ndarray, *, descending: bool) -> np.ndarray:
     return np.argsort(key, kind="stable")
 
 
-def _switch_strength(polarity: pd.DataFrame) -> pd.Series:
-    """Per gene max(r) - min(r) over transcript-usage rows with finite r (0 with fewer than 2)."""
-    tu = polarity[(polarity["feature_type"] == TRANSCRIPT_USAGE) & np.isfinite(polarity["r"])]
-    grouped = tu.groupby("gene_id")["r"]
-    strength = grouped.max() - grouped.min()
-    strength[grouped.size() < 2] = 0.0
-    return strength
+def _gene_extremes(codes: np.ndarray, r: np.ndarray, usable: np.ndarray, n_genes: int) -> dict[str, np.ndarray]:
+    """Per gene code: rows of the largest and smallest finite r among ``usable`` rows, and switch strength.
+
+    Returns arrays of length ``n_genes``: ``max_row``/``min_row`` (-1 where the gene has no finite usable
+    row) and ``strength`` = r[max_row] - r[min_row] when the gene has >= 2 such rows, else 0.
+    """
+    rows = np.flatnonzero(usable & np.isfinite(r))
+    rows = rows[np.lexsort((r[rows], codes[rows]))]
+    c = codes[rows]
+    starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]]) if rows.size else np.array([], dtype=int)
+    ends = np.r_[starts[1:], rows.size] - 1 if rows.size else np.array([], dtype=int)
+    max_row = np.full(n_genes, -1)
+    min_row = np.full(n_genes, -1)
+    strength = np.zeros(n_genes)
+    genes = c[starts]
+    max_row[genes], min_row[genes] = rows[ends], rows[starts]
+    multi = ends > starts
+    strength[genes[multi]] = r[rows[ends[multi]]] - r[rows[starts[multi]]]
+    return {"max_row": max_row, "min_row": min_row, "strength": strength}
 
 
-def _gene_table(
-    genes: list[str], score_rows: pd.DataFrame, polarity: pd.DataFrame, gene_names: pd.Series
-) -> pd.DataFrame:
-    """One row per module gene from its best score row, with transcript-level summaries added."""
-    best = score_rows.assign(_abs=score_rows["r"].abs())
-    best = best.sort_values("_abs", ascending=False, na_position="last", kind="stable")
-    best = best.drop_duplicates("gene_id").set_index("gene_id")
-    table = pd.DataFrame({"gene_id": genes}).join(best, on="gene_id")
-    table["n_samples"] = table["n_samples"].fillna(0).astype(np.int64)
-    table["missing_fraction"] = table["missing_fraction"].fillna(1.0)
+def _pick(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """values[rows] with None where rows == -1 (object output)."""
+    out = np.full(rows.shape, None, dtype=object)
+    ok = rows >= 0
+    out[ok] = values[rows[ok]]
+    return out
+
+
+def _gene_table(gene_index: pd.Index, score_codes: np.ndarray, score_stats: pd.DataFrame,
+                score_types: np.ndarray, feature_codes: np.ndarray, feature_ids: np.ndarray,
+                extremes: dict[str, np.ndarray], gene_names: pd.Series, n_used: int) -> pd.DataFrame:
+    """One row per module gene from its best feature-score row (largest |r|), sorted by |r|."""
+    n_genes = len(gene_index)
+    abs_r = np.abs(score_stats["r"].to_numpy())
+    order = np.lexsort((np.where(np.isnan(abs_r), -1.0, -abs_r), score_codes))
+    first = np.flatnonzero(np.r_[True, score_codes[order][1:] != score_codes[order][:-1]]) if order.size else order
+    best = np.full(n_genes, -1)
+    best[score_codes[order[first]]] = order[first]
+    has = best >= 0
+    table = pd.DataFrame({"gene_id": np.asarray(gene_index, dtype=object)})
+    for col in ("r", "pvalue", "ci_low", "ci_high"):
+        values = np.full(n_genes, np.nan)
+        values[has] = score_stats[col].to_numpy()[best[has]]
+        table[col] = values
+    n_samples = np.zeros(n_genes, dtype=np.int64)
+    n_samples[has] = score_stats["n_samples"].to_numpy()[best[has]]
+    table["n_samples"] = n_samples
+    table["missing_fraction"] = 1.0 - n_samples / n_used
     table["qvalue"] = bh_qvalues(table["pvalue"].to_numpy())
-    tu = polarity[polarity["feature_type"] == TRANSCRIPT_USAGE]
-    finite = tu[np.isfinite(tu["r"])]
-    top_pos = finite.loc[finite.groupby("gene_id")["r"].idxmax()].set_index("gene_id")["feature_id"]
-    top_neg = finite.loc[finite.groupby("gene_id")["r"].idxmin()].set_index("gene_id")["feature_id"]
-    strength = polarity.drop_duplicates("gene_id").set_index("gene_id")["switch_strength"]
-    table["gene_name"] = table["gene_id"].map(gene_names)
-    table["n_features"] = table["gene_id"].map(polarity.groupby("gene_id").size()).fillna(0).astype(np.int64)
-    table["switch_strength"] = table["gene_id"].map(strength).fillna(0.0)
-    table["top_positive_feature"] = table["gene_id"].map(top_pos)
-    table["top_negative_feature"] = table["gene_id"].map(top_neg)
+    table["score_feature_type"] = _pick(score_types, best)
+    table["gene_name"] = gene_names.reindex(gene_index).to_numpy(dtype=object)
+    table["n_features"] = np.bincount(feature_codes, minlength=n_genes).astype(np.int64)
+    table["switch_strength"] = extremes["strength"]
+    table["top_positive_feature"] = _pick(feature_ids, extremes["max_row"])
+    table["top_negative_feature"] = _pick(feature_ids, extremes["min_row"])
     columns = list(GENE_DRIVER_COLUMNS) + [
         "ci_low", "ci_high", "score_feature_type", "gene_name", "n_features", "switch_strength",
         "top_positive_feature", "top_negative_feature",
     ]
     table = table[columns]
-    return table.iloc[_order(table["r"].abs().to_numpy(), descending=True)].reset_index(drop=True)
+    return table.iloc[_order(np.abs(table["r"].to_numpy()), descending=True)].reset_index(drop=True)
 
 
 def _merge_annotations(table: pd.DataFrame, annotation: pd.DataFrame, key: str) -> tuple[pd.DataFrame, int]:
@@ -232,26 +260,31 @@ class _Prepared:
         self.samples = shared_samples(fit.sample_ids, table_samples)
         fit_pos = pd.Index(fit.sample_ids).get_indexer(self.samples)
         self.fit_scores_all = fit.scores
-        self.fit_scores = fit.scores[:, fit_pos]
+        identity = np.array_equal(fit_pos, np.arange(len(fit.sample_ids)))
+        self.fit_scores = fit.scores if identity else fit.scores[:, fit_pos]
         self.fit_sample_pos = fit_pos
 
-        in_table = meta["feature_id"].isin(table.columns)
-        n_unmatched = int((~table.columns.isin(meta["feature_id"])).sum())
+        columns = pd.Index(np.asarray(table.columns, dtype=object))
+        col_of_meta = columns.get_indexer(np.asarray(meta["feature_id"], dtype=object))
+        in_table = col_of_meta >= 0
+        n_unmatched = len(columns) - int(in_table.sum())
         if n_unmatched:
-            example = table.columns[~table.columns.isin(meta["feature_id"])][0]
+            matched = np.zeros(len(columns), dtype=bool)
+            matched[col_of_meta[in_table]] = True
             warn(f"{n_unmatched} feature-table column(s) have no row in feature meta and are ignored"
-                 f" (e.g. {example!r})")
+                 f" (e.g. {columns[~matched][0]!r})")
         self.meta = meta[in_table].reset_index(drop=True)
+        self.meta_col = col_of_meta[in_table]
         values = table.to_numpy(dtype=np.float64, copy=False)
         row_pos = table.index.get_indexer(self.samples)
         if not np.array_equal(row_pos, np.arange(len(table))):
             values = values[row_pos]
         self.values = values  # samples x table columns
-        self.meta_col = table.columns.get_indexer(self.meta["feature_id"])
 
-        gene_module = fit.modules.set_index("gene_id")["module_id"]
-        self.score_module = fit.score_meta["gene_id"].map(gene_module).to_numpy()
-        self.feature_module = self.meta["gene_id"].map(gene_module).to_numpy()
+        module_genes = pd.Index(np.asarray(fit.modules["gene_id"], dtype=object))
+        module_of = np.append(np.asarray(fit.modules["module_id"], dtype=object), None)
+        self.score_module = module_of[module_genes.get_indexer(np.asarray(fit.score_meta["gene_id"], dtype=object))]
+        self.feature_module = module_of[module_genes.get_indexer(np.asarray(self.meta["gene_id"], dtype=object))]
         names = meta.dropna(subset=["gene_name"]).drop_duplicates("gene_id")
         self.gene_names = names.set_index("gene_id")["gene_name"]
         self.score_table = score_table.loc[self.samples] if score_table is not None else None
@@ -290,8 +323,8 @@ def _explain_one(prep: _Prepared, module_id: str, config: ExplainConfig, meta_na
     score_rows = np.flatnonzero(prep.score_module == module_id)
     feat_rows = np.flatnonzero(prep.feature_module == module_id)
     feat_meta = prep.meta.iloc[feat_rows].reset_index(drop=True)
-    n_usage = int((feat_meta["feature_type"] == TRANSCRIPT_USAGE).sum())
-    if n_usage == 0:
+    usage = feat_meta["feature_type"].to_numpy(dtype=object) == TRANSCRIPT_USAGE
+    if not usage.any():
         raise InputError(
             f"module {module_id}: none of its {len(genes)} genes has a transcript_usage feature in {meta_name}"
             f" that is also a feature-table column (e.g. gene {genes[0]!r}); check that feature meta gene_id"
@@ -301,31 +334,33 @@ def _explain_one(prep: _Prepared, module_id: str, config: ExplainConfig, meta_na
     n_used = len(prep.samples)
     pearson = dict(min_complete_pairs=config.min_complete_pairs, confidence_level=config.confidence_level)
 
-    # gene level: feature-score rows of the module's genes
-    sres = pearson_rows(prep.fit_scores[score_rows], eig, **pearson)
-    score_tab = sres.to_frame()
-    score_tab.insert(0, "gene_id", prep.fit.score_meta["gene_id"].to_numpy()[score_rows])
-    score_tab["missing_fraction"] = 1.0 - score_tab["n_samples"] / n_used
-    score_tab["score_feature_type"] = prep.fit.score_meta["feature_type"].to_numpy()[score_rows]
+    # integer gene codes (alphabetical) for every per-gene reduction
+    gene_index = pd.Index(np.sort(np.asarray(genes, dtype=object)))
+    feature_ids = feat_meta["feature_id"].to_numpy(dtype=object)
+    feature_genes = feat_meta["gene_id"].to_numpy(dtype=object)
+    fcodes = gene_index.get_indexer(feature_genes)
+    scodes = gene_index.get_indexer(prep.fit.score_meta["gene_id"].to_numpy(dtype=object)[score_rows])
 
-    # feature level
+    # feature level: correlation with the eigengene
     x = prep.feature_matrix(feat_rows)
     fres = pearson_rows(x, eig, **pearson)
-    polarity = fres.to_frame()
-    polarity.insert(0, "feature_id", feat_meta["feature_id"].to_numpy())
-    polarity.insert(1, "gene_id", feat_meta["gene_id"].to_numpy())
-    polarity["qvalue"] = bh_qvalues(fres.pvalue)
-    polarity["missing_fraction"] = 1.0 - polarity["n_samples"] / n_used
-    for col in META_PASSTHROUGH:
-        polarity[col] = feat_meta[col].to_numpy()
-    strength = _switch_strength(polarity)
-    polarity["switch_strength"] = polarity["gene_id"].map(strength).fillna(0.0).to_numpy()
-    polarity = polarity[list(TRANSCRIPT_POLARITY_COLUMNS) + ["ci_low", "ci_high", *META_PASSTHROUGH]]
-    order = np.lexsort((-polarity["r"].fillna(-np.inf).to_numpy(), polarity["gene_id"].to_numpy(),
-                        -polarity["switch_strength"].to_numpy()))
-    polarity = polarity.iloc[order].reset_index(drop=True)
+    extremes = _gene_extremes(fcodes, fres.r, usage, len(gene_index))
+    strength = extremes["strength"][fcodes]
+    polarity = pd.DataFrame({
+        "feature_id": feature_ids, "gene_id": feature_genes, "r": fres.r, "pvalue": fres.pvalue,
+        "qvalue": bh_qvalues(fres.pvalue), "n_samples": fres.n_complete.astype(np.int64),
+        "missing_fraction": 1.0 - fres.n_complete / n_used, "switch_strength": strength,
+        "ci_low": fres.ci_low, "ci_high": fres.ci_high,
+    })
+    polarity = pd.concat([polarity, feat_meta[list(META_PASSTHROUGH)]], axis=1)
+    order = np.lexsort((-np.nan_to_num(fres.r, nan=-np.inf), fcodes, -strength))
+    polarity = polarity.take(order).reset_index(drop=True)
 
-    gene_table = _gene_table(genes, score_tab, polarity, prep.gene_names)
+    # gene level: feature-score rows of the module's genes
+    sres = pearson_rows(prep.fit_scores[score_rows], eig, **pearson)
+    gene_table = _gene_table(gene_index, scodes, sres.to_frame(),
+                             prep.fit.score_meta["feature_type"].to_numpy(dtype=object)[score_rows],
+                             fcodes, feature_ids, extremes, prep.gene_names, n_used)
 
     # high vs low
     p = float(config.split_percentile)
@@ -333,20 +368,19 @@ def _explain_one(prep: _Prepared, module_id: str, config: ExplainConfig, meta_na
     hi_thr, lo_thr = np.percentile(finite_eig, 100.0 - p), np.percentile(finite_eig, p)
     with np.errstate(invalid="ignore"):
         high, low = eig >= hi_thr, eig <= lo_thr
-    wres = welch_ttest_rows(x[:, high], x[:, low])
-    split = x[:, high | low]
+    wres = welch_ttest_groups(x, high, low)
+    both = high & low  # samples at the threshold itself belong to both groups (P = 50, odd n)
+    n_split_finite = wres.n_a + wres.n_b - (np.isfinite(x[:, both]).sum(axis=1) if both.any() else 0)
     hvl = pd.DataFrame({
-        "feature_id": feat_meta["feature_id"].to_numpy(),
-        "gene_id": feat_meta["gene_id"].to_numpy(),
+        "feature_id": feature_ids, "gene_id": feature_genes,
         "mean_high": wres.mean_a, "mean_low": wres.mean_b, "delta": wres.delta, "se": wres.se,
         "tstat": wres.tstat, "pvalue": wres.pvalue,
         "n_high": wres.n_a.astype(np.int64), "n_low": wres.n_b.astype(np.int64),
-        "missing_fraction": 1.0 - np.isfinite(split).sum(axis=1) / max(split.shape[1], 1),
+        "missing_fraction": 1.0 - n_split_finite / max(int((high | low).sum()), 1),
         "qvalue": bh_qvalues(wres.pvalue), "df": wres.df,
     })
-    for col in ("feature_type", "transcript_id", "gene_name"):
-        hvl[col] = feat_meta[col].to_numpy()
-    hvl = hvl.iloc[_order(hvl["pvalue"].to_numpy(), descending=False)].reset_index(drop=True)
+    hvl = pd.concat([hvl, feat_meta[["feature_type", "transcript_id", "gene_name"]]], axis=1)
+    hvl = hvl.take(_order(wres.pvalue, descending=False)).reset_index(drop=True)
 
     samples = np.asarray(prep.samples)
     return ExplainResult(
@@ -362,6 +396,15 @@ def _explain_one(prep: _Prepared, module_id: str, config: ExplainConfig, meta_na
         low_samples=samples[low].tolist(),
         config=config,
     )
+
+
+def _n_workers(n_tasks: int) -> int:
+    """Threads for per-module work: the CPUs this process may use (at most 4), never more than tasks."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 4, n_tasks))
 
 
 def _source_name(source: object, default: str) -> str:
@@ -480,7 +523,13 @@ def explain_module(
     prep = _Prepared(fit, table, meta, score_table)
     meta_name = _source_name(feature_meta, "feature meta")
     score_name = _source_name(module_score_table, "module score table")
-    results = {mid: _explain_one(prep, mid, config, meta_name, score_name) for mid in ids}
+    workers = _n_workers(len(ids))
+    # modules run on `workers` threads (numpy releases the GIL); BLAS is kept to one thread per
+    # worker so that the threads do not oversubscribe the cores
+    with threadpool_limits(limits=1 if workers > 1 else None, user_api="blas"), \
+            ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(_explain_one, prep, mid, config, meta_name, score_name) for mid in ids]
+        results = {mid: future.result() for mid, future in zip(ids, futures)}
 
     if annotation is not None:
         ann, key = annotation
@@ -515,8 +564,10 @@ def _write_outputs(results: dict[str, ExplainResult], out: Path, config: Explain
         except (json.JSONDecodeError, AttributeError):
             previous = {}
     modules = {mid: entry for mid, entry in previous.items() if mid not in results}
+    with ThreadPoolExecutor(max_workers=_n_workers(len(results))) as pool:  # pyarrow releases the GIL
+        written = dict(zip(results, pool.map(lambda res: _write_module(res, out), results.values())))
     for mid, res in results.items():
-        res.files = {k: str(out / v) for k, v in _write_module(res, out).items()}
+        res.files = {k: str(out / v) for k, v in written[mid].items()}
         modules[mid] = {
             "files": {k: f"{mid}/{TABLE_FILES[k]}" for k in TABLE_FILES},
             "n_genes": int(len(res.gene_driver_table)),

@@ -8,7 +8,8 @@ Functions
 ---------
 pearson_rows      Pearson r of every row against one vector on pairwise-complete samples, with p,
                   Fisher-z confidence interval and the number of complete pairs.
-welch_ttest_rows  Welch's unequal-variance t-test of two groups of columns, for every row.
+welch_ttest_rows  Welch's unequal-variance t-test of two matrices, for every row (scipy-like API).
+welch_ttest_groups  The same test of two column groups of one matrix, without copying them.
 bh_qvalues        Benjamini-Hochberg q-values that leave NaN p-values as NaN.
 """
 
@@ -25,6 +26,7 @@ __all__ = [
     "WelchRowsResult",
     "bh_qvalues",
     "pearson_rows",
+    "welch_ttest_groups",
     "welch_ttest_rows",
 ]
 
@@ -164,27 +166,36 @@ def pearson_rows(
     y_shift = np.nanmean(y[y_ok]) if y_ok.any() else 0.0
     y0 = np.where(y_ok, y - y_shift, 0.0)  # global shift first: less cancellation below
 
+    y_moments = np.column_stack([y0, y0 * y0])  # masked sums of y and y^2 come from one GEMM
     r = np.full(n_rows, np.nan)
     n_complete = np.zeros(n_rows, dtype=np.int64)
     for start in range(0, n_rows, max(1, chunk_rows)):
         stop = min(start + chunk_rows, n_rows)
         xc = x[start:stop]
-        mask = np.isfinite(xc) & y_ok
-        n = mask.sum(axis=1)
+        mask = np.isfinite(xc)
+        mask &= y_ok
+        weight = mask.astype(np.float64)
+        n = weight.sum(axis=1)
         n_complete[start:stop] = n
+        xd = np.where(mask, xc, 0.0)
+        raw_sum_sq = np.einsum("ij,ij->i", xd, xd)
         with np.errstate(invalid="ignore", divide="ignore"):
-            x_mean = np.where(mask, xc, 0.0).sum(axis=1) / n
-            y_mean = np.where(mask, y0, 0.0).sum(axis=1) / n
-            xd = np.where(mask, xc - x_mean[:, None], 0.0)
-            yd = np.where(mask, y0 - y_mean[:, None], 0.0)
-            sxy = np.einsum("ij,ij->i", xd, yd)
+            x_mean = xd.sum(axis=1) / n
+            xd -= x_mean[:, None]
+            xd *= weight  # x centred on its complete samples, 0 elsewhere
+            sy, syy_raw = (weight @ y_moments).T
+            y_mean = sy / n
+            sxy = xd @ y0  # = sum (x - x_mean)(y - y_mean) because the centred x sums to 0
             sxx = np.einsum("ij,ij->i", xd, xd)
-            syy = np.einsum("ij,ij->i", yd, yd)
+            syy = syy_raw - n * y_mean * y_mean
             rc = sxy / np.sqrt(sxx * syy)
-        # constant input (on the complete samples) is undefined, exactly as in scipy
-        x_const = np.where(mask, xc, -np.inf).max(axis=1) == np.where(mask, xc, np.inf).min(axis=1)
-        y_const = np.where(mask, y0, -np.inf).max(axis=1) == np.where(mask, y0, np.inf).min(axis=1)
-        rc[x_const | y_const] = np.nan
+        # constant input (on the complete samples) is undefined, exactly as in scipy; only rows whose
+        # variance is negligible next to their magnitude need the exact max == min check
+        suspect = np.flatnonzero(~(sxx * 1e20 > raw_sum_sq) | ~(syy * 1e20 > syy_raw + n))
+        for i in suspect:
+            xi, yi = xc[i, mask[i]], y0[mask[i]]
+            if xi.size == 0 or xi.max() == xi.min() or yi.max() == yi.min():
+                rc[i] = np.nan
         r[start:stop] = np.clip(rc, -1.0, 1.0)
 
     r[n_complete < min_complete_pairs] = np.nan
@@ -242,15 +253,88 @@ class WelchRowsResult:
     n_b: np.ndarray
 
 
-def _masked_mean_var(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Row-wise count, mean and unbiased variance (ddof=1) of the finite values."""
-    mask = np.isfinite(x)
-    n = mask.sum(axis=1)
+def _group_moments(
+    x: np.ndarray, groups: np.ndarray, chunk_rows: int = DEFAULT_CHUNK_ROWS
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row and group: count, mean and unbiased variance (ddof=1) of the finite values.
+
+    ``groups`` is a (n_samples, k) 0/1 indicator matrix; a sample may belong to several groups. Each
+    row is centred on its mean over the samples of any group, then the group sums of the centred values
+    and of their squares come from two GEMMs, so no column subset is ever copied.
+    """
+    n_rows, k = x.shape[0], groups.shape[1]
+    in_any = groups.any(axis=1)
+    count = np.zeros((n_rows, k))
+    mean = np.full((n_rows, k), np.nan)
+    var = np.full((n_rows, k), np.nan)
+    for start in range(0, n_rows, max(1, chunk_rows)):
+        stop = min(start + chunk_rows, n_rows)
+        xc = x[start:stop]
+        mask = np.isfinite(xc)
+        mask &= in_any
+        weight = mask.astype(np.float64)
+        xd = np.where(mask, xc, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            centre = xd.sum(axis=1) / weight.sum(axis=1)
+            centre[~np.isfinite(centre)] = 0.0
+            xd -= centre[:, None]
+            xd *= weight
+            n = weight @ groups
+            s1 = xd @ groups
+            xd *= xd
+            s2 = xd @ groups
+            count[start:stop] = n
+            mean[start:stop] = s1 / n + centre[:, None]
+            var[start:stop] = np.maximum(s2 - s1 * s1 / n, 0.0) / (n - 1)
+    return count.astype(np.int64), mean, var
+
+
+def welch_ttest_groups(
+    x: np.ndarray, in_a: np.ndarray, in_b: np.ndarray, *, min_group_size: int = 2
+) -> WelchRowsResult:
+    """Welch's t-test of the columns ``in_a`` against the columns ``in_b`` of ``x``, for every row.
+
+    Same statistic as :func:`welch_ttest_rows` (``a = x[:, in_a]``, ``b = x[:, in_b]``) without copying
+    the column subsets; a column may be in both groups.
+
+    Parameters
+    ----------
+    x : array_like, shape (n_rows, n_samples)
+    in_a, in_b : array_like of bool, shape (n_samples,)
+    min_group_size : int, default 2
+
+    Returns
+    -------
+    WelchRowsResult
+    """
+    x = _as_rows(x, "x")
+    groups = np.column_stack([np.asarray(in_a, dtype=bool), np.asarray(in_b, dtype=bool)]).astype(np.float64)
+    if groups.shape[0] != x.shape[1]:
+        raise ValueError(f"x has {x.shape[1]} samples but the group masks have {groups.shape[0]}")
+    if min_group_size < 2:
+        raise ValueError(f"min_group_size must be >= 2; got {min_group_size}")
+    n, mean, var = _group_moments(x, groups)
+    return _welch(n[:, 0], mean[:, 0], var[:, 0], n[:, 1], mean[:, 1], var[:, 1], min_group_size)
+
+
+def _welch(n_a, mean_a, var_a, n_b, mean_b, var_b, min_group_size) -> WelchRowsResult:
+    delta = mean_a - mean_b
+    ok = (n_a >= min_group_size) & (n_b >= min_group_size)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(mask, x, 0.0).sum(axis=1) / n
-        dev = np.where(mask, x - mean[:, None], 0.0)
-        var = np.einsum("ij,ij->i", dev, dev) / (n - 1)
-    return n, mean, var
+        va = var_a / n_a
+        vb = var_b / n_b
+        se = np.sqrt(va + vb)
+        tstat = delta / se
+        df = (va + vb) ** 2 / (va**2 / (n_a - 1) + vb**2 / (n_b - 1))
+    se = np.where(ok, se, np.nan)
+    bad = ~ok | ~(se > 0)
+    tstat = np.where(bad, np.nan, tstat)
+    df = np.where(bad, np.nan, df)
+    pvalue = np.full(tstat.shape, np.nan)
+    good = np.isfinite(tstat)
+    pvalue[good] = np.clip(2.0 * special.stdtr(df[good], -np.abs(tstat[good])), 0.0, 1.0)
+    return WelchRowsResult(mean_a=mean_a, mean_b=mean_b, delta=delta, se=se, tstat=tstat, df=df,
+                           pvalue=pvalue, n_a=n_a, n_b=n_b)
 
 
 def welch_ttest_rows(a: np.ndarray, b: np.ndarray, *, min_group_size: int = 2) -> WelchRowsResult:
@@ -309,34 +393,9 @@ def welch_ttest_rows(a: np.ndarray, b: np.ndarray, *, min_group_size: int = 2) -
         raise ValueError(f"a has {a.shape[0]} rows but b has {b.shape[0]}")
     if min_group_size < 2:
         raise ValueError(f"min_group_size must be >= 2; got {min_group_size}")
-    n_a, mean_a, var_a = _masked_mean_var(a)
-    n_b, mean_b, var_b = _masked_mean_var(b)
-    delta = mean_a - mean_b
-    ok = (n_a >= min_group_size) & (n_b >= min_group_size)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        va = var_a / n_a
-        vb = var_b / n_b
-        se = np.sqrt(va + vb)
-        tstat = delta / se
-        df = (va + vb) ** 2 / (va**2 / (n_a - 1) + vb**2 / (n_b - 1))
-    se = np.where(ok, se, np.nan)
-    bad = ~ok | ~(se > 0)
-    tstat = np.where(bad, np.nan, tstat)
-    df = np.where(bad, np.nan, df)
-    pvalue = np.full(tstat.shape, np.nan)
-    good = np.isfinite(tstat)
-    pvalue[good] = np.clip(2.0 * special.stdtr(df[good], -np.abs(tstat[good])), 0.0, 1.0)
-    return WelchRowsResult(
-        mean_a=mean_a,
-        mean_b=mean_b,
-        delta=delta,
-        se=se,
-        tstat=tstat,
-        df=df,
-        pvalue=pvalue,
-        n_a=n_a,
-        n_b=n_b,
-    )
+    x = np.hstack([a, b])
+    in_a = np.r_[np.ones(a.shape[1], dtype=bool), np.zeros(b.shape[1], dtype=bool)]
+    return welch_ttest_groups(x, in_a, ~in_a, min_group_size=min_group_size)
 
 
 def bh_qvalues(pvalues: np.ndarray) -> np.ndarray:
