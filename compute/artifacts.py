@@ -391,6 +391,16 @@ def load_fit_artifacts(artifact_dir: str | os.PathLike) -> FitArtifacts:
 def resolve_module_ids(fit: FitArtifacts, module_ids: list[str] | tuple[str, ...] | None) -> list[str]:
     """The requested module IDs (default: all, sorted), checked against the fit.
 
+    Parameters
+    ----------
+    fit : FitArtifacts
+    module_ids : list of str or None
+        Requested IDs; None or empty means all modules of the fit. Duplicates are dropped.
+
+    Returns
+    -------
+    list of str
+
     Raises
     ------
     InputError
@@ -414,6 +424,19 @@ def resolve_module_ids(fit: FitArtifacts, module_ids: list[str] | tuple[str, ...
 def shared_samples(fit_samples: list[str], table_samples: list[str], *, table_name: str = "feature table",
                    min_shared: int = MIN_SHARED_SAMPLES) -> list[str]:
     """Sorted intersection of fit and table sample IDs.
+
+    Parameters
+    ----------
+    fit_samples, table_samples : list of str
+        Sample IDs of the fit (feature-score columns) and of the table.
+    table_name : str
+        Name of the table in messages.
+    min_shared : int, default 10
+        Fewest shared samples accepted.
+
+    Returns
+    -------
+    list of str
 
     Raises
     ------

@@ -501,13 +501,13 @@ def explain_module(
 
     Examples
     --------
-    >>> from compute.simulate import SimulationConfig, simulate
+    >>> import tempfile
+    >>> from compute.simulate import SimulationConfig, simulate, write_simulation
     >>> from compute.explain import explain_module
     >>> sim = simulate(SimulationConfig(n_samples=40, n_modules=2, seed=3))
-    >>> import tempfile, pathlib, warnings
-    >>> from compute.simulate import write_simulation
-    >>> d = pathlib.Path(tempfile.mkdtemp()); _ = write_simulation(sim, d)
-    >>> res = explain_module(d / "oracle_fit", sim.feature_table, sim.feature_meta, module_ids=["M001"])
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     _ = write_simulation(sim, d)
+    ...     res = explain_module(f"{d}/oracle_fit", sim.feature_table, sim.feature_meta, module_ids=["M001"])
     >>> list(res), list(res["M001"].gene_driver_table.columns[:6])
     (['M001'], ['gene_id', 'r', 'pvalue', 'qvalue', 'n_samples', 'missing_fraction'])
     """

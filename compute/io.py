@@ -23,12 +23,22 @@ import pyarrow as pa
 
 from compute.errors import InputError
 
+__all__ = ["atomic_write", "read_table", "table_format", "write_json", "write_parquet", "write_tsv"]
+
 TEXT_SEPARATORS = {".tsv": "\t", ".txt": "\t", ".tab": "\t", ".csv": ","}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 
 
 def table_format(path: str | os.PathLike) -> str:
     """Return ``"parquet"``, ``"tsv"`` or ``"csv"`` from a file name (a trailing ``.gz`` is allowed).
+
+    Parameters
+    ----------
+    path : path-like
+
+    Returns
+    -------
+    str
 
     Raises
     ------
@@ -115,6 +125,18 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Path], Any]) -> Path:
 
     The rename is atomic on POSIX file systems, so readers see either the old file or the complete new
     one. On any exception the temporary file is removed and ``path`` is untouched.
+
+    Parameters
+    ----------
+    path : path-like
+        Destination; its folder is created if needed.
+    write : callable
+        Writes the content to the path it is given.
+
+    Returns
+    -------
+    Path
+        ``path``.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -131,17 +153,51 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Path], Any]) -> Path:
 
 
 def write_parquet(df: pd.DataFrame, path: str | os.PathLike, *, index: bool = False) -> Path:
-    """Write ``df`` to parquet atomically (see :func:`atomic_write`)."""
+    """Write ``df`` to parquet atomically.
+
+    Parameters
+    ----------
+    df : DataFrame
+    path : path-like
+    index : bool, default False
+        Store the index too.
+
+    Returns
+    -------
+    Path
+    """
     return atomic_write(path, lambda tmp: df.to_parquet(tmp, index=index))
 
 
 def write_tsv(df: pd.DataFrame, path: str | os.PathLike, *, index: bool = False) -> Path:
-    """Write ``df`` as tab-separated text atomically (gzip when ``path`` ends in ``.gz``)."""
+    """Write ``df`` as tab-separated text atomically (gzip when ``path`` ends in ``.gz``).
+
+    Parameters
+    ----------
+    df : DataFrame
+    path : path-like
+    index : bool, default False
+        Write the index as the first column.
+
+    Returns
+    -------
+    Path
+    """
     compression = "gzip" if str(path).endswith(".gz") else None
     return atomic_write(path, lambda tmp: df.to_csv(tmp, sep="\t", index=index, compression=compression))
 
 
 def write_json(obj: Any, path: str | os.PathLike) -> Path:
-    """Write ``obj`` as indented JSON atomically."""
+    """Write ``obj`` as indented JSON atomically.
+
+    Parameters
+    ----------
+    obj : JSON-serialisable object (other values are written with ``str``)
+    path : path-like
+
+    Returns
+    -------
+    Path
+    """
     text = json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n"
     return atomic_write(path, lambda tmp: tmp.write_text(text))

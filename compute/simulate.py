@@ -351,6 +351,16 @@ def simulate(config: SimulationConfig | None = None) -> SimulationResult:
 def write_simulation(sim: SimulationResult, out_dir: str | os.PathLike) -> dict[str, str]:
     """Write a simulation to ``out_dir`` (every file atomically) and return ``{name: path}``.
 
+    Parameters
+    ----------
+    sim : SimulationResult
+    out_dir : path
+        Created if missing; files already there are replaced one by one.
+
+    Returns
+    -------
+    dict of str to str
+
     Layout::
 
         counts.parquet               samples x transcripts counts (index sample_id)

@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
-from compute.stats import bh_qvalues, pearson_rows, welch_ttest_rows
+from compute.stats import bh_qvalues, pearson_rows, welch_ttest_groups, welch_ttest_rows
 
 
 def _nan_matrix(rng, n_rows, n_samples, frac, *, offset=0.0):
@@ -155,3 +155,21 @@ def test_welch_sign_and_degenerate_groups():
     assert res.tstat[0] > 0  # positive = group a (high) has the larger mean
     assert np.isnan(res.tstat[1]) and res.n_a[1] == 1  # one value in a group: undefined
     assert np.isnan(res.tstat[2]) and np.isnan(res.pvalue[2])  # both constant: se = 0, undefined
+
+
+def test_welch_groups_equals_slicing_even_with_overlap():
+    # a sample in both groups (the median sample at P = 50) counts in both, as with explicit slices
+    rng = np.random.default_rng(12)
+    x = rng.normal(size=(50, 21)) + rng.normal(0, 5, size=(50, 1))
+    x[rng.random(x.shape) < 0.2] = np.nan
+    order = np.argsort(rng.normal(size=21))
+    high = np.zeros(21, dtype=bool)
+    high[order[10:]] = True
+    low = np.zeros(21, dtype=bool)
+    low[order[:11]] = True  # order[10] is in both
+    grouped = welch_ttest_groups(x, high, low)
+    sliced = welch_ttest_rows(x[:, high], x[:, low])
+    for field in ("mean_a", "mean_b", "se", "tstat", "df", "pvalue"):
+        np.testing.assert_allclose(getattr(grouped, field), getattr(sliced, field), rtol=1e-10)
+    ref = stats.ttest_ind(x[0, high][np.isfinite(x[0, high])], x[0, low][np.isfinite(x[0, low])], equal_var=False)
+    assert grouped.tstat[0] == pytest.approx(ref.statistic, abs=1e-10)
