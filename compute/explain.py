@@ -120,13 +120,14 @@ class ExplainResult:
         ``ci_low, ci_high`` (Fisher-z interval), ``score_feature_type`` (channel of the kept row),
         ``gene_name``, ``n_features``, ``switch_strength``, ``top_positive_feature``,
         ``top_negative_feature`` (the gene's transcript-usage features with the largest and smallest r),
-        and any annotation columns.
+        ``switch_description`` (that switch in words), and any annotation columns.
     transcript_polarity_table : DataFrame
         One row per module feature, sorted by the gene's ``switch_strength`` (descending), then gene,
         then r (descending). Columns: ``feature_id, gene_id, r, pvalue, qvalue, n_samples,
         missing_fraction, switch_strength`` (max r - min r over the gene's transcript-usage features
-        with finite r; 0 with fewer than 2), then ``ci_low, ci_high, feature_type, transcript_id,
-        gene_name, exon_id, event_id, source_coordinate`` and annotation columns.
+        with finite r; 0 with fewer than 2), then ``ci_low, ci_high, direction`` (the sign of r in
+        words: "used more in high-module samples" / "used more in low-module samples"), ``feature_type,
+        transcript_id, gene_name, exon_id, event_id, source_coordinate`` and annotation columns.
     high_vs_low_table : DataFrame
         One row per module feature, sorted by p-value (NaN last). Columns: ``feature_id, gene_id,
         mean_high, mean_low, delta`` (mean_high - mean_low), ``se, tstat`` (Welch; positive = used more
@@ -188,6 +189,24 @@ def _gene_extremes(codes: np.ndarray, r: np.ndarray, usable: np.ndarray, n_genes
     return {"max_row": max_row, "min_row": min_row, "strength": strength}
 
 
+DIRECTION_WORDS = ("used more in high-module samples", "used more in low-module samples")
+
+
+def _direction_words(r: np.ndarray) -> pd.Categorical:
+    """The sign of r in words (empty where r is NaN or 0)."""
+    codes = np.where(r > 0, 0, np.where(r < 0, 1, -1))
+    return pd.Categorical.from_codes(codes, categories=list(DIRECTION_WORDS))
+
+
+def _switch_sentences(top_pos: np.ndarray, top_neg: np.ndarray) -> np.ndarray:
+    """'A used more in high-module samples, B in low-module samples' per gene (None without a switch)."""
+    out = np.full(top_pos.shape, None, dtype=object)
+    for i, (pos, neg) in enumerate(zip(top_pos, top_neg)):
+        if pos is not None and neg is not None and pos != neg:
+            out[i] = f"{pos} used more in high-module samples, {neg} in low-module samples"
+    return out
+
+
 def _pick(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """values[rows] with None where rows == -1 (object output)."""
     out = np.full(rows.shape, None, dtype=object)
@@ -223,9 +242,11 @@ def _gene_table(gene_index: pd.Index, score_codes: np.ndarray, score_stats: pd.D
     table["switch_strength"] = extremes["strength"]
     table["top_positive_feature"] = _pick(feature_ids, extremes["max_row"])
     table["top_negative_feature"] = _pick(feature_ids, extremes["min_row"])
+    table["switch_description"] = _switch_sentences(table["top_positive_feature"].to_numpy(),
+                                                    table["top_negative_feature"].to_numpy())
     columns = list(GENE_DRIVER_COLUMNS) + [
         "ci_low", "ci_high", "score_feature_type", "gene_name", "n_features", "switch_strength",
-        "top_positive_feature", "top_negative_feature",
+        "top_positive_feature", "top_negative_feature", "switch_description",
     ]
     table = table[columns]
     return table.iloc[_order(np.abs(table["r"].to_numpy()), descending=True)].reset_index(drop=True)
@@ -347,10 +368,10 @@ def _explain_one(prep: _Prepared, module_id: str, config: ExplainConfig, meta_na
     extremes = _gene_extremes(fcodes, fres.r, usage, len(gene_index))
     strength = extremes["strength"][fcodes]
     polarity = pd.DataFrame({
-        "feature_id": feature_ids, "gene_id": feature_genes, "r": fres.r, "pvalue": fres.pvalue,
+        "feature_id": feat_meta["feature_id"], "gene_id": feat_meta["gene_id"], "r": fres.r, "pvalue": fres.pvalue,
         "qvalue": bh_qvalues(fres.pvalue), "n_samples": fres.n_complete.astype(np.int64),
         "missing_fraction": 1.0 - fres.n_complete / n_used, "switch_strength": strength,
-        "ci_low": fres.ci_low, "ci_high": fres.ci_high,
+        "ci_low": fres.ci_low, "ci_high": fres.ci_high, "direction": _direction_words(fres.r),
     })
     polarity = pd.concat([polarity, feat_meta[list(META_PASSTHROUGH)]], axis=1)
     order = np.lexsort((-np.nan_to_num(fres.r, nan=-np.inf), fcodes, -strength))
@@ -372,7 +393,7 @@ def _explain_one(prep: _Prepared, module_id: str, config: ExplainConfig, meta_na
     both = high & low  # samples at the threshold itself belong to both groups (P = 50, odd n)
     n_split_finite = wres.n_a + wres.n_b - (np.isfinite(x[:, both]).sum(axis=1) if both.any() else 0)
     hvl = pd.DataFrame({
-        "feature_id": feature_ids, "gene_id": feature_genes,
+        "feature_id": feat_meta["feature_id"], "gene_id": feat_meta["gene_id"],
         "mean_high": wres.mean_a, "mean_low": wres.mean_b, "delta": wres.delta, "se": wres.se,
         "tstat": wres.tstat, "pvalue": wres.pvalue,
         "n_high": wres.n_a.astype(np.int64), "n_low": wres.n_b.astype(np.int64),

@@ -69,6 +69,29 @@ class PearsonRowsResult:
         )
 
 
+def _centred_blocks(x: np.ndarray, sample_ok: np.ndarray, chunk_rows: int):
+    """Yield ``(rows, mask, weight, n, mean, xd)`` for blocks of rows of ``x``.
+
+    ``mask`` = finite and ``sample_ok``; ``weight`` = mask as float; ``n`` = count; ``mean`` = mean over
+    the mask (0 where n = 0); ``xd`` = x - mean on the mask and 0 elsewhere, so sums of ``xd`` (times
+    any sample vector, via GEMM) are sums over each row's own complete samples.
+    """
+    n_rows = x.shape[0]
+    for start in range(0, n_rows, max(1, chunk_rows)):
+        rows = slice(start, min(start + chunk_rows, n_rows))
+        mask = np.isfinite(x[rows])
+        mask &= sample_ok
+        weight = mask.astype(np.float64)
+        n = weight.sum(axis=1)
+        xd = np.where(mask, x[rows], 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = xd.sum(axis=1) / n
+        mean[n == 0] = 0.0
+        xd -= mean[:, None]
+        xd *= weight
+        yield rows, mask, weight, n, mean, xd
+
+
 def _as_rows(x: np.ndarray, name: str) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     if x.ndim == 1:
@@ -169,20 +192,9 @@ def pearson_rows(
     y_moments = np.column_stack([y0, y0 * y0])  # masked sums of y and y^2 come from one GEMM
     r = np.full(n_rows, np.nan)
     n_complete = np.zeros(n_rows, dtype=np.int64)
-    for start in range(0, n_rows, max(1, chunk_rows)):
-        stop = min(start + chunk_rows, n_rows)
-        xc = x[start:stop]
-        mask = np.isfinite(xc)
-        mask &= y_ok
-        weight = mask.astype(np.float64)
-        n = weight.sum(axis=1)
-        n_complete[start:stop] = n
-        xd = np.where(mask, xc, 0.0)
-        raw_sum_sq = np.einsum("ij,ij->i", xd, xd)
+    for rows, mask, weight, n, x_mean, xd in _centred_blocks(x, y_ok, chunk_rows):
+        n_complete[rows] = n
         with np.errstate(invalid="ignore", divide="ignore"):
-            x_mean = xd.sum(axis=1) / n
-            xd -= x_mean[:, None]
-            xd *= weight  # x centred on its complete samples, 0 elsewhere
             sy, syy_raw = (weight @ y_moments).T
             y_mean = sy / n
             sxy = xd @ y0  # = sum (x - x_mean)(y - y_mean) because the centred x sums to 0
@@ -190,13 +202,15 @@ def pearson_rows(
             syy = syy_raw - n * y_mean * y_mean
             rc = sxy / np.sqrt(sxx * syy)
         # constant input (on the complete samples) is undefined, exactly as in scipy; only rows whose
-        # variance is negligible next to their magnitude need the exact max == min check
-        suspect = np.flatnonzero(~(sxx * 1e20 > raw_sum_sq) | ~(syy * 1e20 > syy_raw + n))
+        # variance is negligible next to their magnitude (sum x^2 = sxx + n mean^2) need the exact
+        # max == min check
+        suspect = np.flatnonzero(~(sxx * 1e20 > sxx + n * x_mean * x_mean) | ~(syy * 1e20 > syy_raw + n))
+        xc = x[rows]
         for i in suspect:
             xi, yi = xc[i, mask[i]], y0[mask[i]]
             if xi.size == 0 or xi.max() == xi.min() or yi.max() == yi.min():
                 rc[i] = np.nan
-        r[start:stop] = np.clip(rc, -1.0, 1.0)
+        r[rows] = np.clip(rc, -1.0, 1.0)
 
     r[n_complete < min_complete_pairs] = np.nan
     pvalue = _pearson_pvalue(r, n_complete)
@@ -267,25 +281,15 @@ def _group_moments(
     count = np.zeros((n_rows, k))
     mean = np.full((n_rows, k), np.nan)
     var = np.full((n_rows, k), np.nan)
-    for start in range(0, n_rows, max(1, chunk_rows)):
-        stop = min(start + chunk_rows, n_rows)
-        xc = x[start:stop]
-        mask = np.isfinite(xc)
-        mask &= in_any
-        weight = mask.astype(np.float64)
-        xd = np.where(mask, xc, 0.0)
+    for rows, _mask, weight, _n, centre, xd in _centred_blocks(x, in_any, chunk_rows):
         with np.errstate(invalid="ignore", divide="ignore"):
-            centre = xd.sum(axis=1) / weight.sum(axis=1)
-            centre[~np.isfinite(centre)] = 0.0
-            xd -= centre[:, None]
-            xd *= weight
             n = weight @ groups
             s1 = xd @ groups
             xd *= xd
             s2 = xd @ groups
-            count[start:stop] = n
-            mean[start:stop] = s1 / n + centre[:, None]
-            var[start:stop] = np.maximum(s2 - s1 * s1 / n, 0.0) / (n - 1)
+            count[rows] = n
+            mean[rows] = s1 / n + centre[:, None]
+            var[rows] = np.maximum(s2 - s1 * s1 / n, 0.0) / (n - 1)
     return count.astype(np.int64), mean, var
 
 

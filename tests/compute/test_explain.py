@@ -112,6 +112,18 @@ def test_statistics_match_scipy_on_the_outputs(standard_dir, standard_results):
         assert row.delta == pytest.approx(x[high].mean() - x[low].mean())
 
 
+def test_direction_is_stated_in_words(standard_results):
+    res = standard_results["M000"]
+    pol = res.transcript_polarity_table
+    assert (pol.loc[pol["r"] > 0, "direction"] == "used more in high-module samples").all()
+    assert (pol.loc[pol["r"] < 0, "direction"] == "used more in low-module samples").all()
+    top = res.gene_driver_table.iloc[0]
+    assert top["switch_description"] == (f"{top['top_positive_feature']} used more in high-module samples,"
+                                         f" {top['top_negative_feature']} in low-module samples")
+    gene_rows = pol[pol["gene_id"] == top["gene_id"]]
+    assert gene_rows["r"].idxmax() == gene_rows.index[gene_rows["feature_id"] == top["top_positive_feature"]][0]
+
+
 def test_switch_strength_is_max_minus_min_r(standard_results):
     pol = standard_results["M001"].transcript_polarity_table
     for gene, rows in pol.groupby("gene_id"):
