@@ -36,13 +36,13 @@ def _add_explain_module(sub: argparse._SubParsersAction) -> None:
         description="Correlate every module gene and transcript feature with the module eigengene, contrast"
         " high- vs low-module samples, and write the driver tables and a manifest.",
     )
-    p.add_argument("--artifact-dir", required=True, help="IsoGraph fit folder (modules.parquet, feature_scores.parquet)")
-    p.add_argument("--feature-table", required=True, help="samples x features table (parquet, TSV or CSV)")
-    p.add_argument("--feature-meta", required=True, help="feature_id, gene_id, feature_type (+ optional columns)")
+    p.add_argument("--artifact-dir", required=True, metavar="DIR", help="IsoGraph fit folder (modules.parquet, feature_scores.parquet)")
+    p.add_argument("--feature-table", required=True, metavar="FILE", help="samples x features table (parquet, TSV or CSV)")
+    p.add_argument("--feature-meta", required=True, metavar="FILE", help="feature_id, gene_id, feature_type (+ optional columns)")
     p.add_argument("--module-ids", nargs="+", metavar="ID", help="modules to explain (default: all)")
-    p.add_argument("--module-score-table", help="samples x modules precomputed eigengenes (overrides the eigengene)")
-    p.add_argument("--annotation-table", help="structural labels from `isograph annotate-structure`")
-    p.add_argument("--output-dir", required=True, help="where the per-module tables and the manifest go")
+    p.add_argument("--module-score-table", metavar="FILE", help="samples x modules precomputed eigengenes (overrides the eigengene)")
+    p.add_argument("--annotation-table", metavar="FILE", help="structural labels from `isograph annotate-structure`")
+    p.add_argument("--output-dir", required=True, metavar="DIR", help="where the per-module tables and the manifest go")
     p.add_argument("--split-percentile", type=float, default=50.0, metavar="P",
                    help="high = top P%% of samples by eigengene, low = bottom P%% (default 50)")
     p.add_argument("--min-complete-pairs", type=int, default=3, metavar="N",
@@ -88,7 +88,7 @@ def _add_simulate(sub: argparse._SubParsersAction) -> None:
         description="Write counts, a transcript-usage feature table, feature meta, truth tables and an"
         " oracle fit directory built on real human transcript models.",
     )
-    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--n-samples", type=int, default=d.n_samples)
     p.add_argument("--n-modules", type=int, default=d.n_modules)

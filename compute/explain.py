@@ -278,7 +278,8 @@ class _Prepared:
         table_samples = list(table.index)
         if score_table is not None:
             table_samples = sorted(set(table_samples) & set(score_table.index))
-        self.samples = shared_samples(fit.sample_ids, table_samples)
+        self.samples = shared_samples(fit.sample_ids, table_samples, table_name="feature table"
+                                      + (" and module score table" if score_table is not None else ""))
         fit_pos = pd.Index(fit.sample_ids).get_indexer(self.samples)
         self.fit_scores_all = fit.scores
         identity = np.array_equal(fit_pos, np.arange(len(fit.sample_ids)))
@@ -315,14 +316,9 @@ class _Prepared:
         return np.ascontiguousarray(self.values[:, self.meta_col[rows]].T)
 
 
-def _eigengene(prep: _Prepared, module_id: str, score_rows: np.ndarray, config: ExplainConfig,
-               score_source: str) -> tuple[np.ndarray, str, float | None]:
+def _eigengene(prep: _Prepared, module_id: str, score_rows: np.ndarray,
+               config: ExplainConfig) -> tuple[np.ndarray, str, float | None]:
     if prep.score_table is not None:
-        if module_id not in prep.score_table.columns:
-            raise InputError(
-                f"{score_source}: no column for module {module_id}; it has"
-                f" {', '.join(map(str, prep.score_table.columns[:10]))}"
-            )
         return prep.score_table[module_id].to_numpy(dtype=np.float64), "module_score_table", None
     if score_rows.size == 0:
         raise InputError(
@@ -338,8 +334,7 @@ def _eigengene(prep: _Prepared, module_id: str, score_rows: np.ndarray, config: 
     return res.values[prep.fit_sample_pos], config.eigengene_method, res.variance_explained
 
 
-def _explain_one(prep: _Prepared, module_id: str, config: ExplainConfig, meta_name: str,
-                 score_source: str) -> ExplainResult:
+def _explain_one(prep: _Prepared, module_id: str, config: ExplainConfig, meta_name: str) -> ExplainResult:
     genes = prep.fit.module_genes(module_id)
     score_rows = np.flatnonzero(prep.score_module == module_id)
     feat_rows = np.flatnonzero(prep.feature_module == module_id)
@@ -351,7 +346,7 @@ def _explain_one(prep: _Prepared, module_id: str, config: ExplainConfig, meta_na
             f" that is also a feature-table column (e.g. gene {genes[0]!r}); check that feature meta gene_id"
             " values match modules.parquet and feature_type is 'transcript_usage'"
         )
-    eig, source, var_expl = _eigengene(prep, module_id, score_rows, config, score_source)
+    eig, source, var_expl = _eigengene(prep, module_id, score_rows, config)
     n_used = len(prep.samples)
     pearson = dict(min_complete_pairs=config.min_complete_pairs, confidence_level=config.confidence_level)
 
@@ -541,15 +536,22 @@ def explain_module(
     score_table = load_module_score_table(module_score_table) if module_score_table is not None else None
     annotation = load_annotation_table(annotation_table) if annotation_table is not None else None
 
+    if score_table is not None:
+        missing = [m for m in ids if m not in score_table.columns]
+        if missing:
+            raise InputError(
+                f"{_source_name(module_score_table, 'module score table')}: no column for module(s)"
+                f" {', '.join(missing)}; it has {', '.join(map(str, score_table.columns[:10]))}"
+            )
+
     prep = _Prepared(fit, table, meta, score_table)
     meta_name = _source_name(feature_meta, "feature meta")
-    score_name = _source_name(module_score_table, "module score table")
     workers = _n_workers(len(ids))
     # modules run on `workers` threads (numpy releases the GIL); BLAS is kept to one thread per
     # worker so that the threads do not oversubscribe the cores
     with threadpool_limits(limits=1 if workers > 1 else None, user_api="blas"), \
             ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(_explain_one, prep, mid, config, meta_name, score_name) for mid in ids]
+        futures = [pool.submit(_explain_one, prep, mid, config, meta_name) for mid in ids]
         results = {mid: future.result() for mid, future in zip(ids, futures)}
 
     if annotation is not None:

@@ -94,6 +94,14 @@ BAD = {
                          r"modules.parquet not found"),
     "duplicate-sample": (lambda d, t: {"--feature-table": _bad_table(t, "f.tsv", "sample_id\tA\nS1\t0.1\nS1\t0.2\n")},
                          r"f.tsv: duplicate sample ID 'S1' at row 1 \(line 2\), row 2 \(line 3\)"),
+    "duplicate-feature-column": (lambda d, t: {"--feature-table": _bad_table(t, "f.csv", "sample_id,A,B,A\nS1,1,2,3\n")},
+                                 r"f.csv: duplicate column name 'A' in the header \(column 4\)"),
+    "duplicate-meta-feature": (lambda d, t: {"--feature-meta": _bad_table(
+        t, "m.tsv", "feature_id\tgene_id\tfeature_type\nT1\tG1\ttranscript_usage\nT1\tG2\ttranscript_usage\n")},
+        r"m.tsv: duplicate feature_id 'T1' at row 1 \(line 2\), row 2 \(line 3\)"),
+    "missing-fit-column": (lambda d, t: pd.read_parquet(d / "oracle_fit" / "modules.parquet")[["gene_id"]]
+                           .to_parquet(d / "oracle_fit" / "modules.parquet") or {},
+                           r"modules.parquet: missing required column\(s\) module_id"),
     "non-numeric": (lambda d, t: {"--feature-table": _bad_table(t, "f.csv", "sample_id,A\nS1,0.1\nS2,high\n")},
                     r"f.csv: feature column 'A' is not numeric at row 2 \(line 3\): 'high'"),
     "corrupt-gzip": (lambda d, t: {"--feature-meta": _bad_table(t, "m.tsv.gz", gzip.compress(b"feature_id\n" * 999)[:40])},
@@ -109,7 +117,7 @@ BAD = {
     "bad-percentile": (lambda d, t: {"--split-percentile": "75"}, r"split_percentile must be in \(0, 50\]"),
     "score-table-module": (lambda d, t: {"--module-score-table": _bad_table(
         t, "s.tsv", "sample_id\tM000\n" + "".join(f"S{i:03d}\t{i}\n" for i in range(40)))},
-        r"s.tsv: no column for module M001"),
+        r"s.tsv: no column for module\(s\) M001"),
     "output-is-file": (lambda d, t: {"--output-dir": _bad_table(t, "taken", "x")}, r"--output-dir .*taken exists and is not a folder"),
 }
 

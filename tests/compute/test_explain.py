@@ -190,7 +190,7 @@ def test_module_score_table_overrides_eigengene(small_dir, small_sim):
     assert res["M001"].eigengene_source == "module_score_table"
     from compute.errors import InputError
 
-    with pytest.raises(InputError, match="module score table \\(DataFrame\\): no column for module M001"):
+    with pytest.raises(InputError, match="module score table \\(DataFrame\\): no column for module\\(s\\) M001"):
         explain_module(small_dir / "oracle_fit", small_sim.feature_table, small_sim.feature_meta,
                        module_score_table=scores[["M000"]])
 
