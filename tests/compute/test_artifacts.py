@@ -119,10 +119,12 @@ def _write(df, path, **kw):
         (lambda t, p: _text(p / "table.xlsx", "x"),
          r"table.xlsx: unsupported file type '.xlsx'"),
         (lambda t, p: p / "absent.parquet", r"feature table not found: .*absent.parquet"),
+        (lambda t, p: _text(p / "fake.parquet", "sample_id,A\nS1,1\n"),
+         r"fake.parquet: cannot read the feature table as parquet"),
         (lambda t, p: _text(p / "empty.csv", ""), r"empty.csv: the feature table is empty"),
     ],
     ids=["duplicate-sample", "duplicate-feature", "non-numeric", "no-sample-ids", "corrupt-gzip",
-         "bad-suffix", "missing-file", "empty-file"],
+         "bad-suffix", "missing-file", "not-parquet", "empty-file"],
 )
 def test_bad_feature_table(small_sim, tmp_path, make, message):
     path = make(small_sim.feature_table.copy(), tmp_path)
