@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["abundance_scores", "feature_scores_frame", "switch_scores"]
+__all__ = ["abundance_scores", "feature_scores_frame", "regress_covariates", "switch_scores"]
 
 
 def _gene_groups(columns: pd.Index, tx2gene: pd.DataFrame) -> pd.Series:
@@ -149,3 +149,40 @@ def feature_scores_frame(channels: dict[str, pd.DataFrame], n_transcripts: pd.Se
         parts.append(pd.concat([meta, values], axis=1))
     out = pd.concat(parts, ignore_index=True)
     return out.sort_values(["gene_id", "feature_type"], kind="stable", ignore_index=True)
+
+
+def regress_covariates(scores: pd.DataFrame, covariates: pd.DataFrame) -> pd.DataFrame:
+    """Residuals of every score column after least-squares regression on the covariates (+ intercept).
+
+    Parameters
+    ----------
+    scores : DataFrame, shape (n_samples, n_columns)
+        Index = sample IDs.
+    covariates : DataFrame
+        One row per sample (``sample_id`` column or index); numeric columns enter as they are,
+        categorical/text columns as one-hot indicators (first level dropped).
+
+    Returns
+    -------
+    DataFrame
+        Same shape and labels as ``scores``.
+
+    Raises
+    ------
+    InputError
+        Samples of ``scores`` missing from the covariates, or missing covariate values.
+    """
+    cov = covariates.set_index("sample_id") if "sample_id" in covariates.columns else covariates
+    cov.index = cov.index.astype(str)
+    missing = scores.index.difference(cov.index)
+    if len(missing):
+        raise InputError(f"covariates: no row for sample(s) {', '.join(missing[:5])}")
+    cov = cov.loc[scores.index]
+    if cov.isna().any().any():
+        col = cov.columns[cov.isna().any()][0]
+        raise InputError(f"covariates: column {col!r} has missing values")
+    design = pd.get_dummies(cov, drop_first=True, dtype=float)
+    x = np.column_stack([np.ones(len(design)), design.to_numpy(dtype=np.float64)])
+    y = scores.to_numpy(dtype=np.float64)
+    beta, *_ = np.linalg.lstsq(x, y, rcond=None)
+    return pd.DataFrame(y - x @ beta, index=scores.index, columns=scores.columns)
