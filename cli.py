@@ -130,6 +130,109 @@ def _run_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+class _ProgressPrinter:
+    """Prints ``progress(stage, fraction, message)`` to stderr when the stage or 5% of progress changes."""
+
+    def __init__(self, prog: str) -> None:
+        self.prog, self.last = prog, ("", -1.0)
+
+    def __call__(self, stage: str, fraction: float, message: str) -> None:
+        if stage != self.last[0] or fraction - self.last[1] >= 0.05 or fraction >= 1.0:
+            print(f"{self.prog}: [{fraction:4.0%}] {stage}: {message}", file=sys.stderr, flush=True)
+            self.last = (stage, fraction)
+
+
+def _add_fit(sub: argparse._SubParsersAction) -> None:
+    from compute.fit_pipeline import FitConfig
+
+    d = FitConfig()
+    p = sub.add_parser(
+        "fit",
+        help="fit modules from transcript counts (switch scores, VAE, module graph)",
+        description="Import counts, score every gene's isoform switch and abundance, train a VAE, group genes"
+        " whose reconstructions move together into modules, and write an IsoGraph fit directory.",
+    )
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--counts", metavar="FILE",
+                        help="estimated counts, samples x transcripts or transcripts x samples (parquet/TSV/CSV)")
+    source.add_argument("--salmon-dir", metavar="DIR", help="folder of salmon <sample>.quant.sf[.gz] or <sample>/quant.sf")
+    annotation = p.add_mutually_exclusive_group(required=True)
+    annotation.add_argument("--tx2gene", metavar="FILE", help="table with transcript_id, gene_id [, gene_name]")
+    annotation.add_argument("--gtf", metavar="FILE", help="GTF (plain or .gz) to map transcripts to genes")
+    p.add_argument("--output-dir", required=True, metavar="DIR", help="the fit directory to write")
+    p.add_argument("--covariates", metavar="FILE", help="sample_id + covariate columns to regress out of every score")
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--min-matched-fraction", type=float, default=0.5, metavar="F",
+                   help="refuse when fewer quantified transcripts are in the annotation (default 0.5)")
+    p.add_argument("--channels", nargs="+", choices=["switch", "abundance"], default=list(d.channels))
+    p.add_argument("--latent-dim", type=int, default=d.latent_dim)
+    p.add_argument("--hidden-dim", type=int, default=d.hidden_dim)
+    p.add_argument("--n-hidden-layers", type=int, default=d.n_hidden_layers)
+    p.add_argument("--max-epochs", type=int, default=d.max_epochs)
+    p.add_argument("--patience", type=int, default=d.patience)
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--learning-rate", type=float, default=d.learning_rate)
+    p.add_argument("--kl-warmup-epochs", type=int, default=d.kl_warmup_epochs)
+    p.add_argument("--device", choices=["cpu", "cuda", "auto"], default=d.device)
+    p.add_argument("--alpha", type=float, default=d.alpha, help="minimum |r| between reconstructions for an edge")
+    p.add_argument("--n-neighbors", type=int, default=d.n_neighbors)
+    p.add_argument("--min-r2", type=float, default=d.min_r2, help="genes reconstructed worse stay unassigned")
+    p.add_argument("--min-module-size", type=int, default=d.min_module_size)
+    p.add_argument("--community", choices=["leiden", "louvain", "components"], default=d.community)
+    p.add_argument("--resolution", type=float, default=d.resolution)
+    p.set_defaults(run=_run_fit)
+
+
+def _run_fit(args: argparse.Namespace) -> int:
+    from compute.fit_pipeline import FitConfig, run_fit
+    from compute.importers import load_counts, load_salmon_dir, load_tx2gene, match_annotation
+    from compute.io import read_table
+
+    config = FitConfig(
+        channels=tuple(args.channels), latent_dim=args.latent_dim, hidden_dim=args.hidden_dim,
+        n_hidden_layers=args.n_hidden_layers, max_epochs=args.max_epochs, patience=args.patience,
+        batch_size=args.batch_size, learning_rate=args.learning_rate, kl_warmup_epochs=args.kl_warmup_epochs,
+        device=args.device, alpha=args.alpha, n_neighbors=args.n_neighbors, min_r2=args.min_r2,
+        min_module_size=args.min_module_size, community=args.community, resolution=args.resolution,
+        seed=args.seed,
+    )
+    config.validate()
+    tx2gene = load_tx2gene(args.tx2gene or args.gtf)
+    counts = load_salmon_dir(args.salmon_dir) if args.salmon_dir else load_counts(args.counts, tx2gene)
+    data = match_annotation(counts, tx2gene, min_matched_fraction=args.min_matched_fraction)
+    print(f"isograph fit: {data.summary()}", file=sys.stderr)
+    covariates = read_table(args.covariates, what="covariates table") if args.covariates else None
+    result = run_fit(data, config, covariates=covariates, output_dir=args.output_dir,
+                     progress=_ProgressPrinter("isograph fit"))
+    sizes = result.modules["module_id"].value_counts().sort_index()
+    print(f"isograph fit: {len(sizes)} modules ({', '.join(f'{m}: {n}' for m, n in sizes.items())}); "
+          + ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items()), file=sys.stderr)
+    print(Path(args.output_dir))
+    return 0
+
+
+def _add_demo(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="build the demo data set (simulate -> fit -> explain)",
+                       description="Build the embedded demo deterministically: the standard simulated set on real"
+                       " human transcript models, fitted and explained.")
+    p.add_argument("--out", default="demo_data", metavar="DIR", help="output folder (default demo_data)")
+    p.add_argument("--force", action="store_true", help="rebuild even if the folder already holds the demo")
+    p.set_defaults(run=_run_demo)
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from compute.demo import build_demo, demo_is_built
+
+    if demo_is_built(args.out) and not args.force:
+        print(f"isograph demo: {args.out} already holds the demo (use --force to rebuild)", file=sys.stderr)
+    else:
+        dataset = build_demo(args.out, progress=_ProgressPrinter("isograph demo"))
+        print(f"isograph demo: planted-module recovery (mean best Jaccard)"
+              f" {dataset['module_recovery']['mean_best_jaccard']:.3f}", file=sys.stderr)
+    print(Path(args.out))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``isograph`` argument parser with all subcommands."""
     parser = _Parser(prog="isograph", description="IsoGraph Explorer: isoform switches behind transcript-usage modules.")
@@ -137,7 +240,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=f"isograph-explorer {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    _add_demo(sub)
     _add_explain_module(sub)
+    _add_fit(sub)
     _add_simulate(sub)
     return parser
 

@@ -274,7 +274,7 @@ def match_annotation(
     counts : DataFrame
         samples x transcripts (from :func:`load_counts` or :func:`load_salmon_dir`).
     tx2gene : DataFrame
-        From :func:`load_tx2gene`.
+        ``transcript_id, gene_id`` [, ``gene_name``] (e.g. from :func:`load_tx2gene`).
     min_matched_fraction : float, default 0.5
         Refuse when fewer than this fraction of the quantified transcripts are in the annotation.
 
@@ -293,6 +293,7 @@ def match_annotation(
         Quantified transcripts missing from the annotation (dropped); version suffixes stripped;
         genes with a single transcript (they get an abundance score but no switch score).
     """
+    tx2gene = load_tx2gene(tx2gene)  # validates and adds gene_name where missing
     quantified = pd.Index(counts.columns.astype(str))
     known = pd.Index(tx2gene["transcript_id"])
     matched = quantified.isin(known)

@@ -1,0 +1,77 @@
+"""`isograph fit` and `isograph demo` from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cli import main
+from compute.artifacts import load_fit_artifacts
+
+REFERENCE = Path(__file__).resolve().parents[2] / "data" / "reference" / "isar_example"
+
+
+def test_fit_from_counts_and_tx2gene(small_dir, tmp_path, capsys):
+    out = tmp_path / "fit"
+    status = main(["fit", "--counts", str(small_dir / "counts.parquet"), "--tx2gene", str(small_dir / "tx2gene.tsv"),
+                   "--output-dir", str(out), "--latent-dim", "4", "--seed", "2"])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    assert captured.out.strip() == str(out)
+    assert "matched the annotation" in captured.err and "[100%] write" in captured.err
+    assert load_fit_artifacts(out).module_ids
+
+
+def test_fit_from_real_salmon_folder_and_gtf(tmp_path, capsys):
+    out = tmp_path / "fit"
+    status = main(["fit", "--salmon-dir", str(REFERENCE / "quant"), "--gtf", str(REFERENCE / "example.gtf.gz"),
+                   "--output-dir", str(out), "--latent-dim", "1", "--min-module-size", "3"])
+    err = capsys.readouterr().err
+    assert status == 0, err
+    assert "1092 of 1092 quantified transcripts (100%) matched the annotation" in err
+    assert "isograph: warning: 141 of 375 genes have a single quantified transcript" in err
+    config = json.loads((out / "fit_config.json").read_text())
+    assert config["import"]["n_samples"] == 6
+
+
+def _counts_file(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "counts.tsv"
+    path.write_text(text)
+    return str(path)
+
+
+@pytest.mark.parametrize(("counts", "message"), [
+    ("sample_id\tT1\tT2\ns1\t1\t-3\n", r"negative count -3 for transcript 'T2' in sample 's1'"),
+    ("sample_id\tT1\tT2\ns1\t0\t0\ns2\t4\t5\n", r"sample\(s\) s1 have no counts at all"),
+    ("sample_id\tX1\tX2\nS000\t1\t2\n", r"only 0 of 2 quantified transcripts \(0%\) are in the annotation"),
+])
+def test_fit_bad_counts_exit_2(small_dir, tmp_path, capsys, counts, message):
+    status = main(["fit", "--counts", _counts_file(tmp_path, counts), "--tx2gene", str(small_dir / "tx2gene.tsv"),
+                   "--output-dir", str(tmp_path / "o")])
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("isograph: error:")]
+    assert status == 2 and len(errors) == 1
+    assert pd.Series(errors).str.contains(message).all(), errors
+
+
+def test_fit_needs_one_counts_source(capsys):
+    with pytest.raises(SystemExit) as exc:  # argparse usage error: one line, status 2
+        main(["fit", "--tx2gene", "x.tsv", "--output-dir", "o"])
+    assert exc.value.code == 2
+    assert "one of the arguments --counts --salmon-dir is required" in capsys.readouterr().err
+
+
+def test_demo_builds_once(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "planted-module recovery (mean best Jaccard) 1.000" in err
+    dataset = json.loads((out / "dataset.json").read_text())
+    for rel in dataset["paths"].values():
+        assert (out / rel).exists(), rel
+    manifest = json.loads((out / "explain" / "module_explanation_manifest.json").read_text())
+    assert manifest["module_ids"] == load_fit_artifacts(out / "fit").module_ids
+    assert main(["demo", "--out", str(out)]) == 0
+    assert "already holds the demo" in capsys.readouterr().err
