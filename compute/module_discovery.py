@@ -16,8 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import igraph
-import leidenalg
 import networkx as nx
 import numpy as np
 import pandas as pd
@@ -97,6 +95,9 @@ def _communities(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray,
         g.add_weighted_edges_from(edges.itertuples(index=False, name=None))
         return [sorted(c) for c in nx.community.louvain_communities(
             g, weight="weight", resolution=config.resolution, seed=config.seed)]
+    import igraph  # imported here: igraph loads its plotly drawing backend at import time
+    import leidenalg
+
     g = igraph.Graph(n=n, edges=list(zip(edges["a"].tolist(), edges["b"].tolist())))
     g.es["weight"] = edges["w"].tolist()
     if config.community == "components":

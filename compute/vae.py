@@ -233,14 +233,34 @@ def train_vae(
 
 
 def encode_mean(model: VAE, x: np.ndarray) -> np.ndarray:
-    """Posterior means ``mu`` of ``x`` (samples x features) -> (samples x latent_dim)."""
+    """Posterior means ``mu`` of every sample.
+
+    Parameters
+    ----------
+    model : VAE
+    x : ndarray, shape (n_samples, n_features)
+
+    Returns
+    -------
+    ndarray, shape (n_samples, latent_dim)
+    """
     with torch.no_grad():
         mu, _ = model.encoder(torch.as_tensor(np.asarray(x, dtype=np.float32)))
     return mu.numpy().astype(np.float64)
 
 
 def reconstruct(model: VAE, x: np.ndarray) -> np.ndarray:
-    """Decoder output at the posterior means: the denoised reconstruction (samples x features)."""
+    """Decoder output at the posterior means: the denoised reconstruction.
+
+    Parameters
+    ----------
+    model : VAE
+    x : ndarray, shape (n_samples, n_features)
+
+    Returns
+    -------
+    ndarray, shape (n_samples, n_features)
+    """
     with torch.no_grad():
         mu, _ = model.encoder(torch.as_tensor(np.asarray(x, dtype=np.float32)))
         return model.decoder(mu).numpy().astype(np.float64)
