@@ -51,7 +51,7 @@ class FitConfig:
     channels : tuple of str, default ("switch", "abundance")
         Feature-score channels that enter the VAE.
     latent_dim, hidden_dim, n_hidden_layers, max_epochs, patience, batch_size, learning_rate,
-    kl_weight, kl_warmup_epochs, validation_fraction, device
+    kl_weight, kl_warmup_epochs, validation_fraction, grad_clip, device
         VAE options (see :class:`compute.vae.VAEConfig`).
     alpha, n_neighbors, min_r2, min_module_size, community, resolution
         Module discovery options (see :class:`compute.module_discovery.DiscoveryConfig`).
@@ -60,7 +60,7 @@ class FitConfig:
     """
 
     channels: tuple[str, ...] = ("switch", "abundance")
-    latent_dim: int = 16
+    latent_dim: int = 32
     hidden_dim: int = 128
     n_hidden_layers: int = 1
     max_epochs: int = 300
@@ -70,6 +70,7 @@ class FitConfig:
     kl_weight: float = 1.0
     kl_warmup_epochs: int = 50
     validation_fraction: float = 0.15
+    grad_clip: float = 5.0
     device: str = "cpu"
     alpha: float = 0.8
     n_neighbors: int = 30

@@ -3,7 +3,7 @@
 Architecture (the data contracts' ``vae_checkpoint.pt``): an ELU MLP encoder with ``mu``/``logvar``
 heads and an ELU MLP decoder, both with ``n_hidden_layers`` hidden layers of ``hidden_dim`` units.
 Training: Gaussian reconstruction loss (sum of squared errors per sample) + ``kl_weight`` x KL with a
-linear warm-up, Adam, a validation split, early stopping on the validation loss (the best epoch's
+linear warm-up, Adam with gradient-norm clipping (log-variances clamped to [-8, 8]), a validation split, early stopping on the validation loss (the best epoch's
 weights are kept), a fixed seed. CPU by default; ``device="auto"`` uses a GPU when one is present,
 and CUDA is touched only inside :func:`train_vae`, never at import (so a parent process that forks
 workers never initialises it).
@@ -36,6 +36,7 @@ __all__ = [
     "train_vae",
 ]
 
+LOGVAR_MIN, LOGVAR_MAX = -8.0, 8.0
 CHECKPOINT_KEYS = ("encoder", "decoder", "feature_ids", "gene_ids", "feature_types", "latent_dim",
                    "hidden_dim", "n_hidden_layers")
 
@@ -46,7 +47,8 @@ class VAEConfig:
 
     Attributes
     ----------
-    latent_dim : int, default 16
+    latent_dim : int, default 32
+        Should exceed the number of modules you expect: each module needs its own latent direction.
     hidden_dim : int, default 128
     n_hidden_layers : int, default 1
     max_epochs : int, default 300
@@ -59,11 +61,13 @@ class VAEConfig:
     kl_warmup_epochs : int, default 50
         The KL weight rises linearly from 0 over these epochs.
     validation_fraction : float, default 0.15
+    grad_clip : float, default 5.0
+        Gradient-norm clipping (0 = off); keeps training stable with many input features.
     seed : int, default 0
     device : {"cpu", "cuda", "auto"}, default "cpu"
     """
 
-    latent_dim: int = 16
+    latent_dim: int = 32
     hidden_dim: int = 128
     n_hidden_layers: int = 1
     max_epochs: int = 300
@@ -73,6 +77,7 @@ class VAEConfig:
     kl_weight: float = 1.0
     kl_warmup_epochs: int = 50
     validation_fraction: float = 0.15
+    grad_clip: float = 5.0
     seed: int = 0
     device: str = "cpu"
 
@@ -95,7 +100,9 @@ class Encoder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h = self.body(x)
-        return self.mu(h), self.logvar(h)
+        # clamped so exp(logvar) cannot overflow: with tens of thousands of inputs an unclamped head
+        # can diverge in the first epoch
+        return self.mu(h), self.logvar(h).clamp(LOGVAR_MIN, LOGVAR_MAX)
 
 
 class Decoder(nn.Module):
@@ -210,6 +217,8 @@ def train_vae(
             optimiser.zero_grad()
             loss = _loss(model, batch, kl_weight)
             loss.backward()
+            if config.grad_clip > 0:
+                nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
             optimiser.step()
             total += loss.item() * len(batch)
         model.eval()

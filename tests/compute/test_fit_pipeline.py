@@ -96,7 +96,7 @@ def test_kme_matches_pearsonr():
 
 def test_fewer_samples_than_latent_dims(small_sim):
     data = match_annotation(small_sim.counts.iloc[:12].astype(float), small_sim.tx2gene)
-    with pytest.raises(InputError, match="only 12 samples for 16 latent dimensions; use --latent-dim 3"):
+    with pytest.raises(InputError, match="only 12 samples for 32 latent dimensions; use --latent-dim 3"):
         run_fit(data, FitConfig())
 
 

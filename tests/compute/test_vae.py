@@ -65,5 +65,5 @@ def test_checkpoint_with_wrong_shapes(data, tmp_path):
 
 
 def test_fewer_samples_than_latent_dims(data):
-    with pytest.raises(InputError, match="only 8 samples for 16 latent dimensions"):
+    with pytest.raises(InputError, match="only 8 samples for 32 latent dimensions"):
         train_vae(data[:8], VAEConfig())
