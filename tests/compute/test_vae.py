@@ -67,3 +67,11 @@ def test_checkpoint_with_wrong_shapes(data, tmp_path):
 def test_fewer_samples_than_latent_dims(data):
     with pytest.raises(InputError, match="only 8 samples for 32 latent dimensions"):
         train_vae(data[:8], VAEConfig())
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message shown where there is no GPU")
+def test_cuda_without_gpu_is_a_clear_error(data):
+    with pytest.raises(InputError, match="device 'cuda' was asked for but no CUDA GPU is available; use --device cpu"):
+        train_vae(data, VAEConfig(latent_dim=2, device="cuda"))
+    _, history = train_vae(data, VAEConfig(latent_dim=2, max_epochs=3, device="auto"))
+    assert history.device == "cpu"
