@@ -144,8 +144,10 @@ class _ProgressPrinter:
 
 def _add_fit(sub: argparse._SubParsersAction) -> None:
     from compute.fit_pipeline import FitConfig
+    from compute.module_discovery import DiscoveryConfig
+    from compute.vae_config import VAEConfig
 
-    d = FitConfig()
+    d, v, g = FitConfig(), VAEConfig(), DiscoveryConfig()
     p = sub.add_parser(
         "fit",
         help="fit modules from transcript counts (switch scores, VAE, module graph)",
@@ -165,35 +167,39 @@ def _add_fit(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--min-matched-fraction", type=float, default=0.5, metavar="F",
                    help="refuse when fewer quantified transcripts are in the annotation (default 0.5)")
     p.add_argument("--channels", nargs="+", choices=["switch", "abundance"], default=list(d.channels))
-    p.add_argument("--latent-dim", type=int, default=d.latent_dim)
-    p.add_argument("--hidden-dim", type=int, default=d.hidden_dim)
-    p.add_argument("--n-hidden-layers", type=int, default=d.n_hidden_layers)
-    p.add_argument("--max-epochs", type=int, default=d.max_epochs)
-    p.add_argument("--patience", type=int, default=d.patience)
-    p.add_argument("--batch-size", type=int, default=d.batch_size)
-    p.add_argument("--learning-rate", type=float, default=d.learning_rate)
-    p.add_argument("--kl-warmup-epochs", type=int, default=d.kl_warmup_epochs)
-    p.add_argument("--device", choices=["cpu", "cuda", "auto"], default=d.device)
-    p.add_argument("--alpha", type=float, default=d.alpha, help="minimum |r| between reconstructions for an edge")
-    p.add_argument("--n-neighbors", type=int, default=d.n_neighbors)
-    p.add_argument("--min-r2", type=float, default=d.min_r2, help="genes reconstructed worse stay unassigned")
-    p.add_argument("--min-module-size", type=int, default=d.min_module_size)
-    p.add_argument("--community", choices=["leiden", "louvain", "components"], default=d.community)
-    p.add_argument("--resolution", type=float, default=d.resolution)
+    p.add_argument("--latent-dim", type=int, default=v.latent_dim)
+    p.add_argument("--hidden-dim", type=int, default=v.hidden_dim)
+    p.add_argument("--n-hidden-layers", type=int, default=v.n_hidden_layers)
+    p.add_argument("--max-epochs", type=int, default=v.max_epochs)
+    p.add_argument("--patience", type=int, default=v.patience)
+    p.add_argument("--batch-size", type=int, default=v.batch_size)
+    p.add_argument("--learning-rate", type=float, default=v.learning_rate)
+    p.add_argument("--kl-warmup-epochs", type=int, default=v.kl_warmup_epochs)
+    p.add_argument("--device", choices=["cpu", "cuda", "auto"], default=v.device)
+    p.add_argument("--alpha", type=float, default=g.alpha, help="minimum |r| between reconstructions for an edge")
+    p.add_argument("--n-neighbors", type=int, default=g.n_neighbors)
+    p.add_argument("--min-r2", type=float, default=g.min_r2, help="genes reconstructed worse stay unassigned")
+    p.add_argument("--min-module-size", type=int, default=g.min_module_size)
+    p.add_argument("--community", choices=["leiden", "louvain", "components"], default=g.community)
+    p.add_argument("--resolution", type=float, default=g.resolution)
     p.set_defaults(run=_run_fit)
 
 
 def _run_fit(args: argparse.Namespace) -> int:
     from compute.fit_pipeline import FitConfig, run_fit
     from compute.importers import load_counts, load_salmon_dir, load_tx2gene, match_annotation
+    from compute.module_discovery import DiscoveryConfig
+    from compute.vae import VAEConfig
     from compute.io import read_table
 
     config = FitConfig(
-        channels=tuple(args.channels), latent_dim=args.latent_dim, hidden_dim=args.hidden_dim,
-        n_hidden_layers=args.n_hidden_layers, max_epochs=args.max_epochs, patience=args.patience,
-        batch_size=args.batch_size, learning_rate=args.learning_rate, kl_warmup_epochs=args.kl_warmup_epochs,
-        device=args.device, alpha=args.alpha, n_neighbors=args.n_neighbors, min_r2=args.min_r2,
-        min_module_size=args.min_module_size, community=args.community, resolution=args.resolution,
+        channels=tuple(args.channels),
+        vae=VAEConfig(latent_dim=args.latent_dim, hidden_dim=args.hidden_dim, n_hidden_layers=args.n_hidden_layers,
+                      max_epochs=args.max_epochs, patience=args.patience, batch_size=args.batch_size,
+                      learning_rate=args.learning_rate, kl_warmup_epochs=args.kl_warmup_epochs, device=args.device),
+        discovery=DiscoveryConfig(alpha=args.alpha, n_neighbors=args.n_neighbors, min_r2=args.min_r2,
+                                  min_module_size=args.min_module_size, community=args.community,
+                                  resolution=args.resolution),
         seed=args.seed,
     )
     config.validate()

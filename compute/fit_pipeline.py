@@ -19,7 +19,7 @@ import datetime as _dt
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +33,7 @@ from compute.importers import CountsImport
 from compute.io import write_json, write_parquet
 from compute.module_discovery import DiscoveryConfig, discover_modules
 from compute.stats import bh_qvalues, pearson_rows
+from compute.vae_config import VAEConfig
 
 __all__ = ["FitConfig", "FitResult", "run_fit"]
 
@@ -50,58 +51,40 @@ class FitConfig:
     ----------
     channels : tuple of str, default ("switch", "abundance")
         Feature-score channels that enter the VAE.
-    latent_dim, hidden_dim, n_hidden_layers, max_epochs, patience, batch_size, learning_rate,
-    kl_weight, kl_warmup_epochs, validation_fraction, grad_clip, device
-        VAE options (see :class:`compute.vae.VAEConfig`).
-    alpha, n_neighbors, min_r2, min_module_size, community, resolution
-        Module discovery options (see :class:`compute.module_discovery.DiscoveryConfig`).
+    vae : VAEConfig
+        Architecture and training (see :class:`compute.vae.VAEConfig`; its ``seed`` is replaced by
+        ``seed``).
+    discovery : DiscoveryConfig
+        Module discovery (see :class:`compute.module_discovery.DiscoveryConfig`; its ``seed`` is
+        replaced by ``seed``).
     seed : int, default 0
         Seeds the VAE and the community detection: equal seeds give identical modules.
     """
 
     channels: tuple[str, ...] = ("switch", "abundance")
-    latent_dim: int = 32
-    hidden_dim: int = 128
-    n_hidden_layers: int = 1
-    max_epochs: int = 300
-    patience: int = 30
-    batch_size: int = 64
-    learning_rate: float = 1e-3
-    kl_weight: float = 1.0
-    kl_warmup_epochs: int = 50
-    validation_fraction: float = 0.15
-    grad_clip: float = 5.0
-    device: str = "cpu"
-    alpha: float = 0.8
-    n_neighbors: int = 30
-    min_r2: float = 0.5
-    min_module_size: int = 5
-    community: str = "leiden"
-    resolution: float = 1.0
+    vae: VAEConfig = field(default_factory=VAEConfig)
+    discovery: DiscoveryConfig = field(default_factory=DiscoveryConfig)
     seed: int = 0
 
-    def vae_config(self):
-        """The :class:`compute.vae.VAEConfig` part."""
-        from compute.vae import VAEConfig
-
-        names = {f.name for f in fields(VAEConfig)}
-        return VAEConfig(**{k: v for k, v in asdict(self).items() if k in names})
+    def vae_config(self) -> VAEConfig:
+        """The VAE options with the fit's seed."""
+        return replace(self.vae, seed=self.seed)
 
     def discovery_config(self) -> DiscoveryConfig:
-        """The :class:`compute.module_discovery.DiscoveryConfig` part."""
-        names = {f.name for f in fields(DiscoveryConfig)}
-        return DiscoveryConfig(**{k: v for k, v in asdict(self).items() if k in names})
+        """The module-discovery options with the fit's seed."""
+        return replace(self.discovery, seed=self.seed)
 
     def validate(self) -> None:
         """Raise :class:`InputError` for an option out of range."""
         bad = [c for c in self.channels if c not in ("switch", "abundance")]
         if bad or not self.channels:
             raise InputError(f"channels must be switch and/or abundance; got {', '.join(self.channels) or 'none'}")
-        if self.latent_dim < 1 or self.hidden_dim < 1 or self.n_hidden_layers < 1:
+        v = self.vae
+        if v.latent_dim < 1 or v.hidden_dim < 1 or v.n_hidden_layers < 1:
             raise InputError("latent_dim, hidden_dim and n_hidden_layers must be >= 1")
-        if not 0.0 < self.validation_fraction < 0.5:
-            raise InputError(f"validation_fraction must be in (0, 0.5); got {self.validation_fraction}")
-        self.discovery_config().validate()
+        if not 0.0 < v.validation_fraction < 0.5:
+            raise InputError(f"validation_fraction must be in (0, 0.5); got {v.validation_fraction}")
+        self.discovery.validate()
 
 
 @dataclass
@@ -222,8 +205,8 @@ def run_fit(
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     counts, tx2gene = data.counts, data.tx2gene
-    if counts.shape[0] < config.latent_dim:
-        raise InputError(f"only {counts.shape[0]} samples for {config.latent_dim} latent dimensions; use"
+    if counts.shape[0] < config.vae.latent_dim:
+        raise InputError(f"only {counts.shape[0]} samples for {config.vae.latent_dim} latent dimensions; use"
                          f" --latent-dim {max(1, counts.shape[0] // 4)} or fewer, or more samples")
     _report(progress, "scores", 0.0, f"scoring {tx2gene['gene_id'].nunique()} genes")
     channels: dict[str, pd.DataFrame] = {}
@@ -247,7 +230,7 @@ def run_fit(
     timings["scores"] = time.perf_counter() - t0
     _report(progress, "scores", 1.0, f"{x.shape[1]} features from {kept['gene_id'].nunique()} genes")
 
-    from compute.vae import reconstruct, save_checkpoint, train_vae  # torch only when fitting
+    from compute.vae import reconstruct, save_checkpoint, train_vae  # torch is imported only to fit
 
     t1 = time.perf_counter()
     vae_config = config.vae_config()
@@ -262,8 +245,9 @@ def run_fit(
     modules, genes = discover_modules(x, recon, feature_genes, config=config.discovery_config())
     timings["modules"] = time.perf_counter() - t2
     if modules.empty:
-        raise InputError(f"no module of >= {config.min_module_size} genes found (alpha {config.alpha}, min_r2"
-                         f" {config.min_r2}); try a lower --alpha or --min-r2, or more samples")
+        d = config.discovery
+        raise InputError(f"no module of >= {d.min_module_size} genes found (alpha {d.alpha}, min_r2"
+                         f" {d.min_r2}); try a lower --alpha or --min-r2, or more samples")
     _report(progress, "modules", 1.0, f"{modules['module_id'].nunique()} modules, {len(modules)} genes")
 
     t3 = time.perf_counter()

@@ -25,6 +25,7 @@ from torch import nn
 
 from compute.errors import InputError
 from compute.io import atomic_write
+from compute.vae_config import VAEConfig
 
 __all__ = [
     "VAE",
@@ -39,47 +40,6 @@ __all__ = [
 LOGVAR_MIN, LOGVAR_MAX = -8.0, 8.0
 CHECKPOINT_KEYS = ("encoder", "decoder", "feature_ids", "gene_ids", "feature_types", "latent_dim",
                    "hidden_dim", "n_hidden_layers")
-
-
-@dataclass(frozen=True)
-class VAEConfig:
-    """VAE architecture and training options.
-
-    Attributes
-    ----------
-    latent_dim : int, default 32
-        Should exceed the number of modules you expect: each module needs its own latent direction.
-    hidden_dim : int, default 128
-    n_hidden_layers : int, default 1
-    max_epochs : int, default 300
-    patience : int, default 30
-        Stop after this many epochs without a better validation loss.
-    batch_size : int, default 64
-    learning_rate : float, default 1e-3
-    kl_weight : float, default 1.0
-        Weight of the KL term after warm-up.
-    kl_warmup_epochs : int, default 50
-        The KL weight rises linearly from 0 over these epochs.
-    validation_fraction : float, default 0.15
-    grad_clip : float, default 5.0
-        Gradient-norm clipping (0 = off); keeps training stable with many input features.
-    seed : int, default 0
-    device : {"cpu", "cuda", "auto"}, default "cpu"
-    """
-
-    latent_dim: int = 32
-    hidden_dim: int = 128
-    n_hidden_layers: int = 1
-    max_epochs: int = 300
-    patience: int = 30
-    batch_size: int = 64
-    learning_rate: float = 1e-3
-    kl_weight: float = 1.0
-    kl_warmup_epochs: int = 50
-    validation_fraction: float = 0.15
-    grad_clip: float = 5.0
-    seed: int = 0
-    device: str = "cpu"
 
 
 def _mlp(sizes: list[int]) -> nn.Sequential:

@@ -16,9 +16,10 @@ from compute.errors import InputError, InputWarning
 from compute.explain import explain_module
 from compute.fit_pipeline import FitConfig, run_fit
 from compute.importers import match_annotation
-from compute.module_discovery import module_recovery
+from compute.module_discovery import DiscoveryConfig, module_recovery
 from compute.simulate import SimulationConfig, simulate
 from compute.vae import load_checkpoint
+from compute.vae_config import VAEConfig
 
 NOISY = SimulationConfig(dispersion=0.3, confounder_strength=1.0, seed=1)
 
@@ -61,7 +62,7 @@ def test_same_seed_gives_identical_modules():
 def test_outputs_are_a_valid_fit_directory(tmp_path, small_sim):
     stages = []
     data = match_annotation(small_sim.counts.astype(float), small_sim.tx2gene)
-    fit = run_fit(data, FitConfig(latent_dim=4), output_dir=tmp_path / "fit",
+    fit = run_fit(data, FitConfig(vae=VAEConfig(latent_dim=4)), output_dir=tmp_path / "fit",
                   progress=lambda stage, fraction, message: stages.append((stage, fraction)))
     fractions = [f for _, f in stages]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
@@ -72,7 +73,7 @@ def test_outputs_are_a_valid_fit_directory(tmp_path, small_sim):
     model, meta = load_checkpoint(tmp_path / "fit" / "vae_checkpoint.pt")
     assert set(meta["feature_ids"]) <= set(artifacts.score_meta["feature_id"])
     config = json.loads((tmp_path / "fit" / "fit_config.json").read_text())
-    assert config["config"]["latent_dim"] == 4 and config["import"]["n_matched"] == small_sim.counts.shape[1]
+    assert config["config"]["vae"]["latent_dim"] == 4 and config["import"]["n_matched"] == small_sim.counts.shape[1]
     membership = pd.read_parquet(tmp_path / "fit" / "module_membership.parquet")
     assert list(membership.columns[:4]) == ["gene_id", "module_id", "feature_type", "r2"]
     results = explain_module(tmp_path / "fit", small_sim.feature_table, small_sim.feature_meta)
@@ -107,18 +108,18 @@ def test_single_transcript_genes_get_abundance_only(small_sim):
     tx2gene.loc[tx2gene["transcript_id"] == lone, "gene_id"] = "LONE"
     with pytest.warns(InputWarning, match="1 of .* genes have a single quantified transcript"):
         data = match_annotation(small_sim.counts.astype(float), tx2gene)
-    fit = run_fit(data, FitConfig(latent_dim=4))
+    fit = run_fit(data, FitConfig(vae=VAEConfig(latent_dim=4)))
     assert set(fit.feature_scores.loc[fit.feature_scores["gene_id"] == "LONE", "feature_type"]) == {"abundance"}
 
 
 def test_no_module_found_says_what_to_try(small_sim):
     data = match_annotation(small_sim.counts.astype(float), small_sim.tx2gene)
     with pytest.raises(InputError, match="no module of >= 5 genes found .* try a lower --alpha or --min-r2"):
-        run_fit(data, FitConfig(latent_dim=4, min_r2=0.999))
+        run_fit(data, FitConfig(vae=VAEConfig(latent_dim=4), discovery=DiscoveryConfig(min_r2=0.999)))
 
 
 def test_bad_fit_options():
     with pytest.raises(InputError, match="channels must be switch and/or abundance"):
         FitConfig(channels=("exon",)).validate()
     with pytest.raises(InputError, match="alpha must be in"):
-        FitConfig(alpha=1.5).validate()
+        FitConfig(discovery=DiscoveryConfig(alpha=1.5)).validate()
