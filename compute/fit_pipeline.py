@@ -277,7 +277,7 @@ def run_fit(
             "package": "isograph-explorer",
             "package_version": __version__,
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-            "config": asdict(config),
+            "config": asdict(replace(config, vae=vae_config, discovery=config.discovery_config())),
             "import": {"n_samples": int(counts.shape[0]), "n_quantified": data.n_quantified,
                        "n_matched": data.n_matched, "versions_stripped": data.versions_stripped,
                        "n_single_transcript_genes": data.n_single_transcript_genes,

@@ -62,7 +62,7 @@ def test_same_seed_gives_identical_modules():
 def test_outputs_are_a_valid_fit_directory(tmp_path, small_sim):
     stages = []
     data = match_annotation(small_sim.counts.astype(float), small_sim.tx2gene)
-    fit = run_fit(data, FitConfig(vae=VAEConfig(latent_dim=4)), output_dir=tmp_path / "fit",
+    fit = run_fit(data, FitConfig(vae=VAEConfig(latent_dim=4), seed=7), output_dir=tmp_path / "fit",
                   progress=lambda stage, fraction, message: stages.append((stage, fraction)))
     fractions = [f for _, f in stages]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
@@ -73,6 +73,7 @@ def test_outputs_are_a_valid_fit_directory(tmp_path, small_sim):
     model, meta = load_checkpoint(tmp_path / "fit" / "vae_checkpoint.pt")
     assert set(meta["feature_ids"]) <= set(artifacts.score_meta["feature_id"])
     config = json.loads((tmp_path / "fit" / "fit_config.json").read_text())
+    assert config["config"]["vae"]["seed"] == config["config"]["discovery"]["seed"] == config["config"]["seed"] == 7
     assert config["config"]["vae"]["latent_dim"] == 4 and config["import"]["n_matched"] == small_sim.counts.shape[1]
     membership = pd.read_parquet(tmp_path / "fit" / "module_membership.parquet")
     assert list(membership.columns[:4]) == ["gene_id", "module_id", "feature_type", "r2"]
