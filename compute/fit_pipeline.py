@@ -131,40 +131,37 @@ def _standardise_columns(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (x[:, keep] - x[:, keep].mean(axis=0)) / sd[keep], keep
 
 
-def _membership(scores: pd.DataFrame, genes: pd.DataFrame, feature_types: np.ndarray,
+def _membership(x: np.ndarray, feature_genes: np.ndarray, feature_types: np.ndarray, genes: pd.DataFrame,
                 modules: pd.DataFrame) -> pd.DataFrame:
-    """kME of every gene's best channel with every module eigengene (pearson_rows, BH within table)."""
-    values = scores.to_numpy(dtype=np.float64).T  # features x samples
-    best = genes["feature_index"].to_numpy()
-    gene_rows = values[best]
-    feature_gene = np.asarray(scores.columns.get_level_values(1), dtype=object)
+    """kME of every gene's best channel with every module eigengene (pearson_rows; BH within the table).
+
+    ``x`` is the samples x features matrix given to the VAE; ``genes`` comes from
+    :func:`~compute.module_discovery.discover_modules` (``feature_index`` = each gene's best feature).
+    """
     module_ids = sorted(modules["module_id"].unique())
+    best_rows = np.ascontiguousarray(x[:, genes["feature_index"].to_numpy()].T)  # genes x samples
     kme = np.full((len(genes), len(module_ids)), np.nan)
     pvalues = np.full_like(kme, np.nan)
     for j, mid in enumerate(module_ids):
-        members = set(modules.loc[modules["module_id"] == mid, "gene_id"])
-        rows = np.flatnonzero([g in members for g in feature_gene])
-        eig = module_eigengene(values[rows]).values
-        res = pearson_rows(gene_rows, eig)
+        members = modules.loc[modules["module_id"] == mid, "gene_id"].to_numpy()
+        rows = np.flatnonzero(np.isin(feature_genes, members))
+        res = pearson_rows(best_rows, module_eigengene(x[:, rows].T).values)
         kme[:, j], pvalues[:, j] = res.r, res.pvalue
+    own = pd.Index(module_ids).get_indexer(genes["module_id"].astype(object).fillna("").to_numpy())
+    has = own >= 0
+    at = (np.arange(len(genes)), np.maximum(own, 0))
     out = pd.DataFrame({
         "gene_id": genes["gene_id"].to_numpy(dtype=object),
         "module_id": genes["module_id"],
-        "feature_type": feature_types[best],
+        "feature_type": feature_types[genes["feature_index"].to_numpy()],
         "r2": genes["r2"].to_numpy(),
+        "kME": np.where(has, kme[at], np.nan),
+        "kME_pvalue": np.where(has, pvalues[at], np.nan),
     })
-    own = np.array([module_ids.index(m) if isinstance(m, str) else -1 for m in genes["module_id"].astype(object)
-                    .where(genes["module_id"].notna(), None)])
-    has = own >= 0
-    out["kME"] = np.where(has, kme[np.arange(len(genes)), np.maximum(own, 0)], np.nan)
-    out["kME_pvalue"] = np.where(has, pvalues[np.arange(len(genes)), np.maximum(own, 0)], np.nan)
     out["kME_qvalue"] = bh_qvalues(out["kME_pvalue"].to_numpy())
-    if module_ids:
-        strongest = np.nanargmax(np.nan_to_num(np.abs(kme), nan=-1.0), axis=1)
-        out["best_module"] = np.asarray(module_ids, dtype=object)[strongest]
-        out["best_kME"] = kme[np.arange(len(genes)), strongest]
-    else:
-        out["best_module"], out["best_kME"] = None, np.nan
+    strongest = np.argmax(np.nan_to_num(np.abs(kme), nan=-1.0), axis=1)
+    out["best_module"] = np.asarray(module_ids, dtype=object)[strongest]
+    out["best_kME"] = kme[np.arange(len(genes)), strongest]
     return out
 
 
@@ -251,9 +248,7 @@ def run_fit(
     _report(progress, "modules", 1.0, f"{modules['module_id'].nunique()} modules, {len(modules)} genes")
 
     t3 = time.perf_counter()
-    frame = pd.DataFrame(x, index=sample_cols,
-                         columns=pd.MultiIndex.from_arrays([kept["feature_id"], kept["gene_id"]]))
-    membership = _membership(frame, genes, kept["feature_type"].to_numpy(dtype=object), modules)
+    membership = _membership(x, feature_genes, kept["feature_type"].to_numpy(dtype=object), genes, modules)
     timings["membership"] = time.perf_counter() - t3
     result = FitResult(modules=modules, feature_scores=scores, membership=membership, timings=timings,
                        history=history, config=config)
