@@ -49,6 +49,21 @@ def _add_explain_module(sub: argparse._SubParsersAction) -> None:
                    help="NaN correlation below N complete sample pairs (default 3)")
     p.add_argument("--eigengene-method", choices=["pc1", "aligned_mean"], default="pc1",
                    help="WGCNA PC1 eigengene (default) or IsoGraph's sign-aligned mean")
+    vae = p.add_argument_group("VAE decoder attribution (needs vae_checkpoint.pt in the fit)")
+    vae.add_argument("--vae-attribution", action="store_true",
+                     help="decoder finite-difference drivers -> {module}/vae_drivers.parquet")
+    vae.add_argument("--vae-fdr-threshold", type=float, default=0.05, metavar="Q",
+                     help="high-confidence drivers need gene q <= Q (default 0.05)")
+    vae.add_argument("--vae-percentile-threshold", type=float, default=90.0, metavar="P",
+                     help="... and |decoded_delta| in the top percentile P among module genes (default 90)")
+    vae.add_argument("--vae-eps", type=float, default=1.0, metavar="EPS",
+                     help="half-step of the central difference in latent units (default 1.0)")
+    ig = p.add_argument_group("Captum Integrated Gradients (needs vae_checkpoint.pt in the fit)")
+    ig.add_argument("--integrated-gradients", action="store_true",
+                    help="attribute the module's latent to the input features -> {module}/ig_attributions.parquet")
+    ig.add_argument("--ig-n-steps", type=int, default=100, metavar="N", help="integration steps (default 100)")
+    ig.add_argument("--ig-baseline", choices=["zero", "mean"], default="zero",
+                    help="all-zero scores (no switching; default) or each feature's mean")
     p.set_defaults(run=_run_explain_module)
 
 
@@ -59,6 +74,13 @@ def _run_explain_module(args: argparse.Namespace) -> int:
         split_percentile=args.split_percentile,
         min_complete_pairs=args.min_complete_pairs,
         eigengene_method=args.eigengene_method,
+        vae_attribution=args.vae_attribution,
+        vae_fdr_threshold=args.vae_fdr_threshold,
+        vae_percentile_threshold=args.vae_percentile_threshold,
+        vae_eps=args.vae_eps,
+        integrated_gradients=args.integrated_gradients,
+        ig_n_steps=args.ig_n_steps,
+        ig_baseline=args.ig_baseline,
     )
     start = time.perf_counter()
     results = explain_module(

@@ -65,6 +65,8 @@ TABLE_FILES = {
     "transcript_polarity_table": "transcript_polarity_table.parquet",
     "high_vs_low_table": "high_vs_low_table.parquet",
     "eigengene": "module_eigengene.parquet",
+    "vae_drivers": "vae_drivers.parquet",
+    "ig_attributions": "ig_attributions.parquet",
 }
 META_PASSTHROUGH = ("feature_type", "transcript_id", "gene_name", "exon_id", "event_id", "source_coordinate")
 
@@ -84,12 +86,32 @@ class ExplainConfig:
         WGCNA PC1 eigengene or IsoGraph's sign-aligned mean (ignored with a module score table).
     confidence_level : float, default 0.95
         Level of the Fisher-z interval (``ci_low``, ``ci_high``).
+    vae_attribution : bool, default False
+        Decoder finite-difference drivers from the fit's ``vae_checkpoint.pt`` (``vae_drivers.parquet``;
+        see :mod:`compute.attribution`).
+    vae_fdr_threshold : float, default 0.05
+        High-confidence drivers need ``qvalue`` at most this.
+    vae_percentile_threshold : float, default 90.0
+        ... and |decoded_delta| at or above this percentile among the module's genes.
+    vae_eps : float, default 1.0
+        Half-step of the central difference, in latent units.
+    integrated_gradients : bool, default False
+        Captum Integrated Gradients through the encoder (``ig_attributions.parquet``).
+    ig_n_steps : int, default 100
+    ig_baseline : {"zero", "mean"}, default "zero"
     """
 
     split_percentile: float = 50.0
     min_complete_pairs: int = 3
     eigengene_method: str = "pc1"
     confidence_level: float = 0.95
+    vae_attribution: bool = False
+    vae_fdr_threshold: float = 0.05
+    vae_percentile_threshold: float = 90.0
+    vae_eps: float = 1.0
+    integrated_gradients: bool = False
+    ig_n_steps: int = 100
+    ig_baseline: str = "zero"
 
     def validate(self) -> None:
         """Raise :class:`InputError` for an option out of range."""
@@ -103,6 +125,16 @@ class ExplainConfig:
             )
         if not 0.0 < self.confidence_level < 1.0:
             raise InputError(f"confidence_level must be in (0, 1); got {self.confidence_level}")
+        if not 0.0 <= self.vae_fdr_threshold <= 1.0:
+            raise InputError(f"vae_fdr_threshold must be in [0, 1]; got {self.vae_fdr_threshold}")
+        if not 0.0 <= self.vae_percentile_threshold <= 100.0:
+            raise InputError(f"vae_percentile_threshold must be in [0, 100]; got {self.vae_percentile_threshold}")
+        if not self.vae_eps > 0:
+            raise InputError(f"vae_eps must be > 0; got {self.vae_eps}")
+        if self.ig_baseline not in ("zero", "mean"):
+            raise InputError(f"ig_baseline must be zero or mean; got {self.ig_baseline!r}")
+        if self.ig_n_steps < 2:
+            raise InputError(f"ig_n_steps must be >= 2; got {self.ig_n_steps}")
 
 
 @dataclass
@@ -144,6 +176,10 @@ class ExplainResult:
         Of the computed eigengene (None for a module score table).
     high_samples, low_samples : list of str
         The two groups of the high-vs-low contrast.
+    vae_drivers : DataFrame or None
+        With ``vae_attribution``: see :func:`compute.attribution.vae_drivers`.
+    ig_attributions : DataFrame or None
+        With ``integrated_gradients``: see :func:`compute.attribution.integrated_gradients`.
     files : dict
         Paths written (empty without ``output_dir``).
     """
@@ -159,6 +195,8 @@ class ExplainResult:
     high_samples: list[str]
     low_samples: list[str]
     config: ExplainConfig = field(default_factory=ExplainConfig)
+    vae_drivers: pd.DataFrame | None = None
+    ig_attributions: pd.DataFrame | None = None
     files: dict[str, str] = field(default_factory=dict)
 
 
@@ -423,6 +461,26 @@ def _n_workers(n_tasks: int) -> int:
     return max(1, min(cpus, 4, n_tasks))
 
 
+def _attribute(fit: FitArtifacts, results: dict[str, ExplainResult], config: ExplainConfig) -> None:
+    """Add decoder-attribution and/or Integrated-Gradients tables to every result (torch loaded here)."""
+    from compute.attribution import choose_latent, integrated_gradients, prepare_attribution, vae_drivers
+
+    inputs = prepare_attribution(fit)
+    for mid, res in results.items():
+        genes = fit.module_genes(mid)
+        if config.vae_attribution:
+            res.vae_drivers = vae_drivers(inputs, genes, res.gene_driver_table, res.eigengene, eps=config.vae_eps,
+                                          fdr_threshold=config.vae_fdr_threshold,
+                                          percentile_threshold=config.vae_percentile_threshold)
+        if config.integrated_gradients:
+            pos = pd.Index(inputs.sample_ids).get_indexer(res.eigengene.index)
+            k, _ = choose_latent(inputs.mu[pos], res.eigengene.to_numpy())
+            table, _ = integrated_gradients(inputs, k, baseline=config.ig_baseline, n_steps=config.ig_n_steps,
+                                            sample_ids=list(res.eigengene.index))
+            table.insert(3, "in_module", table["gene_id"].isin(genes).to_numpy())
+            res.ig_attributions = table
+
+
 def _source_name(source: object, default: str) -> str:
     return str(Path(source).resolve()) if isinstance(source, (str, os.PathLike)) else f"{default} (DataFrame)"
 
@@ -440,6 +498,10 @@ def _write_module(result: ExplainResult, out: Path) -> dict[str, str]:
         "high_vs_low_table": result.high_vs_low_table,
         "eigengene": eig,
     }
+    if result.vae_drivers is not None:
+        tables["vae_drivers"] = result.vae_drivers
+    if result.ig_attributions is not None:
+        tables["ig_attributions"] = result.ig_attributions
     files = {}
     for name, df in tables.items():
         write_parquet(df, mdir / TABLE_FILES[name])
@@ -554,6 +616,9 @@ def explain_module(
         futures = [pool.submit(_explain_one, prep, mid, config, meta_name) for mid in ids]
         results = {mid: future.result() for mid, future in zip(ids, futures)}
 
+    if config.vae_attribution or config.integrated_gradients:
+        _attribute(fit, results, config)
+
     if annotation is not None:
         ann, key = annotation
         targets = ["transcript_polarity_table", "high_vs_low_table"]
@@ -592,7 +657,7 @@ def _write_outputs(results: dict[str, ExplainResult], out: Path, config: Explain
     for mid, res in results.items():
         res.files = {k: str(out / v) for k, v in written[mid].items()}
         modules[mid] = {
-            "files": {k: f"{mid}/{TABLE_FILES[k]}" for k in TABLE_FILES},
+            "files": written[mid],
             "n_genes": int(len(res.gene_driver_table)),
             "n_features": int(len(res.transcript_polarity_table)),
             "n_transcript_usage": int((res.transcript_polarity_table["feature_type"] == TRANSCRIPT_USAGE).sum()),
@@ -629,6 +694,8 @@ def _write_outputs(results: dict[str, ExplainResult], out: Path, config: Explain
             "annotation_table": annotation_table is not None,
             "module_score_table": module_score_table is not None,
             "vae_checkpoint_present": fit.checkpoint_path is not None,
+            "vae_attribution": config.vae_attribution,
+            "integrated_gradients": config.integrated_gradients,
         },
     }
     return write_json(manifest, manifest_path)

@@ -55,3 +55,22 @@ def small_sim() -> SimulationResult:
 def small_dir(_written, tmp_path) -> Path:
     """A private copy of the small simulated set (40 samples, 2 modules) on disk."""
     return _copy(_written["small"], tmp_path / "small")
+
+
+@pytest.fixture(scope="session")
+def _fitted(_written, tmp_path_factory) -> Path:
+    """The standard set fitted once (fit/ with vae_checkpoint.pt) next to its simulated files."""
+    from compute.fit_pipeline import FitConfig, run_fit
+    from compute.importers import match_annotation
+
+    root = tmp_path_factory.mktemp("fitted") / "standard"
+    shutil.copytree(_written["standard"], root)
+    sim = _simulated(STANDARD)
+    run_fit(match_annotation(sim.counts.astype(float), sim.tx2gene), FitConfig(), output_dir=root / "fit")
+    return root
+
+
+@pytest.fixture
+def fitted_dir(_fitted, tmp_path) -> Path:
+    """A private copy of the fitted standard set (simulation files + fit/)."""
+    return _copy(_fitted, tmp_path / "fitted")

@@ -75,3 +75,29 @@ def test_demo_builds_once(tmp_path, capsys):
     assert manifest["module_ids"] == load_fit_artifacts(out / "fit").module_ids
     assert main(["demo", "--out", str(out)]) == 0
     assert "already holds the demo" in capsys.readouterr().err
+
+
+def test_explain_with_attribution_flags(fitted_dir, capsys):
+    out = fitted_dir / "explain"
+    status = main(["explain-module", "--artifact-dir", str(fitted_dir / "fit"),
+                   "--feature-table", str(fitted_dir / "features.parquet"),
+                   "--feature-meta", str(fitted_dir / "feature_metadata.parquet"), "--module-ids", "M001",
+                   "--output-dir", str(out), "--vae-attribution", "--vae-fdr-threshold", "0.01",
+                   "--vae-percentile-threshold", "80", "--integrated-gradients", "--ig-n-steps", "20",
+                   "--ig-baseline", "mean"])
+    assert status == 0, capsys.readouterr().err
+    manifest = json.loads((out / "module_explanation_manifest.json").read_text())
+    assert manifest["optional_features"]["vae_attribution"] and manifest["optional_features"]["integrated_gradients"]
+    assert manifest["config"]["ig_baseline"] == "mean" and manifest["config"]["vae_percentile_threshold"] == 80
+    assert set(manifest["modules"]["M001"]["files"]) >= {"vae_drivers", "ig_attributions"}
+    ig = pd.read_parquet(out / "M001" / "ig_attributions.parquet")
+    assert list(ig.columns[:3]) == ["feature_id", "gene_id", "feature_type"] and ig["in_module"].any()
+
+
+def test_attribution_flag_without_checkpoint_exits_2(small_dir, tmp_path, capsys):
+    status = main(["explain-module", "--artifact-dir", str(small_dir / "oracle_fit"),
+                   "--feature-table", str(small_dir / "features.parquet"),
+                   "--feature-meta", str(small_dir / "feature_metadata.parquet"),
+                   "--output-dir", str(tmp_path / "o"), "--vae-attribution"])
+    err = capsys.readouterr().err
+    assert status == 2 and "no vae_checkpoint.pt, which --vae-attribution and --integrated-gradients need" in err

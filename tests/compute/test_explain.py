@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 import numpy as np
 import pandas as pd
@@ -218,11 +219,11 @@ def test_outputs_and_manifest(standard_dir, standard_results):
     out = standard_dir / "explain"
     manifest = read_manifest(out)
     assert manifest["module_ids"] == [f"M00{i}" for i in range(6)]
-    assert manifest["config"] == {"split_percentile": 50.0, "min_complete_pairs": 3,
-                                  "eigengene_method": "pc1", "confidence_level": 0.95}
+    assert manifest["config"] == asdict(ExplainConfig())
     assert manifest["package_version"]
     assert manifest["optional_features"] == {"annotation_table": False, "module_score_table": False,
-                                             "vae_checkpoint_present": False}
+                                             "vae_checkpoint_present": False, "vae_attribution": False,
+                                             "integrated_gradients": False}
     for mid, res in standard_results.items():
         entry = manifest["modules"][mid]
         for name, rel in entry["files"].items():
