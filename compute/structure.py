@@ -224,7 +224,7 @@ def transcript_models(rows: pd.DataFrame) -> pd.DataFrame:
 
         ``transcript_id, gene_id, gene_name, seqname, strand, biotype`` (transcript_type, else
         ``coding``/``noncoding``), ``start, end`` (span), ``tss, tts`` (5' and 3' ends, genomic),
-        ``n_exons``, ``exon_starts, exon_ends`` (int64 lists, genomic ascending), ``length`` (exonic nt),
+        ``n_exons``, ``exon_starts, exon_ends`` (int64 arrays, genomic ascending), ``length`` (exonic nt),
         ``coding`` (bool), ``cds_start, cds_end`` (genomic span incl. start/stop codons; -1 when
         noncoding), ``orf_length, utr5_length, utr3_length`` (nt, transcript orientation),
         ``stop_to_last_junction`` (nt from the stop codon's last base to the last exon-exon junction;
@@ -309,8 +309,8 @@ def transcript_models(rows: pd.DataFrame) -> pd.DataFrame:
         "tss": np.where(plus, span_start, span_end),
         "tts": np.where(plus, span_end, span_start),
         "n_exons": n_exons,
-        "exon_starts": pd.arrays.ArrowExtensionArray(pa.ListArray.from_arrays(offsets, pa.array(starts))),
-        "exon_ends": pd.arrays.ArrowExtensionArray(pa.ListArray.from_arrays(offsets, pa.array(ends))),
+        "exon_starts": pa.ListArray.from_arrays(offsets, pa.array(starts)).to_pandas().to_numpy(),
+        "exon_ends": pa.ListArray.from_arrays(offsets, pa.array(ends)).to_pandas().to_numpy(),
         "length": length,
         "coding": coding,
         "cds_start": cds_start,

@@ -30,12 +30,21 @@ both / exonic nt in either).
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
 from compute.errors import InputError
 
-__all__ = ["CONSEQUENCE_COLUMNS", "annotate_pairs", "pair_consequences", "transcript_annotation"]
+__all__ = [
+    "CONSEQUENCE_COLUMNS",
+    "annotate_pairs",
+    "pair_consequences",
+    "switch_pairs_from_explain",
+    "transcript_annotation",
+]
 
 SHIFT_NT = 50
 CONSEQUENCE_COLUMNS = (
@@ -273,3 +282,63 @@ def transcript_annotation(annotated: pd.DataFrame, models: pd.DataFrame) -> pd.D
     table["structure_orf_length"] = facts["orf_length"].astype(np.int64)
     table["structure_n_exons"] = facts["n_exons"].astype(np.int64)
     return table.reset_index()
+
+
+def switch_pairs_from_explain(output_dir: str | os.PathLike, *, module_ids: list[str] | None = None,
+                              fdr: float = 0.05, min_switch_strength: float = 0.0) -> pd.DataFrame:
+    """The switch each driver gene makes in its module: most negative -> most positive transcript.
+
+    Parameters
+    ----------
+    output_dir : path
+        An ``explain-module`` output folder (with ``module_explanation_manifest.json``).
+    module_ids : list of str, optional
+        Default: every module of the manifest.
+    fdr : float, default 0.05
+        Driver genes have ``qvalue`` at most this in ``gene_driver_table``.
+    min_switch_strength : float, default 0.0
+
+    Returns
+    -------
+    DataFrame
+        ``gene_id, transcript_id_1`` (smallest r: used more in low-module samples), ``transcript_id_2``
+        (largest r: used more in high-module samples), ``module_id, r_1, r_2, switch_strength, qvalue``,
+        sorted by module then switch strength (descending).
+
+    Raises
+    ------
+    InputError
+        No manifest, or an unknown module ID.
+    """
+    from compute.explain import read_manifest
+
+    out = Path(output_dir)
+    manifest = read_manifest(out)
+    modules = manifest.get("modules", {})
+    chosen = list(modules) if not module_ids else list(module_ids)
+    unknown = [m for m in chosen if m not in modules]
+    if unknown:
+        raise InputError(f"{out}: no explained module {', '.join(unknown)}; it has {', '.join(modules)}")
+    parts = []
+    for mid in chosen:
+        files = modules[mid]["files"]
+        genes = pd.read_parquet(out / files["gene_driver_table"])
+        polarity = pd.read_parquet(out / files["transcript_polarity_table"])
+        drivers = genes[(genes["qvalue"] <= fdr) & (genes["switch_strength"] >= min_switch_strength)
+                        & genes["top_positive_feature"].notna() & genes["top_negative_feature"].notna()
+                        & (genes["top_positive_feature"] != genes["top_negative_feature"])]
+        by_feature = polarity.set_index("feature_id")
+        tx = by_feature["transcript_id"].astype("string").fillna(pd.Series(by_feature.index, index=by_feature.index))
+        parts.append(pd.DataFrame({
+            "gene_id": drivers["gene_id"].to_numpy(),
+            "transcript_id_1": tx.reindex(drivers["top_negative_feature"]).to_numpy(),
+            "transcript_id_2": tx.reindex(drivers["top_positive_feature"]).to_numpy(),
+            "module_id": mid,
+            "r_1": by_feature["r"].reindex(drivers["top_negative_feature"]).to_numpy(),
+            "r_2": by_feature["r"].reindex(drivers["top_positive_feature"]).to_numpy(),
+            "switch_strength": drivers["switch_strength"].to_numpy(),
+            "qvalue": drivers["qvalue"].to_numpy(),
+        }))
+    pairs = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=["gene_id", "transcript_id_1", "transcript_id_2", "module_id", "r_1", "r_2", "switch_strength", "qvalue"])
+    return pairs.sort_values(["module_id", "switch_strength"], ascending=[True, False], ignore_index=True)
