@@ -5,8 +5,7 @@ attributes), never a per-line Python loop. Coordinates stay GTF's: 1-based, incl
 ``end - start + 1``. All 5'/3', upstream/downstream words are in transcript orientation.
 
 Attribute styles understood
-    GENCODE (``transcript_type``, ``gene_type``, ``gene_name``), Ensembl (``transcript_biotype``,
-    ``gene_biotype``), RefSeq (``gene`` for the name, ``transcript_biotype``), UCSC/cufflinks (no
+    GENCODE (``transcript_type``, ``gene_name``), Ensembl (``transcript_biotype``), RefSeq (``gene`` for the name, ``transcript_biotype``), UCSC/cufflinks (no
     biotype: ``coding``/``noncoding`` from the presence of CDS rows). Version suffixes (``ENST….3``)
     are kept unless ``strip_versions=True``.
 
@@ -49,6 +48,7 @@ __all__ = [
     "load_transcript_models",
     "read_gtf",
     "transcript_models",
+    "write_cache",
 ]
 
 CACHE_FORMAT_VERSION = 1
@@ -61,15 +61,20 @@ ATTRIBUTES = {
     "gene_id": ("gene_id",),
     "gene_name": ("gene_name", "gene"),
     "transcript_type": ("transcript_type", "transcript_biotype"),
-    "gene_type": ("gene_type", "gene_biotype"),
 }
 
 
 def _attribute(column: pa.ChunkedArray, keys: tuple[str, ...]) -> pa.ChunkedArray:
-    """First of ``keys`` found in each attribute string (null where none is)."""
+    """First of ``keys`` found in each attribute string (null where none is).
+
+    ``\b`` keeps ``gene "`` from matching inside ``havana_gene "``; a fallback key is only searched
+    when the first left some rows empty.
+    """
     out = None
     for key in keys:
-        found = pc.struct_field(pc.extract_regex(column, rf'(?:^|;)\s*{key} "(?P<v>[^"]*)"'), [0])
+        if out is not None and out.null_count == 0:
+            break
+        found = pc.struct_field(pc.extract_regex(column, rf'\b{key} "(?P<v>[^"]*)"'), [0])
         out = found if out is None else pc.coalesce(out, found)
     return out
 
@@ -110,8 +115,8 @@ def read_gtf(path: str | os.PathLike, *, strip_versions: bool = False) -> pd.Dat
     Returns
     -------
     DataFrame
-        ``seqname, feature, start, end, strand, transcript_id, gene_id, gene_name, transcript_type,
-        gene_type`` (categorical where repetitive; start/end int64, 1-based inclusive).
+        ``seqname, feature, start, end, strand, transcript_id, gene_id, gene_name, transcript_type``
+        (categorical where repetitive; start/end int64, 1-based inclusive).
 
     Raises
     ------
@@ -411,12 +416,34 @@ def load_transcript_models(
     n_rows = {str(k): int(v) for k, v in rows["feature"].value_counts().items()}
     models = transcript_models(rows)
     if use_cache:
-        table = pa.Table.from_pandas(models, preserve_index=False)
-        table = table.replace_schema_metadata({**(table.schema.metadata or {}),
-                                               b"isograph_cache": json.dumps({**key, "n_rows": n_rows}).encode()})
         try:
-            atomic_write(cache_path, lambda tmp: pq.write_table(table, tmp))
+            write_cache(models, cache_path, gtf, n_rows=n_rows, strip_versions=strip_versions)
         except OSError as exc:
             warnings.warn(f"could not write the GTF cache {cache_path} ({exc}); continuing without it",
                           InputWarning, stacklevel=2)
     return GtfModels(models, cache_path if use_cache else None, False, n_rows)
+
+
+def write_cache(models: pd.DataFrame, cache_path: str | os.PathLike, gtf: str | os.PathLike, *,
+                n_rows: dict[str, int], strip_versions: bool = False) -> Path:
+    """Write transcript models as a parquet cache keyed by the GTF's fingerprint (atomically).
+
+    Parameters
+    ----------
+    models : DataFrame
+        From :func:`transcript_models`.
+    cache_path, gtf : path-like
+    n_rows : dict
+        Rows per GTF feature type, stored with the key.
+    strip_versions : bool, default False
+        The parse option the models were made with (part of the key).
+
+    Returns
+    -------
+    Path
+    """
+    key = _cache_key(Path(gtf), strip_versions)
+    table = pa.Table.from_pandas(models, preserve_index=False)
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}),
+                                           b"isograph_cache": json.dumps({**key, "n_rows": n_rows}).encode()})
+    return atomic_write(cache_path, lambda tmp: pq.write_table(table, tmp))
