@@ -21,8 +21,8 @@ import pandas as pd
 
 from compute.artifacts import TableSource
 from compute.errors import InputError, warn
-from compute.gtf import read_gtf_transcripts
 from compute.io import read_table
+from compute.structure import load_transcript_models
 
 __all__ = [
     "CountsImport",
@@ -61,7 +61,7 @@ def load_tx2gene(source: TableSource) -> pd.DataFrame:
         Missing columns, empty IDs, a transcript mapped to two genes.
     """
     if isinstance(source, (str, os.PathLike)) and _is_gtf(source):
-        df = read_gtf_transcripts(source)[["transcript_id", "gene_id", "gene_name"]]
+        df = load_transcript_models(source, use_cache=False).models[["transcript_id", "gene_id", "gene_name"]]
         name = str(source)
     elif isinstance(source, pd.DataFrame):
         df, name = source, "transcript-to-gene map (DataFrame)"

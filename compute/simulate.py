@@ -33,8 +33,8 @@ import pandas as pd
 from compute import __version__
 from compute.errors import InputError
 from compute.fit import feature_scores_frame, switch_scores
-from compute.gtf import read_gtf_transcripts
 from compute.io import write_json, write_parquet, write_tsv
+from compute.structure import load_transcript_models
 
 __all__ = [
     "REFERENCE_GTF",
@@ -164,7 +164,7 @@ def _gene_models(config: SimulationConfig, rng: np.random.Generator) -> pd.DataF
     frames = []
     n_real = 0
     if config.gene_models == "real":
-        tx = read_gtf_transcripts(REFERENCE_GTF)
+        tx = load_transcript_models(REFERENCE_GTF, use_cache=False).models
         counts = tx.groupby("gene_id")["transcript_id"].transform("size")
         tx = tx[counts >= 2]
         genes = tx["gene_id"].unique()

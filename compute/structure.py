@@ -298,9 +298,12 @@ def transcript_models(rows: pd.DataFrame) -> pd.DataFrame:
     stop_end = utr5 + orf  # transcript coordinate of the stop codon's last base
     distance = np.where(coding & (n_exons >= 2), last_junction - stop_end, np.nan)
 
-    types = per_tx(exons["transcript_type"].astype(object))
+    # first non-empty value over a transcript's rows (some GTFs give attributes on some rows only)
+    firsts = pd.DataFrame({"t": exons["transcript_type"].astype(object).to_numpy(),
+                           "n": exons["gene_name"].astype(object).to_numpy()}).groupby(tx_codes).first()
+    types = firsts["t"].reindex(range(n_tx)).to_numpy()
     biotype = np.where(pd.isna(types), np.where(coding, "coding", "noncoding"), types)
-    names = per_tx(exons["gene_name"].astype(object))
+    names = firsts["n"].reindex(range(n_tx)).to_numpy()
     genes = per_tx(exons["gene_id"].astype(object))
     models = pd.DataFrame({
         "transcript_id": np.asarray(tx_ids, dtype=object),

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from compute.errors import InputError
-from compute.gtf import read_gtf_transcripts
+from compute.structure import load_transcript_models
 from compute.simulate import REFERENCE_GTF, SimulationConfig, simulate
 
 
@@ -22,7 +22,7 @@ def test_same_seed_gives_identical_outputs_and_another_seed_differs():
 
 def test_standard_set_structure(standard_sim):
     truth = standard_sim.truth_genes
-    reference = read_gtf_transcripts(REFERENCE_GTF)
+    reference = load_transcript_models(REFERENCE_GTF, use_cache=False).models
     multi = reference.groupby("gene_id").size()
     assert set(truth["gene_id"]) == set(multi[multi >= 2].index)  # the 234 real multi-isoform genes
     assert len(truth) == 234 and standard_sim.counts.shape == (200, multi[multi >= 2].sum())
