@@ -47,6 +47,7 @@ __all__ = [
     "gtf_fingerprint",
     "load_transcript_models",
     "read_gtf",
+    "splice_junctions",
     "transcript_models",
     "write_cache",
 ]
@@ -331,6 +332,24 @@ def transcript_models(rows: pd.DataFrame) -> pd.DataFrame:
     })
     order = np.lexsort((models["transcript_id"].to_numpy(), models["gene_id"].astype(str).to_numpy()))
     return models.iloc[order].reset_index(drop=True)
+
+
+def splice_junctions(model: pd.Series) -> list[tuple[int, int]]:
+    """Introns of a transcript model as genomic (first, last) intronic bases, 5'->3' in transcript order.
+
+    Parameters
+    ----------
+    model : Series
+        A row of :func:`transcript_models`.
+
+    Returns
+    -------
+    list of (int, int)
+        1-based inclusive intron spans; empty for a single-exon transcript.
+    """
+    starts, ends = np.asarray(model["exon_starts"]), np.asarray(model["exon_ends"])
+    introns = [(int(e) + 1, int(s) - 1) for e, s in zip(ends[:-1], starts[1:])]
+    return introns[::-1] if model["strand"] == "-" else introns
 
 
 def gtf_fingerprint(path: str | os.PathLike, *, block: int = 1 << 16, n_blocks: int = 16) -> str:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from compute.errors import InputError, InputWarning
-from compute.structure import load_transcript_models, read_gtf, transcript_models
+from compute.structure import load_transcript_models, read_gtf, splice_junctions, transcript_models
 
 GTF = Path(__file__).resolve().parents[2] / "data" / "reference" / "isar_example" / "example.gtf.gz"
 
@@ -119,3 +119,10 @@ def test_corrupt_gzip_gtf(tmp_path):
     path.write_bytes(gzip.compress(ROW.encode() * 2000)[:100])
     with pytest.raises(InputError, match="x.gtf.gz: cannot read the GTF"):
         read_gtf(path)
+
+
+def test_splice_junctions_in_transcript_order():
+    models = transcript_models(read_gtf(GTF)).set_index("transcript_id", drop=False)
+    assert splice_junctions(models.loc["TCONS_00000002"]) == [(12228, 12594), (12722, 13402)]
+    minus = splice_junctions(models.loc["TCONS_00003804"])
+    assert minus[0] == (18367, 18912) and minus[-1] == (14830, 14969) and len(minus) == 9
