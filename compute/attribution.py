@@ -36,7 +36,7 @@ from scipy import stats
 from compute.artifacts import FitArtifacts
 from compute.errors import InputError
 from compute.stats import pearson_rows
-from compute.vae import VAE, load_checkpoint
+from compute.vae import VAE, encode_mean, load_checkpoint
 
 __all__ = [
     "AttributionInputs",
@@ -123,9 +123,7 @@ def prepare_attribution(fit: FitArtifacts) -> AttributionInputs:
         feature_types=np.asarray(meta["feature_types"], dtype=object), sample_ids=list(fit.sample_ids),
         raw=raw, centre=centre, scale=scale, mu=np.empty((0, 0)),
     )
-    with torch.no_grad():
-        mu, _ = model.encoder(torch.as_tensor(inputs.standardised(), dtype=torch.float32))
-    inputs.mu = mu.numpy().astype(np.float64)
+    inputs.mu = encode_mean(model, inputs.standardised())
     return inputs
 
 

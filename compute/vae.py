@@ -230,8 +230,8 @@ def reconstruct(model: VAE, x: np.ndarray) -> np.ndarray:
     -------
     ndarray, shape (n_samples, n_features)
     """
+    mu = torch.as_tensor(encode_mean(model, x), dtype=torch.float32)  # exact: mu was float32
     with torch.no_grad():
-        mu, _ = model.encoder(torch.as_tensor(np.asarray(x, dtype=np.float32)))
         return model.decoder(mu).numpy().astype(np.float64)
 
 
