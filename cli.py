@@ -49,6 +49,10 @@ def _add_explain_module(sub: argparse._SubParsersAction) -> None:
                    help="NaN correlation below N complete sample pairs (default 3)")
     p.add_argument("--eigengene-method", choices=["pc1", "aligned_mean"], default="pc1",
                    help="WGCNA PC1 eigengene (default) or IsoGraph's sign-aligned mean")
+    p.add_argument("--plot", action="store_true",
+                   help="write the driver barplot, usage gradient and driver heatmap per module to {module}/figures/")
+    p.add_argument("--output-format", nargs="+", choices=["pdf", "png", "svg", "html"], default=["pdf"],
+                   metavar="FMT", help="figure formats with --plot: pdf png svg html (default pdf)")
     vae = p.add_argument_group("VAE decoder attribution (needs vae_checkpoint.pt in the fit)")
     vae.add_argument("--vae-attribution", action="store_true",
                      help="decoder finite-difference drivers -> {module}/vae_drivers.parquet")
@@ -93,6 +97,17 @@ def _run_explain_module(args: argparse.Namespace) -> int:
         module_score_table=args.module_score_table,
         annotation_table=args.annotation_table,
     )
+    if args.plot:
+        from components.export import chrome_path, write_module_figures
+        from compute.artifacts import load_feature_table
+        from compute.errors import InputError
+
+        if chrome_path() is None and set(args.output_format) - {"html"}:
+            raise InputError("--plot with pdf/png/svg needs Chrome or Chromium (Debian: apt-get install chromium);"
+                             " use --output-format html, or set BROWSER_PATH")
+        figures = write_module_figures(results, load_feature_table(args.feature_table), args.output_dir,
+                                       args.output_format)
+        print(f"isograph: wrote {len(figures)} figure file(s)", file=sys.stderr)
     n_samples = len(next(iter(results.values())).sample_ids) if results else 0
     print(f"isograph: explained {len(results)} module(s) on {n_samples} samples in "
           f"{time.perf_counter() - start:.1f} s", file=sys.stderr)

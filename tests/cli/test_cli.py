@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 import shutil
 import subprocess
 import sys
@@ -145,3 +146,24 @@ def test_warnings_are_one_line_each(args, small_dir, tmp_path, capsys):
 def test_simulate_bad_parameter(tmp_path, capsys):
     assert main(["simulate", "--out", str(tmp_path / "s"), "--n-samples", "4"]) == 2
     assert capsys.readouterr().err.strip() == "isograph: error: simulation parameter error: n_samples must be >= 10"
+
+
+def test_plot_writes_valid_pdf_and_png(small_dir, tmp_path, capsys):
+    from components.export import chrome_path
+
+    if chrome_path() is None or shutil.which("pdftotext") is None:
+        pytest.skip("needs chromium and poppler-utils (installed by .ci/run)")
+    out = tmp_path / "ex"
+    assert main(["explain-module", "--artifact-dir", str(small_dir / "oracle_fit"),
+                 "--feature-table", str(small_dir / "features.parquet"),
+                 "--feature-meta", str(small_dir / "feature_metadata.parquet"), "--module-ids", "M000",
+                 "--output-dir", str(out), "--plot", "--output-format", "png", "pdf"]) == 0
+    assert "wrote 6 figure file(s)" in capsys.readouterr().err
+    pdf = out / "M000" / "figures" / "driver_barplot.pdf"
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    assert re.search(r"^Pages:\s+1$", info, re.MULTILINE), info
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    top = pd.read_parquet(out / "M000" / "gene_driver_table.parquet").iloc[0]
+    assert (top["gene_name"] or top["gene_id"]) in text
+    assert (out / "M000" / "figures" / "usage_gradient.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
