@@ -74,7 +74,7 @@ def figure_bytes(fig: go.Figure, fmt: str, *, width: int = 1000, height: int | N
     if fmt not in EXPORT_FORMATS:
         raise InputError(f"unknown figure format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
     if fmt == "html":
-        return fig.to_html(include_plotlyjs="cdn", full_html=True).encode()
+        return fig.to_html(include_plotlyjs=True, full_html=True).encode()  # self-contained, works offline
     if chrome_path() is None:
         raise InputError(f"{fmt.upper()} export needs Chrome or Chromium (Debian: apt-get install chromium), or"
                          " set BROWSER_PATH; HTML export works without it")

@@ -301,7 +301,7 @@ def transcript_structures(models: pd.DataFrame, *, r: pd.Series | None = None, t
                         hovertemplate=(f"{model.transcript_id}<br>{model.biotype}, {model.length} nt, ORF"
                                        f" {model.orf_length} nt{', NMD sensitive' if model.nmd else ''}<extra></extra>"))
     fig.update_layout(
-        template=TEMPLATE, title=title, height=max(200, 46 * len(table) + 110), showlegend=False,
+        template=TEMPLATE, title=title, height=max(260, 60 * len(table) + 140), showlegend=False,
         yaxis={"tickvals": [-i for i in range(len(table))], "ticktext": labels, "range": [-len(table) + 0.4, 0.6],
                "showgrid": False, "zeroline": False},
         xaxis={"title": f"{table['seqname'].iloc[0]} ({'−' if minus else '+'} strand, drawn 5′→3′)",

@@ -17,7 +17,7 @@ def _readme_commands() -> list[str]:
 def test_readme_has_two_setup_commands():
     commands = _readme_commands()
     assert len(commands) == 2
-    assert "isograph" in commands[0] and commands[1].endswith("python -m pytest")
+    assert commands[0].endswith("python app.py") and commands[1].endswith("python -m pytest")
 
 
 def test_ci_runs_exactly_the_readme_test_command():

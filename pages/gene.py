@@ -1,0 +1,64 @@
+"""``/genes/<gene_id>?module=<id>``: the isoform switch of one gene along one module."""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from components.figures import high_low_contrast, transcript_structures, usage_gradient
+from components.layout import alert, current_dataset, data_table, figure_card, href
+from compute.datasets import DatasetError
+
+dash.register_page(__name__, path_template="/genes/<gene_id>", path="/genes/example", name="Gene",
+                   title=lambda gene_id=None, module=None, **_: f"{gene_id} — isoform switch in {module or 'its module'}")
+
+
+def direction_sentence(gene_row, gene_label: str, module_id: str) -> str:
+    """The switch in words, e.g. 'As M000 rises, GENE shifts from T2 to T1 (...)'."""
+    pos, neg = gene_row.get("top_positive_feature"), gene_row.get("top_negative_feature")
+    if not isinstance(pos, str) or not isinstance(neg, str) or pos == neg:
+        return f"{gene_label} has no transcript-usage switch in {module_id}."
+    return (f"As {module_id} rises, {gene_label} shifts from {neg} to {pos}: {pos} is used more in high-module"
+            f" samples and {neg} is used more in low-module samples (switch strength"
+            f" {gene_row['switch_strength']:.2f}, gene r = {gene_row['r']:.2f}, q = {gene_row['qvalue']:.2g}).")
+
+
+def layout(gene_id: str | None = None, module: str | None = None, dataset: str | None = None, **_query) -> html.Div:
+    if gene_id is None:
+        return html.Div()
+    try:
+        ds = current_dataset(dataset)
+        module = module or ds.module_of(gene_id)
+        if module is None:
+            raise DatasetError(f"gene {gene_id!r} is not in any explained module of data set {ds.name!r}")
+        genes = ds.table(module, "gene_driver_table")
+        match = genes[genes["gene_id"] == gene_id]
+        if match.empty:
+            raise DatasetError(f"gene {gene_id!r} is not in module {module}")
+        polarity = ds.table(module, "transcript_polarity_table")
+        contrast = ds.table(module, "high_vs_low_table")
+        eigengene = ds.table(module, "eigengene").set_index("sample_id")["eigengene"]
+    except DatasetError as exc:
+        return alert(str(exc), title="Unknown gene or module")
+    row = match.iloc[0]
+    label = row["gene_name"] if isinstance(row["gene_name"], str) else gene_id
+    mine = polarity[polarity["gene_id"] == gene_id]
+    models = ds.transcript_models(gene_id)
+    return html.Div([
+        html.H3([f"{label} ", html.Small(f"{gene_id} in ", className="text-muted"),
+                 dcc.Link(module, href=href(f"/modules/{module}", dataset=ds.name))]),
+        dbc.Alert(direction_sentence(row, label, module), color="light", id="gene-direction"),
+        figure_card("gene-structures", transcript_structures(models, r=mine.set_index("feature_id")["r"]),
+                    title="Transcript structures (CDS tall, UTR short; drawn 5′→3′)", filename=f"{gene_id}_structures"),
+        dbc.Row([
+            dbc.Col(figure_card("gene-usage", usage_gradient(polarity, ds.usage(), eigengene, genes=[gene_id], columns=1),
+                                title="Usage of each transcript against the module eigengene",
+                                filename=f"{gene_id}_usage"), lg=6),
+            dbc.Col(figure_card("gene-contrast", high_low_contrast(contrast[contrast["gene_id"] == gene_id]),
+                                title="High- vs low-module samples", filename=f"{gene_id}_contrast"), lg=6),
+        ]),
+        html.H5("Transcripts"),
+        data_table("gene-tx-table", mine, columns=["feature_id", "r", "ci_low", "ci_high", "pvalue", "qvalue",
+                                                   "n_samples", "direction"]),
+    ])

@@ -1,0 +1,49 @@
+"""``/``: the data sets under the data root and an overview of their modules."""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from components.layout import alert, current_dataset, href
+from compute.datasets import DatasetError, find_datasets
+
+dash.register_page(__name__, path="/", name="Modules", title="IsoGraph Explorer — modules",
+                   redirect_from=["/modules", "/modules/"])
+
+
+def _module_rows(dataset) -> list:
+    manifest = dataset.manifest()
+    rows = []
+    for mid in dataset.module_ids:
+        entry = manifest["modules"][mid]
+        top = dataset.table(mid, "gene_driver_table").head(3)
+        names = ", ".join(top["gene_name"].fillna(top["gene_id"]).astype(str))
+        var = entry.get("variance_explained")
+        rows.append(html.Tr([
+            html.Td(dcc.Link(mid, href=href(f"/modules/{mid}", dataset=dataset.name), id=f"home-link-{mid}")),
+            html.Td(entry.get("n_genes")), html.Td(entry.get("n_transcript_usage")),
+            html.Td(f"{var:.2f}" if isinstance(var, (int, float)) else "—"), html.Td(names),
+        ]))
+    return rows
+
+
+def layout(dataset: str | None = None, **_query) -> html.Div:
+    try:
+        current = current_dataset(dataset)
+    except DatasetError as exc:
+        return alert(str(exc), title="No data set")
+    others = find_datasets(current.root)
+    picker = dbc.ButtonGroup([dbc.Button(d.title if d.name == "." else d.name, href=href("/", dataset=d.name), size="sm",
+                                         outline=d.name != current.name, color="primary") for d in others])
+    table = dbc.Table([html.Thead(html.Tr([html.Th(h) for h in ("module", "genes", "transcripts",
+                                                                  "variance explained", "top drivers")])),
+                       html.Tbody(_module_rows(current))], striped=True, hover=True, id="home-modules")
+    return html.Div([
+        html.H3(current.title),
+        html.P(["Data sets under the data root: ", picker], className="text-muted"),
+        html.P("Pick a module to see which genes drive it and which transcript each driver uses more as the"
+               " module rises."),
+        table,
+    ])

@@ -1,0 +1,81 @@
+"""``/modules/<module_id>``: drivers of one module (barplot, usage gradient, heatmap, tables)."""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, dcc, html, no_update
+
+from components.figures import driver_barplot, driver_heatmap, usage_gradient
+from components.layout import alert, current_dataset, data_table, figure_card, graph_ref, href
+from compute.datasets import DatasetError
+
+dash.register_page(__name__, path_template="/modules/<module_id>", path="/modules/M000", name="Module",
+                   title=lambda module_id=None, **_: f"{module_id} — IsoGraph Explorer")
+
+GENE_COLUMNS = ["gene_id", "gene_name", "r", "pvalue", "qvalue", "n_samples", "missing_fraction", "ci_low", "ci_high",
+                "switch_strength", "top_positive_feature", "top_negative_feature"]
+TX_COLUMNS = ["feature_id", "gene_id", "gene_name", "r", "pvalue", "qvalue", "n_samples", "switch_strength", "direction"]
+
+
+def layout(module_id: str | None = None, dataset: str | None = None, **_query) -> html.Div:
+    if module_id is None:
+        return html.Div()
+    try:
+        ds = current_dataset(dataset)
+        genes = ds.table(module_id, "gene_driver_table")
+        polarity = ds.table(module_id, "transcript_polarity_table")
+        eigengene = ds.table(module_id, "eigengene").set_index("sample_id")["eigengene"]
+        usage = ds.usage()
+    except DatasetError as exc:
+        return alert(str(exc), title="Unknown module")
+    context = {"dataset": ds.name, "module": module_id}
+    options = [{"label": f"{n} ({g})" if isinstance(n, str) and n != g else g, "value": g}
+               for g, n in zip(genes["gene_id"], genes["gene_name"])]
+    return html.Div([
+        dcc.Store(id="module-context", data=context),
+        dbc.Row([
+            dbc.Col(html.H3(f"Module {module_id}"), md=6),
+            dbc.Col(dcc.Dropdown(id="module-gene-search", options=options, placeholder="Find a gene…"), md=6),
+        ], className="mb-2"),
+        html.P(f"{len(genes)} genes, {len(polarity)} features. Click a bar, a heatmap row or a table row to open"
+               " the isoform-switch view of that gene.", className="text-muted"),
+        figure_card("module-driver-bar", driver_barplot(genes, top_n=25, title=None),
+                    title="Top driver genes: |r| with the module eigengene (95% CI)", filename=f"{module_id}_drivers"),
+        dbc.Row([
+            dbc.Col(figure_card("module-gradient", usage_gradient(polarity, usage, eigengene),
+                                title="Transcript usage along the module", filename=f"{module_id}_gradient"), lg=7),
+            dbc.Col(figure_card("module-heatmap", driver_heatmap(polarity, usage, eigengene, top_n=12),
+                                title="Top positive and negative driver transcripts", filename=f"{module_id}_heatmap"),
+                    lg=5),
+        ]),
+        html.H5("Gene drivers"), data_table("module-gene-table", genes, columns=GENE_COLUMNS),
+        html.H5("Transcript polarity"), data_table("module-tx-table", polarity, columns=TX_COLUMNS),
+    ])
+
+
+def gene_href_from_click(click: dict | None, context: dict | None) -> str | None:
+    """The gene view URL for a click on a bar or heatmap cell (``customdata`` holds the gene ID)."""
+    if not click or not context:
+        return None
+    custom = click["points"][0].get("customdata")
+    gene = custom[0] if isinstance(custom, (list, tuple)) else custom
+    return href(f"/genes/{gene}", module=context["module"], dataset=context["dataset"]) if gene else None
+
+
+@callback(Output("url", "href", allow_duplicate=True),
+          Input(graph_ref("module-driver-bar"), "clickData"), Input(graph_ref("module-heatmap"), "clickData"),
+          Input("module-gene-search", "value"), Input("module-gene-table", "active_cell"),
+          State("module-gene-table", "derived_viewport_data"), State("module-context", "data"),
+          prevent_initial_call=True)
+def open_gene(bar_click, heat_click, searched, cell, rows, context):
+    trigger = dash.ctx.triggered_id
+    if trigger == graph_ref("module-driver-bar"):
+        return gene_href_from_click(bar_click, context) or no_update
+    if trigger == graph_ref("module-heatmap"):
+        return gene_href_from_click(heat_click, context) or no_update
+    if trigger == "module-gene-search" and searched:
+        return href(f"/genes/{searched}", module=context["module"], dataset=context["dataset"])
+    if trigger == "module-gene-table" and cell and rows:
+        return href(f"/genes/{rows[cell['row']]['gene_id']}", module=context["module"], dataset=context["dataset"])
+    return no_update

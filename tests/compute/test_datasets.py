@@ -1,0 +1,43 @@
+"""Data sets under a data root: discovery, refusal of paths outside it, cached tables."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from compute.datasets import DatasetError, find_datasets, open_dataset
+from compute.explain import explain_module
+
+
+@pytest.fixture
+def root(small_dir, small_sim, tmp_path):
+    data_root = tmp_path / "root"
+    (data_root / "group").mkdir(parents=True)
+    ds = small_dir.rename(data_root / "group" / "small")
+    explain_module(ds / "oracle_fit", small_sim.feature_table, small_sim.feature_meta, output_dir=ds / "explain")
+    (ds / "dataset.json").write_text(json.dumps({"name": "Small", "paths": {"fit": "oracle_fit"}}))
+    return data_root
+
+
+def test_find_and_open(root):
+    [ds] = find_datasets(root)
+    assert (ds.name, ds.title, ds.module_ids) == ("group/small", "Small", ["M000", "M001"])
+    assert open_dataset(root, None).name == "group/small"
+    table = ds.table("M001", "gene_driver_table")
+    assert table is ds.table("M001", "gene_driver_table")  # cached
+    gene = table["gene_id"].iloc[0]
+    assert ds.module_of(gene) == "M001" and ds.usage().shape[0] == 40
+    assert ds.transcript_models(gene).empty  # no GTF in this data set
+
+
+def test_refusals(root, tmp_path):
+    with pytest.raises(DatasetError, match=r"no data set '\.\./\.\.' under the data root"):
+        open_dataset(root, "../..")
+    with pytest.raises(DatasetError, match="module 'M9' is not in data set 'group/small'"):
+        open_dataset(root, None).table("M9", "gene_driver_table")
+    spec = root / "group" / "small" / "dataset.json"
+    spec.write_text(json.dumps({"paths": {"feature_table": "../../../../outside.parquet"}}))
+    assert find_datasets(root) == []  # a data set pointing outside the root is not offered
+    with pytest.raises(DatasetError, match="no data set under"):
+        open_dataset(tmp_path / "empty", None)

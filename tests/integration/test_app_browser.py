@@ -1,0 +1,86 @@
+"""A biologist's path through the app, in real headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import dash
+import pytest
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+
+from app import create_app
+
+
+@pytest.fixture
+def app(demo_root):
+    dash._pages.PAGE_REGISTRY.clear()  # a fresh page registry per app (as vizro's tests reset it)
+    yield create_app({"data_root": demo_root})
+    dash._pages.PAGE_REGISTRY.clear()
+
+
+def _graph(dash_duo, name: str):
+    """The dcc.Graph of a figure card (Dash serialises dict IDs with sorted keys)."""
+    component_id = json.dumps({"graph": name, "type": "figure"}, separators=(",", ":"))
+    return dash_duo.driver.find_element(By.XPATH, f"//div[@id='{component_id}']")
+
+
+def _wait(predicate, timeout: float = 15.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            result = predicate()
+            if result:
+                return result
+        except Exception:  # element not there yet
+            pass
+        time.sleep(0.2)
+    raise AssertionError("timed out")
+
+
+def test_module_to_gene_view_and_pdf_export(dash_duo, app, tmp_path):
+    """Open /, open a module, click the top driver bar, land on the gene view, export a PDF."""
+    dash_duo.start_server(app)
+    dash_duo.wait_for_element("#home-modules", timeout=20)
+    dash_duo.find_element("#home-link-M000").click()
+    paths = _wait(lambda: _graph(dash_duo, "module-driver-bar").find_elements(By.CSS_SELECTOR, ".barlayer .point path"))
+    top = min(paths, key=lambda p: p.rect["y"])  # the strongest driver is drawn at the top
+    ActionChains(dash_duo.driver).move_to_element(top).click().perform()
+    _wait(lambda: "/genes/" in dash_duo.driver.current_url)
+    gene_id = re.search(r"/genes/([^?]+)", dash_duo.driver.current_url).group(1)
+    assert "module=M000" in dash_duo.driver.current_url
+    sentence = dash_duo.wait_for_element("#gene-direction", timeout=20).text
+    assert "used more in high-module samples" in sentence and "M000" in sentence
+    assert _wait(lambda: _graph(dash_duo, "gene-structures").find_elements(By.CSS_SELECTOR, ".shapelayer path"))
+    structures = _graph(dash_duo, "gene-structures")  # exons drawn
+
+    dash_duo.driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+    card = structures.find_element(By.XPATH, "./ancestor::div[contains(@class,'card')]")
+    card.find_element(By.CSS_SELECTOR, ".dropdown-toggle").click()
+    _wait(lambda: card.find_element(By.XPATH, ".//*[text()='PDF']")).click()
+    pdf = _wait(lambda: next(iter(tmp_path.glob("*.pdf")), None), timeout=30)
+    _wait(lambda: not list(tmp_path.glob("*.crdownload")))
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    assert re.search(r"^Pages:\s+1$", info, re.MULTILINE)
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert re.search(r"TCONS_\d+", text)  # the transcripts are labelled in the PDF
+    assert dash_duo.get_logs() == []
+
+
+@pytest.mark.parametrize(("path", "words"), [
+    ("/modules/M999", "module 'M999' is not in data set"),
+    ("/genes/NOPE?module=M000", "gene 'NOPE' is not in module M000"),
+    ("/?dataset=../../etc", "no data set '../../etc' under the data root"),
+])
+def test_bad_urls_show_a_friendly_message(dash_duo, app, path, words):
+    """An unknown module, gene or data set gives a message, not a traceback."""
+    dash_duo.start_server(app)
+    dash_duo.driver.get(dash_duo.server_url + path)
+    message = dash_duo.wait_for_element("#page-error", timeout=20).text
+    assert words in message
+    assert "Traceback" not in dash_duo.driver.page_source
