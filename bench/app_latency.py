@@ -1,0 +1,83 @@
+"""Benchmark: app server time on a 20,000-gene data set, and PDF export with a warm exporter.
+
+Setup (not timed): simulate 20,000 synthetic genes x 300 samples (100,000 transcript-usage features,
+20 modules), explain every module of the oracle fit, write a data set folder, build the app.
+
+Timed:
+1. a gene click: the module page's click callback (``open_gene``) plus the gene page's layout (tables
+   read, five figures built) and its JSON serialisation, i.e. everything the server does between the
+   click and the finished gene view; 20 different genes, median reported (the first, cold call apart);
+2. PDF export of the module's driver barplot through kaleido + chromium after a warm-up, median of 10.
+
+Run: ``python bench/app_latency.py``. Targets: gene view <= 300 ms, PDF <= 1 s.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import plotly
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app import create_app  # noqa: E402
+from components.export import figure_bytes  # noqa: E402
+from components.figures import driver_barplot  # noqa: E402
+from compute.explain import explain_module  # noqa: E402
+from compute.simulate import SimulationConfig, simulate, write_simulation  # noqa: E402
+
+
+def main() -> None:
+    t0 = time.perf_counter()
+    sim = simulate(SimulationConfig(n_samples=300, n_genes=20_000, gene_models="synthetic", isoforms_per_gene=5,
+                                    n_modules=20, seed=3))
+    root = Path(tempfile.mkdtemp(prefix="isograph-app-bench-"))
+    ds = root / "big"
+    write_simulation(sim, ds)
+    explain_module(ds / "oracle_fit", sim.feature_table, sim.feature_meta, output_dir=ds / "explain")
+    (ds / "dataset.json").write_text(json.dumps({"name": "20k genes", "paths": {"fit": "oracle_fit"}}))
+    app = create_app({"data_root": root})
+    print(f"setup (not timed): {time.perf_counter() - t0:.0f} s; {sim.feature_table.shape[1]:,} features")
+
+    from pages import gene as gene_page
+    from pages import module as module_page
+
+    genes = sim.oracle_modules.groupby("module_id").head(1)["gene_id"].tolist()[:20]
+    module_of = sim.oracle_modules.set_index("gene_id")["module_id"]
+    times = []
+    with app.server.test_request_context():
+        for gene in genes:
+            start = time.perf_counter()
+            click = {"points": [{"customdata": [gene, 0.9, 1e-5, 300]}]}
+            url = module_page.gene_href_from_click(click, {"module": module_of[gene], "dataset": "big"})
+            assert url.startswith(f"/genes/{gene}")
+            page = gene_page.layout(gene_id=gene, module=module_of[gene], dataset="big")
+            json.dumps(page, cls=plotly.utils.PlotlyJSONEncoder)
+            times.append(time.perf_counter() - start)
+    print(f"gene click -> finished gene view (server): median {np.median(times[1:]) * 1000:.0f} ms over"
+          f" {len(times) - 1} genes (first, cold: {times[0] * 1000:.0f} ms; max {max(times[1:]) * 1000:.0f} ms)"
+          "  (target <= 300 ms)")
+
+    with app.server.test_request_context():
+        from compute.datasets import open_dataset
+
+        fig = driver_barplot(open_dataset(root, "big").table("M000", "gene_driver_table"))
+    t0 = time.perf_counter()
+    figure_bytes(fig, "pdf")
+    first = time.perf_counter() - t0
+    pdf_times = []
+    for _ in range(10):
+        t0 = time.perf_counter()
+        figure_bytes(fig, "pdf")
+        pdf_times.append(time.perf_counter() - t0)
+    print(f"PDF export of the driver barplot: first (starts the exporter) {first:.2f} s, warm median"
+          f" {np.median(pdf_times):.2f} s  (target <= 1 s)")
+
+
+if __name__ == "__main__":
+    main()
