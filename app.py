@@ -15,6 +15,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components.layout import navbar
+from compute.jobs import default_cache_dir, make_manager
 
 DEFAULT_DATA_ROOT = Path("demo_data")
 
@@ -25,8 +26,8 @@ def create_app(settings: dict | None = None) -> dash.Dash:
     Parameters
     ----------
     settings : dict, optional
-        ``data_root`` (folder of data sets, default ``demo_data``), ``cache_dir`` (background jobs),
-        ``host``, ``port``.
+        ``data_root`` (folder of data sets, default ``demo_data``), ``cache_dir`` (background jobs,
+        default a temp folder), ``celery_broker`` (use Celery instead of diskcache), ``host``, ``port``.
 
     Returns
     -------
@@ -34,15 +35,18 @@ def create_app(settings: dict | None = None) -> dash.Dash:
     """
     settings = {"data_root": DEFAULT_DATA_ROOT, "host": "127.0.0.1", "port": 8050, **(settings or {})}
     settings["data_root"] = Path(settings["data_root"]).resolve()
+    settings.setdefault("cache_dir", str(default_cache_dir()))
     app = dash.Dash(
         __name__, use_pages=True, pages_folder=str(Path(__file__).parent / "pages"),
         assets_folder=str(Path(__file__).parent / "assets"),  # Bootstrap CSS served locally, no CDN
         suppress_callback_exceptions=True,
+        background_callback_manager=make_manager(settings),
         title="IsoGraph Explorer",
     )
     app.server.config["ISOGRAPH"] = settings
     app.layout = html.Div([
         dcc.Location(id="url", refresh="callback-nav"),
+        dcc.Store(id="job-running", data=False),  # app level: a job outlives the page that started it
         navbar(),
         dbc.Container(dash.page_container, fluid=True),
     ])

@@ -7,6 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from components.figures import driver_barplot, driver_heatmap, usage_gradient
+from components.jobs import explain_job_panel
 from components.layout import alert, current_dataset, data_table, figure_card, graph_ref, href
 from compute.datasets import DatasetError
 
@@ -50,6 +51,7 @@ def layout(module_id: str | None = None, dataset: str | None = None, **_query) -
                     lg=5),
         ]),
         html.H5("Gene drivers"), data_table("module-gene-table", genes, columns=GENE_COLUMNS),
+        explain_job_panel(module_id, ds.name),
         html.H5("Transcript polarity"), data_table("module-tx-table", polarity, columns=TX_COLUMNS),
     ])
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import dash
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
+from selenium.common.exceptions import ElementClickInterceptedException
 from selenium.webdriver.common.by import By
 
 from app import create_app
@@ -27,6 +28,15 @@ def _graph(dash_duo, name: str):
     """The dcc.Graph of a figure card (Dash serialises dict IDs with sorted keys)."""
     component_id = json.dumps({"graph": name, "type": "figure"}, separators=(",", ":"))
     return dash_duo.driver.find_element(By.XPATH, f"//div[@id='{component_id}']")
+
+
+def _click(dash_duo, element) -> None:
+    """Scroll an element to the middle of the window, then click it."""
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+    try:
+        element.click()
+    except ElementClickInterceptedException:  # a loading overlay still covers the page: click the button itself
+        dash_duo.driver.execute_script("arguments[0].click();", element)
 
 
 def _wait(predicate, timeout: float = 15.0):
@@ -84,3 +94,37 @@ def test_bad_urls_show_a_friendly_message(dash_duo, app, path, words):
     message = dash_duo.wait_for_element("#page-error", timeout=20).text
     assert words in message
     assert "Traceback" not in dash_duo.driver.page_source
+
+
+@pytest.fixture
+def gated_app(demo_root, tmp_path):
+    """An app whose jobs wait on a lock the test holds (deterministic running/cancel states)."""
+    dash._pages.PAGE_REGISTRY.clear()
+    app = create_app({"data_root": demo_root, "cache_dir": str(tmp_path / "jobs"), "job_gate": True})
+    yield app
+    dash._pages.PAGE_REGISTRY.clear()
+
+
+def test_explain_job_runs_and_cancels(dash_duo, gated_app, tmp_path):
+    """Start an explain job, see it running with a progress bar, cancel it; then run one to the end."""
+    import diskcache
+
+    gate = diskcache.Lock(diskcache.Cache(str(tmp_path / "jobs")), "isograph-job-gate")
+    dash_duo.start_server(gated_app)
+    dash_duo.driver.get(dash_duo.server_url + "/modules/M001")
+    run = dash_duo.wait_for_element("#job-run", timeout=20)
+    with gate:
+        _click(dash_duo, run)
+        _wait(lambda: dash_duo.find_element("#job-cancel").is_enabled())  # running
+        assert not dash_duo.find_element("#job-run").is_enabled()
+        _wait(lambda: "waiting to start" in dash_duo.find_element("#job-progress").text)
+        _click(dash_duo, dash_duo.find_element("#job-cancel"))
+        _wait(lambda: dash_duo.find_element("#job-status").text == "Cancelled.")
+        _wait(lambda: dash_duo.find_element("#job-run").is_enabled())
+    dash_duo.find_element("#job-percentile").clear()
+    dash_duo.find_element("#job-percentile").send_keys("20")
+    _click(dash_duo, dash_duo.find_element("#job-run"))
+    status = _wait(lambda: dash_duo.find_element("#job-status").text.startswith("Done") and
+                   dash_duo.find_element("#job-status").text, timeout=60)
+    assert "M001 with P = 20" in status and "40 high and 40 low samples" in status
+    assert dash_duo.find_element("#job-table").text
