@@ -14,7 +14,9 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from components.jobs import register_callbacks as register_job_callbacks
 from components.layout import navbar
+from components.layout import register_callbacks as register_export_callbacks
 from compute.jobs import default_cache_dir, make_manager
 
 DEFAULT_DATA_ROOT = Path("demo_data")
@@ -44,6 +46,8 @@ def create_app(settings: dict | None = None) -> dash.Dash:
         title="IsoGraph Explorer",
     )
     app.server.config["ISOGRAPH"] = settings
+    register_export_callbacks(app)
+    register_job_callbacks(app)
     app.layout = html.Div([
         dcc.Location(id="url", refresh="callback-nav"),
         dcc.Store(id="job-running", data=False),  # app level: a job outlives the page that started it

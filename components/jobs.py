@@ -5,9 +5,9 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, dcc, html
 
-__all__ = ["explain_job_panel", "run_explain_job"]
+__all__ = ["explain_job_panel", "register_callbacks", "run_explain_job"]
 
 
 def explain_job_panel(module_id: str, dataset: str) -> dbc.Card:
@@ -63,22 +63,29 @@ def run_explain_job(set_progress, context: dict, percentile, min_pairs, method) 
     return status, table
 
 
-@callback(
-    Output("job-status", "children"), Output("job-result", "children"),
-    Input("job-run", "n_clicks"),
-    State("job-context", "data"), State("job-percentile", "value"), State("job-min-pairs", "value"),
-    State("job-method", "value"),
-    background=True, prevent_initial_call=True,
-    running=[(Output("job-run", "disabled"), True, False), (Output("job-cancel", "disabled"), False, True),
-             (Output("job-running", "data"), True, False)],
-    cancel=[Input("job-cancel", "n_clicks")],
-    progress=[Output("job-progress", "value"), Output("job-progress", "label")],
-)
+def register_callbacks(app: dash.Dash) -> None:
+    """Attach the explain-job callbacks (background job with progress/cancel, cancel message) to ``app``."""
+    app.callback(
+        Output("job-status", "children"), Output("job-result", "children"),
+        Input("job-run", "n_clicks"),
+        State("job-context", "data"), State("job-percentile", "value"), State("job-min-pairs", "value"),
+        State("job-method", "value"),
+        background=True, prevent_initial_call=True,
+        running=[(Output("job-run", "disabled"), True, False), (Output("job-cancel", "disabled"), False, True),
+                 (Output("job-running", "data"), True, False)],
+        cancel=[Input("job-cancel", "n_clicks")],
+        progress=[Output("job-progress", "value"), Output("job-progress", "label")],
+    )(explain_job)
+    app.callback(Output("job-status", "children", allow_duplicate=True),
+                 Output("job-progress", "label", allow_duplicate=True),
+                 Input("job-cancel", "n_clicks"), prevent_initial_call=True)(show_cancelled)
+
+
 def explain_job(set_progress, _clicks, context, percentile, min_pairs, method):
+    """Background job: see :func:`run_explain_job`."""
     return run_explain_job(set_progress, context, percentile, min_pairs, method)
 
 
-@callback(Output("job-status", "children", allow_duplicate=True), Output("job-progress", "label", allow_duplicate=True),
-          Input("job-cancel", "n_clicks"), prevent_initial_call=True)
 def show_cancelled(_clicks):
+    """Say so when the user cancels."""
     return "Cancelled.", "cancelled"

@@ -12,7 +12,8 @@ from dash import ALL, MATCH, Input, Output, State, dash_table, dcc, html
 from components.figures import empty_figure
 from compute.datasets import Dataset, open_dataset
 
-__all__ = ["alert", "current_dataset", "data_table", "export_payload", "figure_card", "graph_ref", "href", "navbar"]
+__all__ = ["alert", "current_dataset", "data_table", "export_payload", "figure_card", "graph_ref", "href", "navbar",
+           "register_callbacks"]
 
 
 def settings() -> dict:
@@ -69,14 +70,18 @@ def graph_ref(graph_id: str) -> dict:
     return {"type": "figure", "graph": graph_id}
 
 
-@dash.callback(
-    Output({"type": "export-download", "graph": MATCH}, "data"),
-    Output({"type": "export-status", "graph": MATCH}, "children"),
-    Input({"type": "export", "graph": MATCH, "format": ALL}, "n_clicks"),
-    State({"type": "figure", "graph": MATCH}, "figure"),
-    State({"type": "export-name", "graph": MATCH}, "data"),
-    prevent_initial_call=True,
-)
+def register_callbacks(app: dash.Dash) -> None:
+    """Attach the figure-export callback to ``app`` (components register per app, not at import)."""
+    app.callback(
+        Output({"type": "export-download", "graph": MATCH}, "data"),
+        Output({"type": "export-status", "graph": MATCH}, "children"),
+        Input({"type": "export", "graph": MATCH, "format": ALL}, "n_clicks"),
+        State({"type": "figure", "graph": MATCH}, "figure"),
+        State({"type": "export-name", "graph": MATCH}, "data"),
+        prevent_initial_call=True,
+    )(export_figure)
+
+
 def export_figure(_clicks, figure, filename):
     """Send the figure as the clicked format (PDF/PNG/SVG via kaleido + chromium)."""
     trigger = dash.ctx.triggered_id

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 from compute.errors import InputError
@@ -26,7 +26,7 @@ def default_cache_dir() -> Path:
     return Path(tempfile.gettempdir()) / f"isograph-jobs-{os.getuid()}"
 
 
-def make_manager(settings: dict):
+def make_manager(settings: dict) -> object:
     """The background-callback manager of the app.
 
     Parameters
@@ -61,8 +61,18 @@ def make_manager(settings: dict):
     return DiskcacheManager(diskcache.Cache(str(folder)))
 
 
-def job_gate(settings: dict):
-    """A context manager every job enters first: a diskcache lock when ``settings["job_gate"]`` is set."""
+def job_gate(settings: dict) -> AbstractContextManager:
+    """A context manager every job enters first: a diskcache lock when ``settings["job_gate"]`` is set.
+
+    Parameters
+    ----------
+    settings : dict
+        The app settings (``job_gate``, ``cache_dir``).
+
+    Returns
+    -------
+    context manager
+    """
     if not settings.get("job_gate"):
         return nullcontext()
     import diskcache
