@@ -17,7 +17,7 @@ from components.figures import (
     usage_gradient,
 )
 from compute.explain import explain_module
-from compute.structure import load_transcript_models, read_gtf, transcript_models
+from compute.structure import read_gtf, transcript_models
 
 
 @pytest.fixture(scope="module")

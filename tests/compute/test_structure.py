@@ -8,7 +8,6 @@ import shutil
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from compute.errors import InputError, InputWarning

@@ -6,9 +6,9 @@ import json
 import re
 import subprocess
 import time
-from pathlib import Path
 
 import dash
+import pandas as pd
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.common.exceptions import ElementClickInterceptedException
@@ -52,7 +52,7 @@ def _wait(predicate, timeout: float = 15.0):
     raise AssertionError("timed out")
 
 
-def test_module_to_gene_view_and_pdf_export(dash_duo, app, tmp_path):
+def test_module_to_gene_view_and_pdf_export(dash_duo, app, demo_root, tmp_path):
     """Open /, open a module, click the top driver bar, land on the gene view, export a PDF."""
     dash_duo.start_server(app)
     dash_duo.wait_for_element("#home-modules", timeout=20)
@@ -63,6 +63,8 @@ def test_module_to_gene_view_and_pdf_export(dash_duo, app, tmp_path):
     _wait(lambda: "/genes/" in dash_duo.driver.current_url)
     gene_id = re.search(r"/genes/([^?]+)", dash_duo.driver.current_url).group(1)
     assert "module=M000" in dash_duo.driver.current_url
+    top_driver = pd.read_parquet(demo_root / "demo" / "explain" / "M000" / "gene_driver_table.parquet").iloc[0]
+    assert gene_id == top_driver["gene_id"]  # the bar drawn at the top is the strongest driver
     sentence = dash_duo.wait_for_element("#gene-direction", timeout=20).text
     assert "used more in high-module samples" in sentence and "M000" in sentence
     assert _wait(lambda: _graph(dash_duo, "gene-structures").find_elements(By.CSS_SELECTOR, ".shapelayer path"))
