@@ -83,7 +83,7 @@ class FitArtifacts:
     legacy: bool = False
     fit_config: dict | None = None
     checkpoint_path: Path | None = None
-    _module_genes: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    _module_genes: dict[str, list[str]] | None = field(default=None, repr=False)
 
     @property
     def module_ids(self) -> list[str]:
@@ -92,9 +92,9 @@ class FitArtifacts:
 
     def module_genes(self, module_id: str) -> list[str]:
         """Gene IDs of one module, in file order."""
-        if not self._module_genes:
-            for mid, genes in self.modules.groupby("module_id", sort=False)["gene_id"]:
-                self._module_genes[str(mid)] = genes.tolist()
+        if self._module_genes is None:  # built whole, then assigned: safe when threads call this at once
+            self._module_genes = {str(mid): genes.tolist()
+                                  for mid, genes in self.modules.groupby("module_id", sort=False)["gene_id"]}
         return self._module_genes.get(module_id, [])
 
 

@@ -33,6 +33,37 @@ def test_valid_fit_loads(small_dir):
     assert not fit.legacy and fit.fit_config["kind"] == "oracle"
 
 
+def test_module_genes_from_many_threads_at_once(small_dir):
+    """Regression: explain_module runs modules in threads; a half-built gene index returned [] to one of them."""
+    import sys
+
+    expected = load_fit_artifacts(small_dir / "oracle_fit").modules.groupby("module_id")["gene_id"].apply(list)
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often so that a race shows up
+    try:
+        _module_genes_race(small_dir, expected)
+    finally:
+        sys.setswitchinterval(interval)
+
+
+def _module_genes_race(small_dir, expected) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    fit = load_fit_artifacts(small_dir / "oracle_fit")
+    for _ in range(300):
+        fit._module_genes = None  # as freshly loaded
+        barrier = Barrier(8)
+
+        def genes(i: int) -> list[str]:
+            barrier.wait()
+            return fit.module_genes(f"M00{i % 2}")
+
+        with ThreadPoolExecutor(8) as pool:
+            got = list(pool.map(genes, range(8)))
+        assert all(g == expected[f"M00{i % 2}"] for i, g in enumerate(got))
+
+
 def test_legacy_feature_scores_are_switch_rows(small_dir):
     fs_path = small_dir / "oracle_fit" / "feature_scores.parquet"
     fs = pd.read_parquet(fs_path)
