@@ -7,16 +7,20 @@ on first start when missing) and binds 127.0.0.1 unless told otherwise.
 from __future__ import annotations
 
 import argparse
+import atexit
 import sys
+import threading
 from pathlib import Path
 
 import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from components.export import ExportService
+from components.jobs import export_panel
 from components.jobs import register_callbacks as register_job_callbacks
 from components.layout import navbar
-from components.layout import register_callbacks as register_export_callbacks
+from components.search import register_callbacks as register_search_callbacks
 from compute.jobs import default_cache_dir, make_manager
 
 DEFAULT_DATA_ROOT = Path("demo_data")
@@ -29,7 +33,9 @@ def create_app(settings: dict | None = None) -> dash.Dash:
     ----------
     settings : dict, optional
         ``data_root`` (folder of data sets, default ``demo_data``), ``cache_dir`` (background jobs,
-        default a temp folder), ``celery_broker`` (use Celery instead of diskcache), ``host``, ``port``.
+        default a temp folder), ``celery_broker`` (use Celery instead of diskcache), ``host``, ``port``,
+        ``exporter`` (the address of an :class:`~components.export.ExportService`; by default one is
+        started in this process).
 
     Returns
     -------
@@ -45,16 +51,46 @@ def create_app(settings: dict | None = None) -> dash.Dash:
         background_callback_manager=make_manager(settings),
         title="IsoGraph Explorer",
     )
+    if "exporter" not in settings:  # export jobs share this process's warm Chromium
+        service = ExportService(settings["cache_dir"]).start()
+        atexit.register(service.close)
+        settings["exporter"] = service.address
     app.server.config["ISOGRAPH"] = settings
-    register_export_callbacks(app)
     register_job_callbacks(app)
+    register_search_callbacks(app)
     app.layout = html.Div([
         dcc.Location(id="url", refresh="callback-nav"),
         dcc.Store(id="job-running", data=False),  # app level: a job outlives the page that started it
         navbar(),
         dbc.Container(dash.page_container, fluid=True),
+        export_panel(),
     ])
     return app
+
+
+def warm_up(settings: dict) -> threading.Thread:
+    """Load what the first requests need in a background thread, so the first click is not the slow one.
+
+    Reads every data set's feature table and gene index (a 20,000-gene table takes seconds) and starts
+    the figure exporter's Chromium when one is installed. The server answers requests meanwhile.
+    """
+    def work() -> None:
+        from components.export import chrome_path, figure_bytes
+        from components.figures import empty_figure
+        from compute.datasets import find_datasets
+
+        for dataset in find_datasets(settings["data_root"]):
+            try:
+                dataset.usage()
+                dataset.gene_index()
+            except Exception as exc:  # noqa: BLE001 - the page that needs it will say what is wrong
+                print(f"app: could not preload data set {dataset.name}: {exc}", file=sys.stderr)
+        if chrome_path() is not None:
+            figure_bytes(empty_figure(), "svg")
+
+    thread = threading.Thread(target=work, name="isograph-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"app: building the demo data set in {root} (first start, about 10 s)", file=sys.stderr)
         build_demo(root)
     app = create_app({"data_root": root, "host": args.host, "port": args.port})
+    warm_up(app.server.config["ISOGRAPH"])
     app.run(host=args.host, port=args.port, debug=args.debug)
     return 0
 

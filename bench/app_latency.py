@@ -7,7 +7,9 @@ Timed:
 1. a gene click: the module page's click callback (``open_gene``) plus the gene page's layout (tables
    read, five figures built) and its JSON serialisation, i.e. everything the server does between the
    click and the finished gene view; 20 different genes, median reported (the first, cold call apart);
-2. PDF export of the module's driver barplot through kaleido + chromium after a warm-up, median of 10.
+2. PDF export of the module's driver barplot through kaleido + chromium after a warm-up, median of 10:
+   in the server process, and as the app's export job does it (a forked job process sending the figure to
+   the server's ExportService), against the same job starting its own exporter (the baseline).
 
 Run: ``python bench/app_latency.py``. Targets: gene view <= 300 ms, PDF <= 1 s.
 """
@@ -44,8 +46,13 @@ def main() -> None:
     app = create_app({"data_root": root})
     print(f"setup (not timed): {time.perf_counter() - t0:.0f} s; {sim.feature_table.shape[1]:,} features")
 
+    from app import warm_up
     from pages import gene as gene_page
     from pages import module as module_page
+
+    t0 = time.perf_counter()
+    warm_up(app.server.config["ISOGRAPH"]).join()  # `python app.py` runs this in a thread at start
+    print(f"warm-up at server start (feature table, gene index, exporter): {time.perf_counter() - t0:.1f} s")
 
     genes = sim.oracle_modules.groupby("module_id").head(1)["gene_id"].tolist()[:20]
     module_of = sim.oracle_modules.set_index("gene_id")["module_id"]
@@ -60,7 +67,7 @@ def main() -> None:
             json.dumps(page, cls=plotly.utils.PlotlyJSONEncoder)
             times.append(time.perf_counter() - start)
     print(f"gene click -> finished gene view (server): median {np.median(times[1:]) * 1000:.0f} ms over"
-          f" {len(times) - 1} genes (first, cold: {times[0] * 1000:.0f} ms; max {max(times[1:]) * 1000:.0f} ms)"
+          f" {len(times) - 1} genes (first, after the warm-up: {times[0] * 1000:.0f} ms; max {max(times[1:]) * 1000:.0f} ms)"
           "  (target <= 300 ms)")
 
     with app.server.test_request_context():
@@ -75,8 +82,37 @@ def main() -> None:
         t0 = time.perf_counter()
         figure_bytes(fig, "pdf")
         pdf_times.append(time.perf_counter() - t0)
-    print(f"PDF export of the driver barplot: first (starts the exporter) {first:.2f} s, warm median"
+    print(f"PDF export of the driver barplot: first {first:.2f} s (the warm-up started the exporter), warm median"
           f" {np.median(pdf_times):.2f} s  (target <= 1 s)")
+
+    address = app.server.config["ISOGRAPH"]["exporter"]
+    via_service = [_in_forked_job(address, fig) for _ in range(10)]
+    own_exporter = [_in_forked_job(None, fig) for _ in range(3)]
+    print(f"export job (forked process): through the server's warm exporter median {np.median(via_service):.2f} s;"
+          f" starting its own exporter {np.median(own_exporter):.2f} s"
+          f" ({np.median(own_exporter) / np.median(via_service):.0f}x)")
+
+
+def _in_forked_job(address, fig) -> float:
+    """Seconds a forked job process takes to get the PDF (as Dash's DiskcacheManager runs a job)."""
+    import multiprocessing
+
+    from components.export import export_via
+
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+
+    def job():
+        t0 = time.perf_counter()
+        data = export_via(address, fig, "pdf")
+        queue.put((time.perf_counter() - t0, data[:5]))
+
+    process = ctx.Process(target=job)
+    process.start()
+    seconds, head = queue.get(timeout=120)
+    process.join()
+    assert head == b"%PDF-"
+    return seconds
 
 
 if __name__ == "__main__":

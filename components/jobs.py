@@ -1,12 +1,20 @@
-"""The job panel: run explain for one module with chosen options, with a progress bar and a cancel button."""
+"""Background jobs of the app, each with a progress bar and a cancel button.
+
+- the explain job panel of the module page: run explain for one module with chosen options;
+- the export panel (app level, bottom right): any figure's PDF/PNG/SVG export. The menu click is turned
+  into an export request in the browser (a clientside callback, so no figure travels twice), and the
+  job renders it through the server's warm exporter (:class:`components.export.ExportService`).
+
+A running job sets the app-level ``job-running`` store, which the navbar shows on every page.
+"""
 
 from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, dcc, html
+from dash import ALL, ClientsideFunction, Input, Output, State, dcc, html
 
-__all__ = ["explain_job_panel", "register_callbacks", "run_explain_job"]
+__all__ = ["explain_job_panel", "export_panel", "register_callbacks", "run_explain_job", "run_export_job"]
 
 
 def explain_job_panel(module_id: str, dataset: str) -> dbc.Card:
@@ -62,8 +70,55 @@ def run_explain_job(set_progress, context: dict, percentile, min_pairs, method) 
     return status, table
 
 
+def export_panel() -> html.Div:
+    """The app-level export job: request store, download, and a toast with progress, cancel and message."""
+    return html.Div([
+        dcc.Store(id="export-request"),
+        dcc.Download(id="export-download"),
+        dbc.Toast([
+            dbc.Progress(id="export-progress", value=0, label="", className="mb-2", style={"height": "1.1rem"}),
+            html.Div(id="export-message", className="small mb-2"),
+            dbc.Button("Cancel", id="export-cancel", size="sm", color="secondary", disabled=True),
+        ], id="export-toast", header="Figure export", is_open=False, dismissable=True,
+            style={"position": "fixed", "bottom": 16, "right": 16, "width": 340, "zIndex": 1080}),
+    ])
+
+
+def run_export_job(set_progress, request: dict) -> tuple:
+    """The job body: render one figure; returns (dcc.Download data, message).
+
+    Parameters
+    ----------
+    set_progress : callable
+        Takes (percent, label).
+    request : dict
+        ``figure`` (plotly JSON), ``format`` (pdf/png/svg), ``filename`` (no suffix).
+    """
+    from components.export import chrome_path, export_via
+    from components.layout import settings
+    from compute.errors import InputError
+    from compute.jobs import job_gate
+
+    fmt, filename = request["format"], request["filename"]
+    set_progress((5, "waiting to start"))
+    with job_gate(settings()):
+        if chrome_path() is None:
+            set_progress((100, "no browser"))
+            return dash.no_update, ("No Chrome/Chromium on the server, so PDF/PNG/SVG export is off; use the camera"
+                                    " button of the figure toolbar (SVG, drawn by your browser), or install"
+                                    " chromium on the server.")
+        set_progress((30, f"rendering {filename}.{fmt}"))
+        try:
+            data = export_via(settings().get("exporter"), request["figure"], fmt)
+        except InputError as exc:
+            set_progress((100, "failed"))
+            return dash.no_update, f"Could not export: {exc}"
+    set_progress((100, "done"))
+    return dcc.send_bytes(data, f"{filename}.{fmt}"), f"Exported {filename}.{fmt} ({len(data) / 1024:.0f} KiB)."
+
+
 def register_callbacks(app: dash.Dash) -> None:
-    """Attach the explain-job callbacks (background job with progress/cancel, cancel message) to ``app``."""
+    """Attach the job callbacks (explain job, export job, cancel messages, navbar indicator) to ``app``."""
     app.callback(
         Output("job-status", "children"), Output("job-result", "children"),
         Input("job-run", "n_clicks"),
@@ -78,6 +133,39 @@ def register_callbacks(app: dash.Dash) -> None:
     app.callback(Output("job-status", "children", allow_duplicate=True),
                  Output("job-progress", "label", allow_duplicate=True),
                  Input("job-cancel", "n_clicks"), prevent_initial_call=True)(show_cancelled)
+
+    app.clientside_callback(
+        ClientsideFunction(namespace="isograph", function_name="exportRequest"),
+        Output("export-request", "data"), Output("export-message", "children", allow_duplicate=True),
+        Input({"type": "export", "graph": ALL, "format": ALL}, "n_clicks"),
+        State({"type": "figure", "graph": ALL}, "figure"), State({"type": "export-name", "graph": ALL}, "data"),
+        prevent_initial_call=True,
+    )
+    app.callback(
+        Output("export-download", "data"), Output("export-message", "children"),
+        Input("export-request", "data"),
+        background=True, prevent_initial_call=True, interval=250,  # ms between the browser's polls
+        running=[(Output("export-toast", "is_open"), True, True), (Output("export-cancel", "disabled"), False, True),
+                 (Output("job-running", "data"), True, False)],
+        cancel=[Input("export-cancel", "n_clicks")],
+        progress=[Output("export-progress", "value"), Output("export-progress", "label")],
+    )(export_job)
+    app.callback(Output("export-message", "children", allow_duplicate=True),
+                 Output("export-progress", "label", allow_duplicate=True),
+                 Input("export-cancel", "n_clicks"), prevent_initial_call=True)(show_cancelled)
+    app.callback(Output("job-indicator", "children"), Input("job-running", "data"))(job_indicator)
+
+
+def export_job(set_progress, request):
+    """Background job: see :func:`run_export_job`."""
+    if not request:
+        return dash.no_update, dash.no_update
+    return run_export_job(set_progress, request)
+
+
+def job_indicator(running):
+    """The navbar's sign that a job is running (every page shows it)."""
+    return [dbc.Spinner(size="sm", spinner_class_name="me-1"), "job running"] if running else ""
 
 
 def explain_job(set_progress, _clicks, context, percentile, min_pairs, method):

@@ -7,13 +7,12 @@ from urllib.parse import urlencode
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import ALL, MATCH, Input, Output, State, dash_table, dcc, html
+from dash import dash_table, dcc, html
 
 from components.figures import empty_figure
 from compute.datasets import Dataset, open_dataset
 
-__all__ = ["alert", "current_dataset", "data_table", "export_payload", "figure_card", "graph_ref", "href", "navbar",
-           "register_callbacks"]
+__all__ = ["alert", "current_dataset", "data_table", "figure_card", "graph_ref", "href", "navbar", "settings"]
 
 
 def settings() -> dict:
@@ -36,7 +35,8 @@ def navbar() -> dbc.Navbar:
     """The top bar: product name and the pages."""
     return dbc.Navbar(dbc.Container([
         dbc.NavbarBrand("IsoGraph Explorer", href="/"),
-        dbc.Nav([dbc.NavItem(dbc.NavLink("Modules", href="/"))], navbar=True),
+        dbc.Nav([dbc.NavItem(dbc.NavLink("Modules", href="/"))], navbar=True, className="me-auto"),
+        html.Span(id="job-indicator", className="text-light small"),
     ], fluid=True), color="dark", dark=True, className="mb-3")
 
 
@@ -47,7 +47,8 @@ def alert(message: str, *, title: str = "Cannot show this page", colour: str = "
 
 
 def figure_card(graph_id: str, figure, *, title: str, filename: str) -> dbc.Card:
-    """A figure with its title and an export menu (PDF/PNG/SVG through the server; SVG also from the toolbar)."""
+    """A figure with its title and an export menu (PDF/PNG/SVG rendered by a background export job,
+    see :mod:`components.jobs`; SVG also from the figure toolbar's camera button, in the browser)."""
     menu = dbc.DropdownMenu(
         [dbc.DropdownMenuItem(fmt.upper(), id={"type": "export", "graph": graph_id, "format": fmt})
          for fmt in ("pdf", "png", "svg")],
@@ -59,52 +60,13 @@ def figure_card(graph_id: str, figure, *, title: str, filename: str) -> dbc.Card
     ))
     return dbc.Card([
         dbc.CardHeader([html.Span(title, className="fw-semibold"), menu]),
-        dbc.CardBody([graph, dcc.Download(id={"type": "export-download", "graph": graph_id}),
-                      dcc.Store(id={"type": "export-name", "graph": graph_id}, data=filename),
-                      html.Div(id={"type": "export-status", "graph": graph_id}, className="small text-muted")]),
+        dbc.CardBody([graph, dcc.Store(id={"type": "export-name", "graph": graph_id}, data=filename)]),
     ], className="mb-3")
 
 
 def graph_ref(graph_id: str) -> dict:
     """The component ID of a figure card's graph (a dict, so one callback can export every figure)."""
     return {"type": "figure", "graph": graph_id}
-
-
-def register_callbacks(app: dash.Dash) -> None:
-    """Attach the figure-export callback to ``app`` (components register per app, not at import)."""
-    app.callback(
-        Output({"type": "export-download", "graph": MATCH}, "data"),
-        Output({"type": "export-status", "graph": MATCH}, "children"),
-        Input({"type": "export", "graph": MATCH, "format": ALL}, "n_clicks"),
-        State({"type": "figure", "graph": MATCH}, "figure"),
-        State({"type": "export-name", "graph": MATCH}, "data"),
-        prevent_initial_call=True,
-    )(export_figure)
-
-
-def export_figure(_clicks, figure, filename):
-    """Send the figure as the clicked format (PDF/PNG/SVG via kaleido + chromium)."""
-    trigger = dash.ctx.triggered_id
-    if not trigger or not any(_clicks):
-        return dash.no_update, dash.no_update
-    return export_payload(figure, trigger["format"], filename)
-
-
-def export_payload(figure: dict, fmt: str, filename: str) -> tuple:
-    """(dcc.Download data, status message) for one figure; a clear message instead of an error."""
-    import plotly.graph_objects as go
-
-    from components.export import chrome_path, figure_bytes
-    from compute.errors import InputError
-
-    if fmt != "svg" and chrome_path() is None:
-        return dash.no_update, ("No Chrome/Chromium on the server, so PDF/PNG export is off; use SVG from the"
-                                " camera button of the figure toolbar.")
-    try:
-        data = figure_bytes(go.Figure(figure), fmt)
-    except InputError as exc:
-        return dash.no_update, str(exc)
-    return dcc.send_bytes(data, f"{filename}.{fmt}"), f"Exported {filename}.{fmt}"
 
 
 def data_table(table_id: str, frame: pd.DataFrame, *, columns: list[str], page_size: int = 15) -> html.Div:

@@ -14,11 +14,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from compute.errors import InputError
 
-__all__ = ["Dataset", "DatasetError", "find_datasets", "open_dataset"]
+__all__ = ["Dataset", "DatasetError", "find_datasets", "open_dataset", "search_genes"]
 
 DEFAULT_PATHS = {"fit": "fit", "explain": "explain", "feature_table": "features.parquet",
                  "feature_meta": "feature_metadata.parquet", "gtf": "annotation.gtf.gz"}
@@ -78,17 +79,15 @@ class Dataset:
         return _cached_call(load_feature_table, str(self.paths["feature_table"]))
 
     def gene_index(self) -> pd.DataFrame:
-        """``gene_id, gene_name, module_id`` of every explained gene, for search."""
-        parts = []
-        for mid in self.module_ids:
-            table = self.table(mid, "gene_driver_table")
-            parts.append(pd.DataFrame({"gene_id": table["gene_id"], "gene_name": table["gene_name"], "module_id": mid}))
-        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["gene_id", "gene_name", "module_id"])
+        """``gene_id, gene_name, module_id, abs_r`` of every explained gene (module order, strongest
+        driver first within a module), cached; for search and for finding a gene's module."""
+        return _gene_index(self)
 
     def module_of(self, gene_id: str) -> str | None:
         """The module a gene belongs to (None if it is in none)."""
-        hits = self.gene_index().query("gene_id == @gene_id")["module_id"]
-        return str(hits.iloc[0]) if len(hits) else None
+        index = self.gene_index()
+        hits = index["module_id"].to_numpy(dtype=object)[index["gene_id"].to_numpy(dtype=object) == gene_id]
+        return str(hits[0]) if len(hits) else None
 
     def transcript_models(self, gene_id: str) -> pd.DataFrame:
         """Transcript models of one gene from the data set's GTF (empty without a GTF)."""
@@ -97,6 +96,54 @@ class Dataset:
             return pd.DataFrame()
         models = _models(str(gtf))
         return models[models["gene_id"] == gene_id]
+
+
+def search_genes(index: pd.DataFrame, text: str | None, *, module_id: str | None = None,
+                 limit: int = 25) -> pd.DataFrame:
+    """Genes whose ID or name contains ``text`` (case-insensitive), best matches first.
+
+    Parameters
+    ----------
+    index : DataFrame
+        As :meth:`Dataset.gene_index` (``gene_id, gene_name, module_id, abs_r``).
+    text : str or None
+        What the user typed; empty gives the strongest drivers.
+    module_id : str, optional
+        Genes of this module come first.
+    limit : int, default 25
+
+    Returns
+    -------
+    DataFrame
+        Up to ``limit`` rows of ``index``, ordered by: exact match, prefix match, in ``module_id``,
+        then |r| (descending).
+
+    Examples
+    --------
+    >>> index = pd.DataFrame({"gene_id": ["G1", "G2", "G3"], "gene_name": ["ABC1", "XABC", "ABC"],
+    ...                       "module_id": ["M000", "M000", "M001"], "abs_r": [0.9, 0.8, 0.5]})
+    >>> search_genes(index, "abc")["gene_name"].tolist()
+    ['ABC', 'ABC1', 'XABC']
+    >>> search_genes(index, "abc", module_id="M000")["gene_name"].tolist()
+    ['ABC', 'ABC1', 'XABC']
+    >>> search_genes(index, "zz").empty
+    True
+    """
+    text = (text or "").strip().lower()
+    ids = index["gene_id"].to_numpy(dtype=object).astype(str)
+    names = index["gene_name"].to_numpy(dtype=object)
+    names = np.where(pd.isna(names), ids, names).astype(str)
+    ids_l, names_l = np.char.lower(ids), np.char.lower(names)
+    if text:
+        hit = (np.char.find(ids_l, text) >= 0) | (np.char.find(names_l, text) >= 0)
+        exact = (ids_l == text) | (names_l == text)
+        prefix = np.char.startswith(ids_l, text) | np.char.startswith(names_l, text)
+    else:
+        hit = exact = prefix = np.ones(len(index), dtype=bool)
+    in_module = index["module_id"].to_numpy(dtype=object) == module_id if module_id else np.zeros(len(index), bool)
+    rows = np.flatnonzero(hit)
+    order = np.lexsort((-index["abs_r"].to_numpy(dtype=float)[rows], ~in_module[rows], ~prefix[rows], ~exact[rows]))
+    return index.iloc[rows[order[:limit]]].reset_index(drop=True)
 
 
 @functools.lru_cache(maxsize=64)
@@ -114,6 +161,18 @@ def _parquet(path: str) -> pd.DataFrame:
 @functools.lru_cache(maxsize=8)
 def _cached_call(function, path: str):
     return function(path)
+
+
+@functools.lru_cache(maxsize=16)
+def _gene_index(dataset: Dataset) -> pd.DataFrame:
+    parts = []
+    for mid in dataset.module_ids:
+        table = dataset.table(mid, "gene_driver_table")
+        parts.append(pd.DataFrame({"gene_id": table["gene_id"], "gene_name": table["gene_name"], "module_id": mid,
+                                   "abs_r": table["r"].abs()}))
+    if not parts:
+        return pd.DataFrame(columns=["gene_id", "gene_name", "module_id", "abs_r"])
+    return pd.concat(parts, ignore_index=True).drop_duplicates("gene_id")
 
 
 @functools.lru_cache(maxsize=8)

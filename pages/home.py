@@ -7,6 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components.layout import alert, current_dataset, href
+from components.search import gene_search
 from compute.datasets import DatasetError, find_datasets
 
 dash.register_page(__name__, path="/", name="Modules", title="IsoGraph Explorer — modules",
@@ -41,7 +42,9 @@ def layout(dataset: str | None = None, **_query) -> html.Div:
                                                                   "variance explained", "top drivers")])),
                        html.Tbody(_module_rows(current))], striped=True, hover=True, id="home-modules")
     return html.Div([
-        html.H3(current.title),
+        dbc.Row([dbc.Col(html.H3(current.title), md=6),
+                 dbc.Col(gene_search(current.name, placeholder="Find a gene in any module…"), md=6)],
+                className="mb-2"),
         html.P(["Data sets under the data root: ", picker], className="text-muted"),
         html.P("Pick a module to see which genes drive it and which transcript each driver uses more as the"
                " module rises."),

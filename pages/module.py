@@ -9,6 +9,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from components.figures import driver_barplot, driver_heatmap, usage_gradient
 from components.jobs import explain_job_panel
 from components.layout import alert, current_dataset, data_table, figure_card, graph_ref, href
+from components.search import gene_search
 from compute.datasets import DatasetError
 
 dash.register_page(__name__, path_template="/modules/<module_id>", path="/modules/M000", name="Module",
@@ -31,13 +32,11 @@ def layout(module_id: str | None = None, dataset: str | None = None, **_query) -
     except DatasetError as exc:
         return alert(str(exc), title="Unknown module")
     context = {"dataset": ds.name, "module": module_id}
-    options = [{"label": f"{n} ({g})" if isinstance(n, str) and n != g else g, "value": g}
-               for g, n in zip(genes["gene_id"], genes["gene_name"])]
     return html.Div([
         dcc.Store(id="module-context", data=context),
         dbc.Row([
             dbc.Col(html.H3(f"Module {module_id}"), md=6),
-            dbc.Col(dcc.Dropdown(id="module-gene-search", options=options, placeholder="Find a gene…"), md=6),
+            dbc.Col(gene_search(ds.name, module_id), md=6),
         ], className="mb-2"),
         html.P(f"{len(genes)} genes, {len(polarity)} features. Click a bar, a heatmap row or a table row to open"
                " the isoform-switch view of that gene.", className="text-muted"),
@@ -67,17 +66,15 @@ def gene_href_from_click(click: dict | None, context: dict | None) -> str | None
 
 @callback(Output("url", "href", allow_duplicate=True),
           Input(graph_ref("module-driver-bar"), "clickData"), Input(graph_ref("module-heatmap"), "clickData"),
-          Input("module-gene-search", "value"), Input("module-gene-table", "active_cell"),
+          Input("module-gene-table", "active_cell"),
           State("module-gene-table", "derived_viewport_data"), State("module-context", "data"),
           prevent_initial_call=True)
-def open_gene(bar_click, heat_click, searched, cell, rows, context):
+def open_gene(bar_click, heat_click, cell, rows, context):
     trigger = dash.ctx.triggered_id
     if trigger == graph_ref("module-driver-bar"):
         return gene_href_from_click(bar_click, context) or no_update
     if trigger == graph_ref("module-heatmap"):
         return gene_href_from_click(heat_click, context) or no_update
-    if trigger == "module-gene-search" and searched:
-        return href(f"/genes/{searched}", module=context["module"], dataset=context["dataset"])
     if trigger == "module-gene-table" and cell and rows:
         return href(f"/genes/{rows[cell['row']]['gene_id']}", module=context["module"], dataset=context["dataset"])
     return no_update

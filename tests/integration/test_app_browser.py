@@ -52,6 +52,22 @@ def _wait(predicate, timeout: float = 15.0):
     raise AssertionError("timed out")
 
 
+def _settled(find, timeout: float = 15.0):
+    """The element ``find()`` returns once its position and size have stopped changing (the page has loaded)."""
+    end, last = time.time() + timeout, None
+    while time.time() < end:
+        try:
+            element = find()
+            rect = element.rect
+        except Exception:  # not there yet, or replaced while we looked
+            rect = None
+        if rect is not None and rect == last:
+            return element
+        last = rect
+        time.sleep(0.5)
+    raise AssertionError("the element did not settle")
+
+
 def test_module_to_gene_view_and_pdf_export(dash_duo, app, demo_root, tmp_path):
     """Open /, open a module, click the top driver bar, land on the gene view, export a PDF."""
     dash_duo.start_server(app)
@@ -76,12 +92,79 @@ def test_module_to_gene_view_and_pdf_export(dash_duo, app, demo_root, tmp_path):
     _wait(lambda: card.find_element(By.XPATH, ".//*[text()='PDF']")).click()
     pdf = _wait(lambda: next(iter(tmp_path.glob("*.pdf")), None), timeout=30)
     _wait(lambda: not list(tmp_path.glob("*.crdownload")))
+    assert _wait(lambda: "Exported" in dash_duo.find_element("#export-message").text)  # the job's toast
+    assert not dash_duo.find_element("#export-cancel").is_enabled()  # finished
     assert pdf.read_bytes()[:5] == b"%PDF-"
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
     assert re.search(r"^Pages:\s+1$", info, re.MULTILINE)
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
     assert re.search(r"TCONS_\d+", text)  # the transcripts are labelled in the PDF
     assert dash_duo.get_logs() == []
+
+
+def _tables(demo_root):
+    explain = demo_root / "demo" / "explain" / "M000"
+    return (pd.read_parquet(explain / "gene_driver_table.parquet"),
+            pd.read_parquet(explain / "transcript_polarity_table.parquet"))
+
+
+def _landed_on(dash_duo, gene_id: str, module: str = "M000") -> None:
+    _wait(lambda: f"/genes/{gene_id}?" in dash_duo.driver.current_url)
+    assert f"module={module}" in dash_duo.driver.current_url
+    assert dash_duo.wait_for_element("#gene-direction", timeout=20).text
+
+
+def test_heatmap_row_opens_its_gene(dash_duo, app, demo_root):
+    """Clicking the top heatmap row opens the gene of the strongest positive driver transcript."""
+    _, polarity = _tables(demo_root)
+    usage = polarity[polarity["feature_type"] == "transcript_usage"]
+    expected = usage.loc[usage["r"].idxmax(), "gene_id"]
+    dash_duo.start_server(app)
+    dash_duo.driver.get(dash_duo.server_url + "/modules/M000")
+    _wait(lambda: _graph(dash_duo, "module-heatmap").find_element(By.CSS_SELECTOR, ".nsewdrag"))
+    for _ in range(3):  # the graph may still be redrawn once after it first appears
+        plot = _settled(lambda: _graph(dash_duo, "module-heatmap").find_element(By.CSS_SELECTOR, ".js-plotly-plot"))
+        dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", plot)
+        dx, dy = dash_duo.driver.execute_script(  # from the plot's centre to the middle of the top row
+            "const gd = arguments[0], xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;"
+            "const box = gd.getBoundingClientRect();"
+            "return [xa._offset + xa._length / 2 - box.width / 2,"
+            "        ya._offset + ya.l2p(gd.data[0].y.length - 1) - box.height / 2];", plot)
+        ActionChains(dash_duo.driver).move_to_element(plot).pause(0.2).move_by_offset(int(dx), int(dy)).pause(0.2) \
+            .click().perform()
+        try:
+            _wait(lambda: "/genes/" in dash_duo.driver.current_url, timeout=5)
+            break
+        except AssertionError:
+            continue
+    _landed_on(dash_duo, expected)
+
+
+def test_table_row_opens_its_gene(dash_duo, app, demo_root):
+    """Clicking a cell of the third row of the gene-driver table opens that gene."""
+    genes, _ = _tables(demo_root)
+    dash_duo.start_server(app)
+    dash_duo.driver.get(dash_duo.server_url + "/modules/M000")
+    cell = _wait(lambda: dash_duo.driver.find_elements(
+        By.CSS_SELECTOR, "#module-gene-table td[data-dash-column='gene_name']")[2])
+    _click(dash_duo, cell)
+    _landed_on(dash_duo, genes.iloc[2]["gene_id"])
+
+
+def test_gene_search_on_the_home_page(dash_duo, app, demo_root):
+    """Type part of a gene name on /, pick the suggestion, land on that gene's view."""
+    genes, _ = _tables(demo_root)
+    target = genes.iloc[4]
+    dash_duo.start_server(app)
+    dash_duo.wait_for_element("#home-modules", timeout=20)
+    _click(dash_duo, dash_duo.find_element(".gene-search .dash-dropdown-trigger, .gene-search"))
+    box = _wait(lambda: dash_duo.find_element(".dash-dropdown-search"))
+    box.send_keys(target["gene_name"][1:])  # a part of the name, not its start
+    option = _wait(lambda: next(o for o in dash_duo.driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")
+                                if target["gene_id"] in o.text))
+    assert option.text.endswith("M000")
+    _click(dash_duo, option)
+    _landed_on(dash_duo, target["gene_id"])
 
 
 @pytest.mark.parametrize(("path", "words"), [
@@ -130,3 +213,23 @@ def test_explain_job_runs_and_cancels(dash_duo, gated_app, tmp_path):
                    dash_duo.find_element("#job-status").text, timeout=60)
     assert "M001 with P = 20" in status and "40 high and 40 low samples" in status
     assert dash_duo.find_element("#job-table").text
+
+
+def test_export_job_runs_and_cancels(dash_duo, gated_app, tmp_path):
+    """An export is a background job: the toast shows its progress and it can be cancelled."""
+    import diskcache
+
+    gate = diskcache.Lock(diskcache.Cache(str(tmp_path / "jobs")), "isograph-job-gate")
+    dash_duo.start_server(gated_app)
+    dash_duo.driver.get(dash_duo.server_url + "/modules/M001")
+    card = _graph(dash_duo, "module-driver-bar").find_element(By.XPATH, "./ancestor::div[contains(@class,'card')]")
+    with gate:
+        _click(dash_duo, card.find_element(By.CSS_SELECTOR, ".dropdown-toggle"))
+        _click(dash_duo, _wait(lambda: card.find_element(By.XPATH, ".//*[text()='PNG']")))
+        _wait(lambda: dash_duo.find_element("#export-cancel").is_enabled())
+        _wait(lambda: "waiting to start" in dash_duo.find_element("#export-progress").text)
+        assert "job running" in dash_duo.find_element("#job-indicator").text  # the navbar, on every page
+        _click(dash_duo, dash_duo.find_element("#export-cancel"))
+        _wait(lambda: dash_duo.find_element("#export-message").text == "Cancelled.")
+        _wait(lambda: not dash_duo.find_element("#export-cancel").is_enabled())
+    assert dash_duo.find_element("#job-indicator").text == ""

@@ -1,0 +1,71 @@
+"""The figure exporter and the service that lets job processes share the server's warm Chromium."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+
+import plotly.graph_objects as go
+import pytest
+
+from components.export import ExportService, export_via, figure_bytes
+from compute.errors import InputError
+
+needs_chrome = pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium (installed by .ci/run)")
+
+
+def _figure() -> go.Figure:
+    return go.Figure(go.Bar(x=["GENE_A", "GENE_B"], y=[1.0, -0.5]), layout={"title": "drivers"})
+
+
+def _export_in_child(address: dict, queue) -> None:
+    try:
+        queue.put(export_via(address, _figure().to_plotly_json(), "svg")[:200])
+    except Exception as exc:  # noqa: BLE001 - sent to the parent to fail the test there
+        queue.put(repr(exc))
+
+
+def test_html_needs_no_browser():
+    html = figure_bytes(_figure(), "html")
+    assert html.lower().startswith(b"<!doctype html>") and b"GENE_A" in html
+
+
+def test_unknown_format():
+    with pytest.raises(InputError, match="unknown figure format 'gif'"):
+        figure_bytes(_figure(), "gif")
+
+
+@needs_chrome
+def test_service_serves_a_forked_job_process(tmp_path):
+    service = ExportService(tmp_path).start()
+    try:
+        assert os.stat(service.address["socket"]).st_mode & 0o777 == 0o600  # this user only
+        assert export_via(service.address, _figure(), "pdf")[:5] == b"%PDF-"
+        queue = multiprocessing.get_context("fork").Queue()
+        child = multiprocessing.get_context("fork").Process(target=_export_in_child, args=(service.address, queue))
+        child.start()
+        svg = queue.get(timeout=60)
+        child.join(timeout=10)
+        assert isinstance(svg, bytes) and b"<svg" in svg
+        with pytest.raises(InputError, match="unknown figure format 'gif'"):  # the service's message comes back
+            export_via(service.address, _figure(), "gif")
+        wrong_key = {**service.address, "key": "00" * 32}  # refused by the service: exported locally instead
+        assert export_via(wrong_key, _figure(), "svg").lstrip().startswith(b"<svg")
+        assert export_via(service.address, _figure(), "svg").lstrip().startswith(b"<svg")  # still serving
+    finally:
+        service.close()
+    assert not os.path.exists(service.address["socket"])
+    assert export_via(service.address, _figure(), "svg").lstrip().startswith(b"<svg")  # no service: local
+
+
+@needs_chrome
+def test_forked_child_of_a_warm_process_exports_on_its_own(tmp_path):
+    """A fork copies kaleido's 'server running' flag but not its thread; the child must not hang."""
+    figure_bytes(_figure(), "svg")  # warm in this process
+    queue = multiprocessing.get_context("fork").Queue()
+    child = multiprocessing.get_context("fork").Process(target=_export_in_child, args=(None, queue))
+    child.start()
+    svg = queue.get(timeout=60)
+    child.join(timeout=10)
+    assert isinstance(svg, bytes) and b"<svg" in svg

@@ -1,0 +1,112 @@
+"""The app's callbacks and pages called as plain functions (no browser), as vizro tests its Dash app."""
+
+from __future__ import annotations
+
+import base64
+
+import dash
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from app import create_app
+
+
+@pytest.fixture
+def app(demo_root, tmp_path):
+    dash._pages.PAGE_REGISTRY.clear()
+    yield create_app({"data_root": demo_root, "cache_dir": str(tmp_path / "jobs")})
+    dash._pages.PAGE_REGISTRY.clear()
+
+
+@pytest.fixture
+def genes(demo_root) -> pd.DataFrame:
+    return pd.read_parquet(demo_root / "demo" / "explain" / "M000" / "gene_driver_table.parquet")
+
+
+def _progress():
+    calls = []
+    return calls, calls.append
+
+
+def test_search_options_are_gene_view_urls(app, genes):
+    from components.search import gene_options, open_selected, update_options
+
+    target = genes.iloc[3]
+    options = gene_options("demo", target["gene_name"].lower())
+    assert options[0]["value"] == f"/genes/{target['gene_id']}?module=M000&dataset=demo"
+    assert options[0]["label"] == f"{target['gene_name']} ({target['gene_id']}) · M000"
+    kept = update_options("zzz-no-such-gene", options[0]["value"], {"dataset": "demo", "module": ""})
+    assert [o["value"] for o in kept] == [options[0]["value"]]  # nothing matches; the selection stays
+    assert gene_options("no-such-dataset", "a") == []
+    assert open_selected([None, options[0]["value"]]) == options[0]["value"]
+    assert open_selected([None]) is dash.no_update
+
+
+def test_module_scope_puts_its_genes_first(app, demo_root):
+    from components.search import gene_options
+
+    options = gene_options("demo", "", "M001")
+    assert options and all(o["label"].endswith("· M001") for o in options[:5])
+
+
+def test_export_job_returns_the_file(app):
+    from components.jobs import run_export_job
+
+    calls, set_progress = _progress()
+    figure = go.Figure(go.Bar(x=["GENE_A"], y=[1.0])).to_plotly_json()
+    download, message = run_export_job(set_progress, {"figure": figure, "format": "svg", "filename": "drivers"})
+    assert download["filename"] == "drivers.svg" and download["base64"]
+    svg = base64.b64decode(download["content"])
+    assert svg.lstrip().startswith(b"<svg") and b"GENE_A" in svg
+    assert message.startswith("Exported drivers.svg")
+    assert [c[0] for c in calls] == [5, 30, 100]
+
+
+def test_export_job_says_what_is_wrong(app):
+    from components.jobs import run_export_job
+
+    _, set_progress = _progress()
+    download, message = run_export_job(set_progress, {"figure": {}, "format": "jpg", "filename": "x"})
+    assert download is dash.no_update and message == "Could not export: unknown figure format 'jpg'; use one of" \
+        " pdf, png, svg, html"
+
+
+def test_export_job_without_a_browser(app, monkeypatch):
+    import components.export
+
+    from components.jobs import run_export_job
+
+    monkeypatch.setattr(components.export, "chrome_path", lambda: None)
+    _, set_progress = _progress()
+    download, message = run_export_job(set_progress, {"figure": {}, "format": "pdf", "filename": "x"})
+    assert download is dash.no_update and "No Chrome/Chromium on the server" in message and "camera" in message
+
+
+def test_explain_job_uses_the_chosen_options(app):
+    from components.jobs import run_explain_job
+
+    calls, set_progress = _progress()
+    status, table = run_explain_job(set_progress, {"module": "M001", "dataset": "demo"}, 10, 3, "aligned_mean")
+    assert status.startswith("Done: M001 with P = 10, min pairs 3, aligned_mean; 20 high and 20 low samples")
+    assert calls[-1] == (100, "done") and table.id == "job-table"
+    status, table = run_explain_job(set_progress, {"module": "M999", "dataset": "demo"}, 25, 3, "pc1")
+    assert status.startswith("Could not run:") and "M999" in status and table is None
+
+
+def test_job_indicator():
+    from components.jobs import job_indicator
+
+    assert job_indicator(False) == ""
+    assert "job running" in job_indicator(True)
+
+
+def test_click_data_to_gene_url():
+    from pages.module import gene_href_from_click
+
+    context = {"module": "M000", "dataset": "demo"}
+    assert gene_href_from_click({"points": [{"customdata": ["G1", 0.5]}]}, context) == \
+        "/genes/G1?module=M000&dataset=demo"
+    assert gene_href_from_click({"points": [{"customdata": "G2"}]}, context) == "/genes/G2?module=M000&dataset=demo"
+    assert gene_href_from_click(None, context) is None
+    assert gene_href_from_click({"points": [{}]}, context) is None
