@@ -255,11 +255,12 @@ def _run_fit(args: argparse.Namespace) -> int:
 
 
 def _add_demo(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="build the demo data set (simulate -> fit -> explain)",
+    p = sub.add_parser("demo", help="build the demo data set (simulate -> fit -> explain -> SAE)",
                        description="Build the embedded demo deterministically: the standard simulated set on real"
                        " human transcript models, fitted and explained.")
     p.add_argument("--out", default="demo_data", metavar="DIR", help="output folder (default demo_data)")
     p.add_argument("--force", action="store_true", help="rebuild even if the folder already holds the demo")
+    p.add_argument("--no-sae", action="store_true", help="skip the SAE part (DNA LM, SAE, knowledge graph; ~1 min)")
     p.set_defaults(run=_run_demo)
 
 
@@ -269,9 +270,15 @@ def _run_demo(args: argparse.Namespace) -> int:
     if demo_is_built(args.out) and not args.force:
         print(f"isograph demo: {args.out} already holds the demo (use --force to rebuild)", file=sys.stderr)
     else:
-        dataset = build_demo(args.out, progress=_ProgressPrinter("isograph demo"))
+        dataset = build_demo(args.out, progress=_ProgressPrinter("isograph demo"), sae=not args.no_sae)
         print(f"isograph demo: planted-module recovery (mean best Jaccard)"
               f" {dataset['module_recovery']['mean_best_jaccard']:.3f}", file=sys.stderr)
+        if "sae" in dataset:
+            best = dataset["sae"]["best_cds_feature"]
+            print(f"isograph demo: SAE feature {best['feature']} is the CDS-enriched feature with the lowest p"
+                  f" (odds ratio {best['odds_ratio']:.2f}, q {best['qvalue']:.2g});"
+                  f" {dataset['sae']['n_significant_features_q05']} features differ between CDS and UTR at q < 0.05",
+                  file=sys.stderr)
     print(Path(args.out))
     return 0
 
@@ -385,6 +392,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_explain_module(sub)
     _add_fit(sub)
     _add_make_switch_pairs(sub)
+    from cli_sae import add_sae
+
+    add_sae(sub, _Parser)
     _add_simulate(sub)
     return parser
 

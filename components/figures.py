@@ -25,6 +25,7 @@ __all__ = [
     "eigengene_overview",
     "empty_figure",
     "high_low_contrast",
+    "intervention_effects",
     "transcript_structures",
     "usage_gradient",
 ]
@@ -321,3 +322,31 @@ def _exon_parts(start: int, end: int, cds_start: int, cds_end: int, coding: bool
     if end > cds_end:
         parts.append((cds_end + 1, end, 0.25))
     return parts
+
+
+def intervention_effects(effects: pd.DataFrame, *, title: str | None = None) -> go.Figure:
+    """Per-token effect of a feature intervention: KL(base || edited) along each sequence.
+
+    Args:
+        effects: ``compute.sae.intervene`` effects (``seq_id, token_index, token, kl, z_before, z_after,
+            top_token_before, top_token_after, top_changed``).
+        title: figure title.
+
+    Returns:
+        One line per sequence (x = token index, y = KL in nats); tokens whose top prediction changed are
+        marked with an open circle.
+    """
+    fig = go.Figure()
+    for seq_id, part in effects.groupby("seq_id", sort=False):
+        fig.add_scatter(x=part["token_index"], y=part["kl"], mode="lines", name=str(seq_id),
+                        customdata=np.c_[part["token"], part["z_before"], part["z_after"], part["top_token_before"],
+                                         part["top_token_after"]],
+                        hovertemplate="%{customdata[0]}<br>KL %{y:.3g}<br>z %{customdata[1]:.2f} → %{customdata[2]:.2f}"
+                                      "<br>top %{customdata[3]} → %{customdata[4]}<extra>%{fullData.name}</extra>")
+    changed = effects[effects["top_changed"]]
+    if len(changed):
+        fig.add_scatter(x=changed["token_index"], y=changed["kl"], mode="markers", name="top token changed",
+                        marker={"symbol": "circle-open", "size": 9, "color": "#333"}, hoverinfo="skip")
+    fig.update_layout(template=TEMPLATE, title=title, xaxis_title="token (6-mer) along the sequence",
+                      yaxis_title="KL(base ‖ edited), nats", showlegend=len(effects["seq_id"].unique()) <= 10)
+    return fig

@@ -14,6 +14,7 @@ Layout of ``{out}`` (a *data set* folder)::
     annotation.gtf.gz                the real GTF of the gene models (for transcript structures)
     fit/                             the IsoGraph fit (modules, feature scores, VAE, membership)
     explain/                         explain-module outputs for every module of the fit
+    sae/                             DNA LM, SAE, knowledge graph and enrichment (compute.sae.demo)
     truth/, oracle_fit/, covariates.tsv, simulation_config.json   the simulation's truth
 """
 
@@ -57,6 +58,8 @@ def build_demo(
     out_dir: str | os.PathLike,
     *,
     progress: Callable[[str, float, str], None] | None = None,
+    sae: bool = True,
+    sae_lm_seconds: float = 40.0,
 ) -> dict:
     """Build the demo data set into ``out_dir`` (deterministic; about 10 s on 2 cores).
 
@@ -65,7 +68,11 @@ def build_demo(
     out_dir : path
         Created if needed; files there are replaced one by one, ``dataset.json`` last.
     progress : callable, optional
-        ``progress(stage, fraction, message)`` with stages ``simulate``, ``fit``, ``explain``.
+        ``progress(stage, fraction, message)`` with stages ``simulate``, ``fit``, ``explain``, ``sae``.
+    sae : bool, default True
+        Also build the SAE demo under ``sae/`` (:func:`compute.sae.demo.build_sae_demo`, about a minute).
+    sae_lm_seconds : float, default 40
+        Training time of the demo's DNA language model.
 
     Returns
     -------
@@ -94,6 +101,14 @@ def build_demo(
     explain_module(out / "fit", sim.feature_table, sim.feature_meta, config=ExplainConfig(),
                    output_dir=out / "explain")
     timings["explain"] = time.perf_counter() - t2
+    sae_summary = None
+    if sae:
+        from compute.sae.demo import build_sae_demo
+
+        t3 = time.perf_counter()
+        sae_summary = build_sae_demo(out, out / "annotation.gtf.gz", lm_seconds=sae_lm_seconds,
+                                     progress=lambda fraction, message: report("sae", fraction, message))
+        timings["sae"] = time.perf_counter() - t3
     recovery, table = module_recovery(fit.modules, sim.oracle_modules)
     dataset = {
         "name": "IsoGraph demo (simulated on real human transcript models)",
@@ -107,6 +122,11 @@ def build_demo(
                             "per_module": table.to_dict(orient="records")},
         "timings_s": {k: round(v, 2) for k, v in timings.items()},
     }
+    if sae_summary is not None:
+        dataset["paths"]["sae"] = "sae"
+        dataset["sae"] = {k: sae_summary[k] for k in ("n_windows", "n_tokens", "layer_idx", "expansion_factor",
+                                                       "n_significant_features_q05", "best_region_feature",
+                                                       "best_cds_feature")}
     write_json(dataset, out / DATASET_FILE)
     report("explain", 1.0, f"demo ready in {out}")
     return dataset

@@ -17,7 +17,7 @@ import pytest
 
 import compute
 
-MODULES = [importlib.import_module(f"compute.{m.name}") for m in pkgutil.iter_modules(compute.__path__)]
+MODULES = [importlib.import_module(m.name) for m in pkgutil.walk_packages(compute.__path__, prefix="compute.")]
 
 
 def _public_functions():

@@ -30,7 +30,7 @@ def demo_root(tmp_path_factory):
     from compute.demo import build_demo
 
     root = tmp_path_factory.mktemp("data_root")
-    build_demo(root / "demo")
+    build_demo(root / "demo", sae=False)  # the SAE part is tested on its own (tests/compute/sae)
     return root
 
 

@@ -109,7 +109,10 @@ def _tables(demo_root):
 
 
 def _landed_on(dash_duo, gene_id: str, module: str = "M000") -> None:
-    _wait(lambda: f"/genes/{gene_id}?" in dash_duo.driver.current_url)
+    try:
+        _wait(lambda: f"/genes/{gene_id}?" in dash_duo.driver.current_url)
+    except AssertionError:
+        raise AssertionError(f"expected the view of {gene_id}, the browser is at {dash_duo.driver.current_url}") from None
     assert f"module={module}" in dash_duo.driver.current_url
     assert dash_duo.wait_for_element("#gene-direction", timeout=20).text
 
@@ -119,6 +122,7 @@ def test_heatmap_row_opens_its_gene(dash_duo, app, demo_root):
     _, polarity = _tables(demo_root)
     usage = polarity[polarity["feature_type"] == "transcript_usage"]
     expected = usage.loc[usage["r"].idxmax(), "gene_id"]
+    top_label = usage.loc[usage["r"].idxmax(), "feature_id"]
     dash_duo.start_server(app)
     dash_duo.driver.get(dash_duo.server_url + "/modules/M000")
     _wait(lambda: _graph(dash_duo, "module-heatmap").find_element(By.CSS_SELECTOR, ".nsewdrag"))
@@ -130,8 +134,13 @@ def test_heatmap_row_opens_its_gene(dash_duo, app, demo_root):
             "const box = gd.getBoundingClientRect();"
             "return [xa._offset + xa._length / 2 - box.width / 2,"
             "        ya._offset + ya.l2p(gd.data[0].y.length - 1) - box.height / 2];", plot)
-        ActionChains(dash_duo.driver).move_to_element(plot).pause(0.2).move_by_offset(int(dx), int(dy)).pause(0.2) \
-            .click().perform()
+        ActionChains(dash_duo.driver).move_to_element(plot).pause(0.2).move_by_offset(int(dx), int(dy)).perform()
+        try:  # plotly reports the click of the point it hovers: wait until the top row is hovered
+            _wait(lambda: top_label in dash_duo.driver.find_element(By.CSS_SELECTOR, ".hoverlayer .hovertext").text,
+                  timeout=5)
+        except AssertionError:
+            continue
+        ActionChains(dash_duo.driver).click().perform()
         try:
             _wait(lambda: "/genes/" in dash_duo.driver.current_url, timeout=5)
             break

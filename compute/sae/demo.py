@@ -1,0 +1,227 @@
+"""The SAE part of the demo: real transcript windows labelled CDS or UTR -> small DNA LM -> SAE ->
+knowledge graph, centrality, CDS-vs-UTR feature tests and GO enrichment.
+
+Written under ``{demo}/sae/``::
+
+    windows.parquet                      the sequence table (set = CDS or UTR, gene_id, gene_name)
+    lm/                                  the DNA masked LM trained here (Hugging Face layout)
+    activations/<key>/                   cached hidden states
+    ef{N}/layer_{L}/                     the SAE (sae.pt, config.json, metrics.json)
+    demo_kg.json                         the knowledge graph (node-link JSON)
+    edges.parquet                        one row per token edge (as in the graph)
+    centrality.parquet                   PageRank and degree centrality of every node
+    contrast_CDS_vs_UTR.parquet          log10 PageRank ratio of each feature, CDS vs UTR sequences
+    feature_region_enrichment.parquet    Fisher's exact test per feature: CDS vs UTR tokens, BH q
+    go_enrichment.parquet                GO enrichment of the top features' gene sets
+    summary.json                         what was built, timings, the best CDS/UTR feature
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from compute.io import write_json, write_parquet
+from compute.sae.sequences import SEQUENCE_COLUMNS, read_fasta
+
+__all__ = ["REFERENCE_FASTA", "build_sae_demo", "region_enrichment", "transcript_windows"]
+
+REFERENCE_FASTA = Path(__file__).resolve().parents[2] / "data" / "reference" / "isar_example" / \
+    "example_isoform_nt.fasta.gz"
+
+
+def transcript_windows(fasta: pd.DataFrame, models: pd.DataFrame, *, window: int = 240) -> pd.DataFrame:
+    """One CDS window and one UTR window (3' UTR, else 5' UTR) of ``window`` bases per coding transcript.
+
+    Parameters
+    ----------
+    fasta : DataFrame
+        Sequence table of transcript sequences (``seq_id`` = ``transcript_id``).
+    models : DataFrame
+        Transcript models (:func:`compute.structure.load_transcript_models`).
+    window : int, default 240
+        Bases per window (40 six-mers).
+
+    A window lies wholly inside its region (transcript coordinates from the GTF models: 5' UTR, ORF,
+    3' UTR lengths). The CDS window starts at the ORF's first base; the UTR window is the 3' UTR's
+    middle (or the 5' UTR's). Transcripts whose FASTA length differs from the model are skipped.
+
+    Returns
+    -------
+    DataFrame
+        A sequence table plus ``gene_id, gene_name, region`` (``set`` = ``region`` = CDS or UTR).
+    """
+    merged = fasta.merge(models[["transcript_id", "gene_id", "gene_name", "coding", "length", "utr5_length",
+                                 "orf_length", "utr3_length"]], left_on="seq_id", right_on="transcript_id")
+    merged = merged[merged["coding"] & (merged["sequence"].str.len() == merged["length"])]
+    rows = []
+    for r in merged.itertuples(index=False):
+        cds_start = int(r.utr5_length)
+        if r.orf_length >= window:
+            rows.append((f"{r.seq_id}|CDS|{cds_start}", r.sequence[cds_start:cds_start + window], "CDS", r))
+        if r.utr3_length >= window:
+            begin = cds_start + int(r.orf_length) + (int(r.utr3_length) - window) // 2
+        elif r.utr5_length >= window:
+            begin = (int(r.utr5_length) - window) // 2
+        else:
+            continue
+        rows.append((f"{r.seq_id}|UTR|{begin}", r.sequence[begin:begin + window], "UTR", r))
+    table = pd.DataFrame({
+        "seq_id": [x[0] for x in rows], "sequence": [x[1] for x in rows], "chrom": None, "start": -1, "end": -1,
+        "strand": ".", "set": [x[2] for x in rows], "gene_id": [x[3].gene_id for x in rows],
+        "gene_name": [x[3].gene_name for x in rows], "region": [x[2] for x in rows]})
+    table["start"] = table["start"].astype(np.int64)
+    table["end"] = table["end"].astype(np.int64)
+    return table[SEQUENCE_COLUMNS + ["gene_id", "gene_name", "region"]]
+
+
+def region_enrichment(edges: pd.DataFrame, *, region_a: str = "CDS", region_b: str = "UTR") -> pd.DataFrame:
+    """Fisher's exact test per feature: is it the strongest feature of ``region_a`` tokens more often?
+
+    Parameters
+    ----------
+    edges : DataFrame
+        :func:`compute.sae.graph.token_edges` rows (``set``, ``feature``).
+    region_a, region_b : str
+        The two ``set`` labels compared (default CDS vs UTR).
+
+    For feature f: the 2x2 table [[A tokens led by f, other A tokens], [B tokens led by f, other B tokens]]
+    over the edge table's tokens (one token, one strongest feature). Two-sided p
+    (``scipy.stats.fisher_exact``), BH q over the features tested, and the odds ratio (> 1: region A).
+
+    Returns
+    -------
+    DataFrame
+        ``feature, n_a, n_b, odds_ratio, pvalue, qvalue``, sorted by p.
+    """
+    in_a, in_b = edges["set"] == region_a, edges["set"] == region_b
+    total_a, total_b = int(in_a.sum()), int(in_b.sum())
+    counts = pd.DataFrame({"n_a": edges[in_a].groupby("feature").size(), "n_b": edges[in_b].groupby("feature").size()})
+    counts = counts.fillna(0).astype(int)
+    odds, pvals = [], []
+    for n_a, n_b in zip(counts["n_a"], counts["n_b"]):
+        result = stats.fisher_exact([[n_a, total_a - n_a], [n_b, total_b - n_b]])
+        odds.append(result.statistic)
+        pvals.append(result.pvalue)
+    table = counts.reset_index().rename(columns={"index": "feature"})
+    table["odds_ratio"] = odds
+    table["pvalue"] = pvals
+    table["qvalue"] = stats.false_discovery_control(np.clip(pvals, 0, 1)) if pvals else []
+    return table.sort_values(["pvalue", "feature"], ignore_index=True)
+
+
+def build_sae_demo(demo_dir: str | os.PathLike, gtf: str | os.PathLike, *, lm_seconds: float = 60.0,
+                   layer_idx: int = 2, expansion_factor: int = 8, seed: int = 0,
+                   progress: Callable[[float, str], None] | None = None) -> dict:
+    """Build ``{demo_dir}/sae`` (see the module docstring) and return its summary.
+
+    Parameters
+    ----------
+    demo_dir : path
+        The demo data set folder; ``sae/`` is written inside it.
+    gtf : path
+        The GTF of the transcripts (CDS/UTR boundaries).
+    lm_seconds : float, default 60
+        Training time budget of the DNA language model.
+    layer_idx : int, default 2
+        ``hidden_states`` index the SAE is trained on (capped at the model's last layer).
+    expansion_factor : int, default 8
+        SAE latents per hidden dimension.
+    seed : int, default 0
+    progress : callable, optional
+        ``progress(fraction, message)``.
+    """
+    from compute.sae.embed import embed_sequences
+    from compute.sae.go import enrich, load_gene_ontology
+    from compute.sae.graph import (
+        build_knowledge_graph,
+        centrality,
+        contrast_sets,
+        save_graph,
+        strongest_features,
+        token_edges,
+    )
+    from compute.sae.lm import load_masked_lm
+    from compute.sae.model import SAEConfig, encode, train_sae
+    from compute.sae.train_lm import LMConfig, train_masked_lm
+    from compute.structure import load_transcript_models
+
+    report = progress or (lambda fraction, message: None)
+    out = Path(demo_dir) / "sae"
+    out.mkdir(parents=True, exist_ok=True)
+    timings, t0 = {}, time.perf_counter()
+    fasta = read_fasta(REFERENCE_FASTA, set_name="transcripts")
+    models = load_transcript_models(gtf).models
+    windows = transcript_windows(fasta, models)
+    write_parquet(windows, out / "windows.parquet")
+    report(0.05, f"{len(windows)} windows ({(windows['set'] == 'CDS').sum()} CDS, {(windows['set'] == 'UTR').sum()} UTR)")
+
+    lm_config = LMConfig(hidden_size=32, n_layers=2, n_heads=4, window_tokens=64, epochs=2, max_seconds=lm_seconds,
+                         seed=seed)
+    train_report = train_masked_lm(fasta, out / "lm", lm_config,
+                                   progress=lambda f, m: report(0.05 + 0.45 * f, f"language model: {m}"))
+    timings["train_lm"] = time.perf_counter() - t0
+    lm = load_masked_lm(out / "lm")
+    layer_idx = min(layer_idx, lm.n_layers)
+    t1 = time.perf_counter()
+    acts = embed_sequences(lm, windows, [layer_idx], batch_size=64, cache_dir=out / "activations")
+    acts.tokens = acts.tokens.merge(windows[["seq_id", "gene_id", "gene_name", "region"]], on="seq_id", how="left")
+    timings["embed"] = time.perf_counter() - t1
+    report(0.55, f"embedded {len(acts.tokens):,} tokens")
+
+    t2 = time.perf_counter()
+    sae_result = train_sae(acts.layer(layer_idx), SAEConfig(expansion_factor=expansion_factor, epochs=15,
+                                                            batch_size=512, learning_rate=1e-3, seed=seed),
+                           layer_idx=layer_idx, sae_dir=out,
+                           progress=lambda f, m, row: report(0.55 + 0.3 * f, f"SAE: {m}"))
+    timings["train_sae"] = time.perf_counter() - t2
+
+    t3 = time.perf_counter()
+    z = encode(sae_result.model, acts.layer(layer_idx))
+    feature, value = strongest_features([z], len(z))
+    tokens = acts.tokens.assign(gene_id=acts.tokens["gene_name"])  # GO uses gene symbols
+    edges = token_edges(tokens, feature, value)
+    edges["features"] = np.where(edges["features"] == "", edges["set"], edges["features"])
+    write_parquet(edges, out / "edges.parquet")
+    graph = build_knowledge_graph(edges, layer_idx=layer_idx, expansion_factor=expansion_factor)
+    save_graph(graph, out / "demo_kg.json")
+    write_parquet(centrality(edges), out / "centrality.parquet")
+    write_parquet(contrast_sets(edges, "CDS", "UTR"), out / "contrast_CDS_vs_UTR.parquet")
+    regions = region_enrichment(edges)
+    write_parquet(regions, out / "feature_region_enrichment.parquet")
+    timings["graph"] = time.perf_counter() - t3
+
+    t4 = time.perf_counter()
+    ontology = load_gene_ontology()
+    background = windows["gene_name"].dropna().unique()
+    go_tables = []
+    for feat in regions["feature"].head(5):
+        genes = edges.loc[edges["feature"] == feat, "genes"].unique()
+        table = enrich(genes, background, ontology)
+        go_tables.append(table.assign(feature=int(feat)).head(50))
+    go_table = pd.concat(go_tables, ignore_index=True) if go_tables else pd.DataFrame()
+    write_parquet(go_table, out / "go_enrichment.parquet")
+    timings["go"] = time.perf_counter() - t4
+
+    best = regions.iloc[0]
+    cds = regions[regions["odds_ratio"] > 1].iloc[0] if (regions["odds_ratio"] > 1).any() else best
+    summary = {
+        "n_windows": len(windows), "n_tokens": len(acts.tokens), "layer_idx": layer_idx,
+        "expansion_factor": expansion_factor, "lm": {"history": train_report["history"]},
+        "sae": {"best_epoch": sae_result.best_epoch, "final": sae_result.metrics[sae_result.best_epoch - 1]},
+        "n_significant_features_q05": int((regions["qvalue"] < 0.05).sum()),
+        "best_region_feature": {"feature": int(best["feature"]), "odds_ratio": float(best["odds_ratio"]),
+                                "qvalue": float(best["qvalue"]), "n_cds": int(best["n_a"]), "n_utr": int(best["n_b"])},
+        "best_cds_feature": {"feature": int(cds["feature"]), "odds_ratio": float(cds["odds_ratio"]),
+                             "qvalue": float(cds["qvalue"]), "n_cds": int(cds["n_a"]), "n_utr": int(cds["n_b"])},
+        "timings_s": {k: round(v, 2) for k, v in timings.items()},
+    }
+    write_json(summary, out / "summary.json")
+    report(1.0, "SAE demo done")
+    return summary

@@ -1,0 +1,85 @@
+"""`isograph sae embed | train | kg | enrich | intervene | train-lm` on a tiny model, as a user would chain them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cli import main
+from compute.sae.lm import make_esm_lm
+from compute.structure import read_gtf
+
+GTF = Path(__file__).resolve().parents[2] / "data" / "reference" / "isar_example" / "example.gtf.gz"
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    """A tiny LM and two FASTA sets whose headers are real exon coordinates of named genes."""
+    root = tmp_path_factory.mktemp("sae_cli")
+    make_esm_lm(root / "lm", hidden_size=16, n_layers=2, n_heads=2, max_tokens=64)
+    exons = read_gtf(GTF)
+    exons = exons[(exons["feature"] == "exon") & exons["gene_name"].notna()].drop_duplicates("gene_name")
+    exons = exons.drop_duplicates(["seqname", "start"]).head(40)
+    rng = np.random.default_rng(0)
+    for name, part in (("pos", exons.iloc[:20]), ("neg", exons.iloc[20:])):
+        with open(root / f"{name}.fa", "w") as handle:
+            for row in part.itertuples():
+                n = 150
+                handle.write(f">{row.seqname}:{row.start - 1}-{row.start - 1 + n}({row.strand})\n")
+                handle.write("".join(rng.choice(list("ACGT"), n)) + "\n")
+    return root
+
+
+def test_the_seed_workflow(workdir, capsys, monkeypatch):
+    monkeypatch.chdir(workdir)
+    common = ["--model-name", "lm", "--layer-idx", "2"]
+    assert main(["sae", "embed", "--input", "pos.fa", "--negative", "neg.fa", *common, "--output", "acts"]) == 0
+    assert main(["sae", "train", "--activations", "acts", "--layer-idx", "2", "--expansion-factor", "8",
+                 "--epochs", "4", "--batch-size", "64"]) == 0
+    assert (workdir / "checkpoints" / "ef8" / "layer_2" / "sae.pt").exists()
+    assert main(["sae", "kg", "--input", "pos.fa", "--negative", "neg.fa", *common, "--gtf", str(GTF),
+                 "--output", "cis_kg.json"]) == 0
+    edges = pd.read_parquet("cis_kg_edges.parquet")
+    assert (edges["features"].str.contains("exon")).mean() > 0.3  # tokens at the start of real exons
+    assert set(edges["set"]) == {"positive", "negative"}
+    assert Path("cis_kg_centrality.parquet").exists() and Path("cis_kg_contrast.parquet").exists()
+    assert main(["sae", "enrich", "--edges", "cis_kg_edges.parquet", "--top", "2", "--min-genes", "1"]) == 0
+    folders = sorted(Path("cis_gene_sets").glob("enrich_*"))
+    assert len(folders) == 2 and (folders[0] / "go_enrichment.tsv").exists()
+    assert main(["sae", "intervene", "--input", "pos.fa", *common, "--feature", "5", "--min-act", "0.1",
+                 "--act-factor", "10.0", "--max-sequences", "2"]) == 0
+    report = Path("intervention_reports/feature_5")
+    effects = pd.read_parquet(report / "effects.parquet")
+    assert effects["seq_id"].nunique() == 2 and (effects["z_after"] >= 1.0 - 1e-6).all()
+    assert "mean KL" in (report / "report.md").read_text() and (report / "effects.html").exists()
+    capsys.readouterr()
+
+
+def test_train_lm_then_embed_with_it(tmp_path, capsys):
+    fasta = tmp_path / "tx.fa"
+    rng = np.random.default_rng(1)
+    fasta.write_text("".join(f">t{i}\n{''.join(rng.choice(list('ACGT'), 400))}\n" for i in range(30)))
+    assert main(["sae", "train-lm", "--input", str(fasta), "--output", str(tmp_path / "mylm"), "--hidden-size", "16",
+                 "--layers", "2", "--heads", "2", "--window-tokens", "32", "--epochs", "1"]) == 0
+    training = json.loads((tmp_path / "mylm" / "training.json").read_text())
+    assert training["history"][0]["loss"] > 0 and training["n_windows"] >= 30
+    assert main(["sae", "embed", "--input", str(fasta), "--model-name", str(tmp_path / "mylm"), "--layer-idx", "1",
+                 "--tile", "180", "--output", str(tmp_path / "acts")]) == 0
+    capsys.readouterr()
+
+
+def test_bad_fasta_from_the_shell(tmp_path, workdir):
+    bad = tmp_path / "bad.fa"
+    bad.write_text(">ok\nACGT\n>broken\nACGZ\n")
+    proc = subprocess.run([sys.executable, "-m", "cli", "sae", "embed", "--input", str(bad), "--model-name",
+                           str(workdir / "lm"), "--layer-idx", "1", "--output", str(tmp_path / "x")],
+                          capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2])
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].startswith("isograph: error:")
+    assert "record 'broken' has an invalid character 'Z' at position 4" in proc.stderr
