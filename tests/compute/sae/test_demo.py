@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pandas as pd
 import pytest
@@ -16,16 +17,18 @@ from compute.simulate import REFERENCE_GTF
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     root = tmp_path_factory.mktemp("sae_demo")
-    summary = build_sae_demo(root, REFERENCE_GTF, lm_seconds=15)
+    gtf = root / "annotation.gtf.gz"  # a copy: the GTF cache is written next to it, not into the repository
+    shutil.copyfile(REFERENCE_GTF, gtf)
+    summary = build_sae_demo(root, gtf, lm_seconds=15)
     return root / "sae", summary
 
 
-def test_windows_lie_in_their_region():
+def test_windows_lie_in_their_region(tmp_path):
     from compute.sae.demo import REFERENCE_FASTA
     from compute.sae.sequences import read_fasta
     from compute.structure import load_transcript_models
 
-    models = load_transcript_models(REFERENCE_GTF).models
+    models = load_transcript_models(REFERENCE_GTF, cache=tmp_path / "models.parquet").models
     windows = transcript_windows(read_fasta(REFERENCE_FASTA), models)
     assert set(windows["set"]) == {"CDS", "UTR"} and (windows["sequence"].str.len() == 240).all()
     row = windows[windows["set"] == "CDS"].iloc[0]
