@@ -68,36 +68,46 @@ def _settled(find, timeout: float = 15.0):
     raise AssertionError("the element did not settle")
 
 
+def _export_pdf(dash_duo, graph_name: str, folder) -> str:
+    """Export one figure card as PDF through the app's export job; check the file; return its text."""
+    for old in folder.glob("*.pdf"):
+        old.unlink()
+    dash_duo.driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(folder)})
+    card = _graph(dash_duo, graph_name).find_element(By.XPATH, "./ancestor::div[contains(@class,'card')]")
+    _click(dash_duo, card.find_element(By.CSS_SELECTOR, ".dropdown-toggle"))
+    _click(dash_duo, _wait(lambda: card.find_element(By.XPATH, ".//*[text()='PDF']")))
+    pdf = _wait(lambda: next(iter(folder.glob("*.pdf")), None), timeout=30)
+    _wait(lambda: not list(folder.glob("*.crdownload")))
+    assert _wait(lambda: "Exported" in dash_duo.find_element("#export-message").text)  # the job's toast
+    assert not dash_duo.find_element("#export-cancel").is_enabled()  # finished
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"^Pages:\s+1$", info, re.MULTILINE)
+    return subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+
+
 def test_module_to_gene_view_and_pdf_export(dash_duo, app, demo_root, tmp_path):
-    """Open /, open a module, click the top driver bar, land on the gene view, export a PDF."""
+    """Open /, open a module, export its driver barplot as PDF, click the top driver bar, land on the gene
+    view with its transcripts drawn, export those as PDF too."""
+    top_driver = pd.read_parquet(demo_root / "demo" / "explain" / "M000" / "gene_driver_table.parquet").iloc[0]
     dash_duo.start_server(app)
     dash_duo.wait_for_element("#home-modules", timeout=20)
     dash_duo.find_element("#home-link-M000").click()
     paths = _wait(lambda: _graph(dash_duo, "module-driver-bar").find_elements(By.CSS_SELECTOR, ".barlayer .point path"))
+    text = _export_pdf(dash_duo, "module-driver-bar", tmp_path)
+    assert top_driver["gene_name"] in text  # the strongest driver is named in the PDF
+    paths = _wait(lambda: _graph(dash_duo, "module-driver-bar").find_elements(By.CSS_SELECTOR, ".barlayer .point path"))
     top = min(paths, key=lambda p: p.rect["y"])  # the strongest driver is drawn at the top
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", top)
     ActionChains(dash_duo.driver).move_to_element(top).click().perform()
     _wait(lambda: "/genes/" in dash_duo.driver.current_url)
     gene_id = re.search(r"/genes/([^?]+)", dash_duo.driver.current_url).group(1)
     assert "module=M000" in dash_duo.driver.current_url
-    top_driver = pd.read_parquet(demo_root / "demo" / "explain" / "M000" / "gene_driver_table.parquet").iloc[0]
     assert gene_id == top_driver["gene_id"]  # the bar drawn at the top is the strongest driver
     sentence = dash_duo.wait_for_element("#gene-direction", timeout=20).text
     assert "used more in high-module samples" in sentence and "M000" in sentence
     assert _wait(lambda: _graph(dash_duo, "gene-structures").find_elements(By.CSS_SELECTOR, ".shapelayer path"))
-    structures = _graph(dash_duo, "gene-structures")  # exons drawn
-
-    dash_duo.driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
-    card = structures.find_element(By.XPATH, "./ancestor::div[contains(@class,'card')]")
-    card.find_element(By.CSS_SELECTOR, ".dropdown-toggle").click()
-    _wait(lambda: card.find_element(By.XPATH, ".//*[text()='PDF']")).click()
-    pdf = _wait(lambda: next(iter(tmp_path.glob("*.pdf")), None), timeout=30)
-    _wait(lambda: not list(tmp_path.glob("*.crdownload")))
-    assert _wait(lambda: "Exported" in dash_duo.find_element("#export-message").text)  # the job's toast
-    assert not dash_duo.find_element("#export-cancel").is_enabled()  # finished
-    assert pdf.read_bytes()[:5] == b"%PDF-"
-    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
-    assert re.search(r"^Pages:\s+1$", info, re.MULTILINE)
-    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    text = _export_pdf(dash_duo, "gene-structures", tmp_path)
     assert re.search(r"TCONS_\d+", text)  # the transcripts are labelled in the PDF
     assert dash_duo.get_logs() == []
 
