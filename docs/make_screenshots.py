@@ -13,7 +13,6 @@ import shutil
 import tempfile
 import threading
 import time
-from pathlib import Path
 
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
