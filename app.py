@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         from compute.demo import build_demo
 
-        print(f"app: building the demo data set in {root} (first start, about 10 s)", file=sys.stderr)
+        print(f"app: building the demo data set in {root} (first start, about a minute)", file=sys.stderr)
         build_demo(root)
     app = create_app({"data_root": root, "host": args.host, "port": args.port})
     warm_up(app.server.config["ISOGRAPH"])

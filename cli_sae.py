@@ -13,6 +13,8 @@ import json
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 __all__ = ["add_sae"]
 
 
@@ -133,7 +135,7 @@ def _run_enrich(args: argparse.Namespace) -> int:
     from compute.io import write_parquet, write_tsv
     from compute.sae.go import enrich, load_gene_ontology
 
-    edges = __import__("pandas").read_parquet(args.edges)
+    edges = pd.read_parquet(args.edges)
     if "genes" not in edges or "feature" not in edges:
         raise InputError(f"{args.edges}: needs the columns feature and genes (from `isograph sae kg`)")
     genes_of = edges.assign(gene=edges["genes"].fillna("").str.split(",")).explode("gene")
@@ -167,7 +169,7 @@ def _run_intervene(args: argparse.Namespace) -> int:
     sequences = _sequences(args).head(args.max_sequences)
     results = [intervene(lm, sae, s, layer_idx=args.layer_idx, feature=args.feature, delta=args.min_act,
                          alpha=args.act_factor, seq_id=i) for i, s in zip(sequences["seq_id"], sequences["sequence"])]
-    effects = __import__("pandas").concat([r.effects for r in results], ignore_index=True)
+    effects = pd.concat([r.effects for r in results], ignore_index=True)
     folder = Path(args.output_dir) / f"feature_{args.feature}"
     write_parquet(effects, folder / "effects.parquet")
     per_seq = effects.groupby("seq_id").agg(mean_kl=("kl", "mean"), max_kl=("kl", "max"),

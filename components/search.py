@@ -10,30 +10,35 @@ import dash
 from dash import ALL, MATCH, Input, Output, State, dcc
 
 from components.layout import current_dataset, href
-from compute.datasets import DatasetError, search_genes
+from compute.datasets import Dataset, DatasetError, search_genes
 
 __all__ = ["gene_options", "gene_search", "register_callbacks"]
 
 
-def gene_search(dataset: str, module_id: str | None = None, *, placeholder: str = "Find a gene…") -> dcc.Dropdown:
+def gene_search(dataset: Dataset, module_id: str | None = None, *, placeholder: str = "Find a gene…") -> dcc.Dropdown:
     """A search-as-you-type dropdown over the genes of ``dataset`` (those of ``module_id`` first)."""
-    return dcc.Dropdown(id={"type": "gene-search", "dataset": dataset, "module": module_id or ""},
+    return dcc.Dropdown(id={"type": "gene-search", "dataset": dataset.name, "module": module_id or ""},
                         options=gene_options(dataset, "", module_id), placeholder=placeholder,
                         className="gene-search")
 
 
-def gene_options(dataset: str, text: str | None, module_id: str | None = None, *, limit: int = 25) -> list[dict]:
-    """Dropdown options ``{"label": "NAME (GENE_ID) · M000", "value": gene view URL}`` for ``text``."""
-    try:
-        ds = current_dataset(dataset)
-    except DatasetError:
-        return []
-    found = search_genes(ds.gene_index(), text, module_id=module_id or None, limit=limit)
+def gene_options(dataset: Dataset | str, text: str | None, module_id: str | None = None, *,
+                 limit: int = 25) -> list[dict]:
+    """Dropdown options ``{"label": "NAME (GENE_ID) · M000", "value": gene view URL}`` for ``text``.
+
+    ``dataset`` is an open data set, or its name (opened here; an unknown name gives no options).
+    """
+    if isinstance(dataset, str):
+        try:
+            dataset = current_dataset(dataset)
+        except DatasetError:
+            return []
+    found = search_genes(dataset.gene_index(), text, module_id=module_id or None, limit=limit)
     options = []
     for gene, name, module in zip(found["gene_id"], found["gene_name"], found["module_id"]):
         label = f"{name} ({gene})" if isinstance(name, str) and name != gene else str(gene)
         options.append({"label": f"{label} · {module}", "value": href(f"/genes/{gene}", module=module,
-                                                                        dataset=ds.name)})
+                                                                        dataset=dataset.name)})
     return options
 
 

@@ -43,7 +43,7 @@ def layout(dataset: str | None = None, **_query) -> html.Div:
                        html.Tbody(_module_rows(current))], striped=True, hover=True, id="home-modules")
     return html.Div([
         dbc.Row([dbc.Col(html.H3(current.title), md=6),
-                 dbc.Col(gene_search(current.name, placeholder="Find a gene in any module…"), md=6)],
+                 dbc.Col(gene_search(current, placeholder="Find a gene in any module…"), md=6)],
                 className="mb-2"),
         html.P(["Data sets under the data root: ", picker], className="text-muted"),
         html.P("Pick a module to see which genes drive it and which transcript each driver uses more as the"

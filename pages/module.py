@@ -36,7 +36,7 @@ def layout(module_id: str | None = None, dataset: str | None = None, **_query) -
         dcc.Store(id="module-context", data=context),
         dbc.Row([
             dbc.Col(html.H3(f"Module {module_id}"), md=6),
-            dbc.Col(gene_search(ds.name, module_id), md=6),
+            dbc.Col(gene_search(ds, module_id), md=6),
         ], className="mb-2"),
         html.P(f"{len(genes)} genes, {len(polarity)} features. Click a bar, a heatmap row or a table row to open"
                " the isoform-switch view of that gene.", className="text-muted"),

@@ -108,9 +108,9 @@ def embed_sequences(lm: LocalLM, sequences: pd.DataFrame, layers: list[int], *, 
     for idx in layers:
         if not 0 <= idx <= lm.n_layers:
             raise InputError(f"layer {idx} is out of range: the model has layers 0..{lm.n_layers}")
-    key = _cache_key(lm, sequences, layers)
-    if cache_dir is not None and (Path(cache_dir) / key / "tokens.parquet").exists():
-        return load_activations(Path(cache_dir) / key)
+    cached = Path(cache_dir) / _cache_key(lm, sequences, layers) if cache_dir is not None else None
+    if cached is not None and (cached / "tokens.parquet").exists():
+        return load_activations(cached)
 
     t0 = time.perf_counter()
     table, token_lists = tokenize_table(sequences, lm.k)
@@ -145,8 +145,8 @@ def embed_sequences(lm: LocalLM, sequences: pd.DataFrame, layers: list[int], *, 
             if progress is not None:
                 progress(min(1.0, (b + len(members)) / len(order)), f"embedded {b + len(members)} sequences")
     acts = Activations(tokens=table, layers=out, model=str(lm.path), seconds=time.perf_counter() - t0)
-    if cache_dir is not None:
-        save_activations(acts, Path(cache_dir) / key)
+    if cached is not None:
+        save_activations(acts, cached)
     return acts
 
 
