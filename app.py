@@ -71,18 +71,21 @@ def create_app(settings: dict | None = None) -> dash.Dash:
 def warm_up(settings: dict) -> threading.Thread:
     """Load what the first requests need in a background thread, so the first click is not the slow one.
 
-    Reads every data set's feature table and gene index (a 20,000-gene table takes seconds) and starts
+    Reads every data set's feature table, gene index and SAE graphs (a 20,000-gene table takes seconds) and starts
     the figure exporter's Chromium when one is installed. The server answers requests meanwhile.
     """
     def work() -> None:
         from components.export import chrome_path, figure_bytes
         from components.figures import empty_figure
         from compute.datasets import find_datasets
+        from compute.sae.runs import load_run_graph
 
         for dataset in find_datasets(settings["data_root"]):
             try:
                 dataset.usage()
                 dataset.gene_index()
+                for run in dataset.sae_runs():
+                    load_run_graph(run)
             except Exception as exc:  # noqa: BLE001 - the page that needs it will say what is wrong
                 print(f"app: could not preload data set {dataset.name}: {exc}", file=sys.stderr)
         if chrome_path() is not None:

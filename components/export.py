@@ -36,6 +36,10 @@ EXPORT_FORMATS = ("pdf", "png", "svg", "html")
 _CHROME_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
 _lock = threading.Lock()
 _server_started = False
+#: Seconds an export may take before the exporter is declared stuck and restarted (once).
+EXPORT_TIMEOUT_S = 60.0
+#: Extra seconds the retry gets, as it starts a new Chromium first.
+STARTUP_ALLOWANCE_S = 30.0
 
 
 def chrome_path() -> str | None:
@@ -105,10 +109,40 @@ def figure_bytes(fig: go.Figure, fmt: str, *, width: int = 1000, height: int | N
     if chrome_path() is None:
         raise InputError(f"{fmt.upper()} export needs Chrome or Chromium (Debian: apt-get install chromium), or"
                          " set BROWSER_PATH; HTML export works without it")
-    _warm()
-    with warnings.catch_warnings():  # plotly passes kaleido options that a warm server ignores
-        warnings.filterwarnings("ignore", message="The kopts argument is ignored")
-        return fig.to_image(format=fmt, width=width, height=height or fig.layout.height or 500, scale=scale)
+    options = {"format": fmt, "width": width, "height": height or fig.layout.height or 500, "scale": scale}
+    for attempt in range(2):
+        _warm()
+        done: dict = {}
+        worker = threading.Thread(target=_render, args=(fig, options, done), name="isograph-render", daemon=True)
+        worker.start()
+        worker.join(EXPORT_TIMEOUT_S + (STARTUP_ALLOWANCE_S if attempt else 0))  # a retry starts a new Chromium
+        if not worker.is_alive():
+            if "error" in done:
+                raise done["error"]
+            return done["data"]
+        _abandon_exporter()  # its Chromium stopped answering: the next attempt starts a fresh one
+    raise InputError(f"the figure exporter (Chromium) did not answer within {EXPORT_TIMEOUT_S:g} s, twice;"
+                     " try again, or use the figure toolbar's SVG")
+
+
+def _render(fig: go.Figure, options: dict, done: dict) -> None:
+    try:
+        with warnings.catch_warnings():  # plotly passes kaleido options that a warm server ignores
+            warnings.filterwarnings("ignore", message="The kopts argument is ignored")
+            done["data"] = fig.to_image(**options)
+    except Exception as exc:  # noqa: BLE001 - passed on to the caller's thread
+        done["error"] = exc
+
+
+def _abandon_exporter() -> None:
+    """Forget a warm exporter that hangs (its thread is a daemon and is left behind) so a new one starts."""
+    global _server_started
+    with _lock:
+        if _server_started:
+            import kaleido
+
+            kaleido._global_server._initialized = False
+            _server_started = False
 
 
 class ExportService:

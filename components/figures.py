@@ -20,12 +20,18 @@ from statsmodels.nonparametric.smoothers_lowess import lowess
 __all__ = [
     "NEGATIVE",
     "POSITIVE",
+    "activation_histogram",
+    "consequence_summary",
     "driver_barplot",
     "driver_heatmap",
     "eigengene_overview",
     "empty_figure",
     "high_low_contrast",
     "intervention_effects",
+    "intervention_side_by_side",
+    "sequence_heat",
+    "switch_pair",
+    "training_curves",
     "transcript_structures",
     "usage_gradient",
 ]
@@ -349,4 +355,223 @@ def intervention_effects(effects: pd.DataFrame, *, title: str | None = None) -> 
                         marker={"symbol": "circle-open", "size": 9, "color": "#333"}, hoverinfo="skip")
     fig.update_layout(template=TEMPLATE, title=title, xaxis_title="token (6-mer) along the sequence",
                       yaxis_title="KL(base ‖ edited), nats", showlegend=len(effects["seq_id"].unique()) <= 10)
+    return fig
+
+
+UNIQUE_EXON = "#e67e22"
+REGION_COLOURS = {"5'UTR": "#95a5a6", "CDS": "#2c3e50", "3'UTR": "#bdc3c7", "exon": "#7f8c8d"}
+
+
+def switch_pair(model_1: pd.Series, model_2: pd.Series, *, consequences: str | None = None,
+                title: str | None = None) -> go.Figure:
+    """Both transcripts of a switch pair on one genomic axis, with their differences highlighted.
+
+    Args:
+        model_1, model_2: ``compute.structure.transcript_models`` rows (transcript 1 = used more in
+            low-module samples, drawn blue on top; transcript 2 = used more in high-module samples, red).
+        consequences: the pair's words ("; "-joined), written under the title.
+        title: figure title (default "T1 → T2").
+
+    Returns:
+        Exons as rectangles (CDS tall, UTR short); an exon that the other transcript does not overlap at
+        all is orange (exon gained or lost); the CDS span of each coding transcript is outlined; a stop
+        codon that makes a transcript NMD sensitive is a black "PTC" marker. A minus-strand gene is drawn
+        5'→3' left to right.
+    """
+    fig = go.Figure()
+    models = [model_1, model_2]
+    colours = [NEGATIVE, POSITIVE]
+    for row, (model, other) in enumerate(zip(models, models[::-1])):
+        y = -row
+        starts, ends = np.asarray(model["exon_starts"]), np.asarray(model["exon_ends"])
+        o_starts, o_ends = np.asarray(other["exon_starts"]), np.asarray(other["exon_ends"])
+        for s, e in zip(starts, ends):
+            unique = not ((o_starts <= e) & (o_ends >= s)).any()
+            for lo, hi, height in _exon_parts(int(s), int(e), int(model["cds_start"]), int(model["cds_end"]),
+                                              bool(model["coding"])):
+                fig.add_shape(type="rect", x0=lo - 0.5, x1=hi + 0.5, y0=y - height / 2, y1=y + height / 2,
+                              fillcolor=UNIQUE_EXON if unique else colours[row], line={"width": 0})
+        if len(starts) > 1:
+            xs, ys = [], []
+            for e, s in zip(ends[:-1], starts[1:]):
+                xs += [e + 0.5, s - 0.5, None]
+                ys += [y, y, None]
+            fig.add_scatter(x=xs, y=ys, mode="lines", line={"color": colours[row], "width": 1.2}, hoverinfo="skip",
+                            showlegend=False)
+        if bool(model["coding"]):
+            fig.add_shape(type="rect", x0=int(model["cds_start"]) - 0.5, x1=int(model["cds_end"]) + 0.5,
+                          y0=y - 0.32, y1=y + 0.32, line={"color": "#333", "width": 1, "dash": "dot"})
+        if bool(model["nmd"]):
+            stop = int(model["cds_start"]) if model["strand"] == "-" else int(model["cds_end"])
+            fig.add_scatter(x=[stop], y=[y + 0.42], mode="markers+text", text=["PTC"], textposition="top center",
+                            marker={"symbol": "triangle-down", "size": 11, "color": "#000"}, showlegend=False,
+                            hovertemplate=f"premature termination codon: stop {model['stop_to_last_junction']:.0f} nt"
+                                          " before the last exon junction (NMD sensitive)<extra></extra>")
+        fig.add_scatter(x=[(starts.min() + ends.max()) / 2], y=[y], mode="markers", marker={"opacity": 0},
+                        showlegend=False, hovertemplate=(f"{model['transcript_id']}<br>{model['biotype']},"
+                                                         f" {model['length']} nt, ORF {model['orf_length']} nt"
+                                                         "<extra></extra>"))
+    labels = [f"1: {model_1['transcript_id']}<br>(low-module)", f"2: {model_2['transcript_id']}<br>(high-module)"]
+    minus = model_1["strand"] == "-"
+    heading = title or f"{model_1['transcript_id']} → {model_2['transcript_id']}"
+    if consequences:
+        heading += "<br><sup>" + _wrap(consequences, 110) + "</sup>"
+    fig.update_layout(
+        template=TEMPLATE, title=heading, height=330, showlegend=False, margin={"t": 90},
+        yaxis={"tickvals": [0, -1], "ticktext": labels, "range": [-1.7, 0.9], "showgrid": False, "zeroline": False},
+        xaxis={"title": f"{model_1['seqname']} ({'−' if minus else '+'} strand, drawn 5′→3′); orange: exon only in"
+                        " this transcript; dotted: CDS span",
+               "autorange": "reversed" if minus else True, "showgrid": False, "tickformat": ","},
+    )
+    return fig
+
+
+def _wrap(text: str, width: int) -> str:
+    lines, line = [], ""
+    for word in text.split(" "):
+        if len(line) + len(word) + 1 > width and line:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return "<br>".join(lines + [line])
+
+
+def consequence_summary(enrichment: pd.DataFrame, *, q_threshold: float = 0.05, title: str | None = None) -> go.Figure:
+    """IsoformSwitchAnalyzeR's consequence-enrichment plot: fraction of switches with the first form.
+
+    Args:
+        enrichment: ``compute.consequence_enrichment.consequence_enrichment`` rows.
+        q_threshold: rows with q below it are drawn filled red, others grey.
+        title: figure title.
+
+    Returns:
+        One row per consequence type (y = "gain (paired with loss)"), x = fraction with 95% Clopper-Pearson
+        interval, a dashed line at 0.5 and the counts ``n_gain/n_total`` as text.
+    """
+    if enrichment is None or enrichment.empty:
+        return empty_figure("no annotated switch shows a paired consequence")
+    table = enrichment.iloc[::-1]
+    significant = table["qvalue"] < q_threshold
+    fig = go.Figure(go.Scatter(
+        x=table["fraction_gain"], y=table["comparison"], mode="markers+text",
+        text=[f"{g}/{n}" for g, n in zip(table["n_gain"], table["n_total"])], textposition="middle right",
+        error_x={"type": "data", "symmetric": False, "array": table["ci_high"] - table["fraction_gain"],
+                 "arrayminus": table["fraction_gain"] - table["ci_low"], "color": "#555"},
+        marker={"size": 10, "color": np.where(significant, POSITIVE, "#999999")},
+        customdata=np.c_[table["pvalue"], table["qvalue"]],
+        hovertemplate="%{y}<br>fraction %{x:.2f} (%{text})<br>p %{customdata[0]:.3g}, q %{customdata[1]:.3g}<extra></extra>",
+    ))
+    fig.add_vline(x=0.5, line_dash="dash", line_color="#888")
+    fig.update_layout(template=TEMPLATE, title=title, height=max(260, 34 * len(table) + 120),
+                      xaxis={"title": f"fraction of switches with the first consequence (95% CI); red: q < {q_threshold}",
+                             "range": [-0.02, 1.12]}, yaxis={"automargin": True})
+    return fig
+
+
+def activation_histogram(histogram: pd.DataFrame, *, title: str | None = None) -> go.Figure:
+    """Histogram of a feature's non-zero activations (``left, right, count`` bins, log count axis)."""
+    if histogram.empty or histogram["count"].sum() == 0:
+        return empty_figure("the feature is never active on these tokens")
+    fig = go.Figure(go.Bar(x=(histogram["left"] + histogram["right"]) / 2, y=histogram["count"],
+                           width=histogram["right"] - histogram["left"], marker_color=POSITIVE,
+                           hovertemplate="%{x:.3g}: %{y} tokens<extra></extra>"))
+    fig.update_layout(template=TEMPLATE, title=title, height=300, bargap=0.02,
+                      xaxis_title="activation (tokens with z > 0)", yaxis={"title": "tokens", "type": "log"})
+    return fig
+
+
+def sequence_heat(heat: pd.DataFrame, tracks: dict[str, pd.DataFrame] | None = None, *,
+                  labels: dict[str, str] | None = None, title: str | None = None) -> go.Figure:
+    """Per-token activation heat of several sequences with an annotation strip under each.
+
+    Args:
+        heat: ``seq_id, token_index, token, start, end, activation`` (``compute.sae.features.token_activations``).
+        tracks: per seq_id, ``start, end, kind`` in bases (``compute.sae.features.sequence_track``): 5'UTR/CDS/
+            3'UTR/exon strips under the row and a black tick at each exon junction.
+        labels: row label per seq_id (default the seq_id).
+        title: figure title.
+
+    Returns:
+        One row per sequence (top row first); x = position in bases (each token spans its bases), colour = the
+        feature's activation; hover shows the token.
+    """
+    if heat.empty:
+        return empty_figure("no sequences")
+    order = list(dict.fromkeys(heat["seq_id"]))
+    labels = labels or {}
+    fig = go.Figure()
+    vmax = float(heat["activation"].max()) or 1.0
+    for row, seq_id in enumerate(order):
+        part = heat[heat["seq_id"] == seq_id]
+        fig.add_bar(x=(part["end"] - part["start"]).to_numpy(), base=part["start"].to_numpy(),
+                    y=[-row + 0.1] * len(part), width=0.55, orientation="h", showlegend=False,
+                    marker={"color": part["activation"], "colorscale": "Reds", "cmin": 0, "cmax": vmax,
+                            "line": {"width": 0}, "showscale": row == 0,
+                            "colorbar": {"title": "activation", "thickness": 12}},
+                    customdata=np.c_[part["token"], part["activation"]],
+                    hovertemplate="%{customdata[0]} at %{base}: %{customdata[1]:.3g}<extra>" + str(seq_id) + "</extra>")
+        track = (tracks or {}).get(seq_id)
+        if track is not None:
+            for item in track.itertuples(index=False):
+                if item.kind == "junction":
+                    fig.add_shape(type="line", x0=item.start, x1=item.start, y0=-row - 0.42, y1=-row - 0.12,
+                                  line={"color": "#000", "width": 2})
+                else:
+                    fig.add_shape(type="rect", x0=item.start, x1=item.end, y0=-row - 0.36, y1=-row - 0.2,
+                                  fillcolor=REGION_COLOURS.get(item.kind, "#7f8c8d"), line={"width": 0})
+    kinds = sorted({k for t in (tracks or {}).values() for k in t["kind"]} - {"junction"})
+    legend = "  ".join(f"<span style='color:{REGION_COLOURS.get(k, '#7f8c8d')}'>■</span> {k}" for k in kinds)
+    fig.update_layout(
+        template=TEMPLATE, title=title, height=max(220, 46 * len(order) + 110), barmode="overlay",
+        yaxis={"tickvals": [-i for i in range(len(order))], "ticktext": [labels.get(s, s) for s in order],
+               "range": [-len(order) + 0.4, 0.6], "showgrid": False, "zeroline": False, "automargin": True},
+        xaxis={"title": "position in the sequence (bases)" + (f"; strips: {legend}, ticks: exon junctions"
+                                                               if kinds else ""), "showgrid": False},
+    )
+    return fig
+
+
+def training_curves(metrics: pd.DataFrame, *, title: str | None = None) -> go.Figure:
+    """SAE training by epoch: MSE, L0 (active features per token) and validation FVU, three panels."""
+    if metrics is None or len(metrics) == 0:
+        return empty_figure("training has not reported an epoch yet")
+    fig = make_subplots(rows=1, cols=3, subplot_titles=("training MSE", "L0 (active features / token)",
+                                                        "validation FVU"))
+    for col, name in enumerate(("mse", "l0", "val_fvu"), start=1):
+        fig.add_scatter(x=metrics["epoch"], y=metrics[name], mode="lines+markers", row=1, col=col, showlegend=False,
+                        marker_color=POSITIVE if col == 2 else NEGATIVE)
+        fig.update_xaxes(title_text="epoch", row=1, col=col)
+    fig.update_layout(template=TEMPLATE, title=title, height=280, margin={"t": 50})
+    return fig
+
+
+def intervention_side_by_side(effects: pd.DataFrame, *, title: str | None = None) -> go.Figure:
+    """Baseline vs intervened model output per token, side by side.
+
+    Args:
+        effects: ``compute.sae.intervene`` effects with ``p_token_before, p_token_after, z_before, z_after``.
+        title: figure title.
+
+    Returns:
+        Two heatmaps with shared rows (one per sequence): the model's probability of the token that is
+        there, without (left) and with (right) the feature edit; hover shows the feature's activation
+        and the top prediction in each case.
+    """
+    if effects.empty:
+        return empty_figure("no intervention results")
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
+                        subplot_titles=("baseline: p(token)", "intervened: p(token)"))
+    for col, (p, z, top) in enumerate((("p_token_before", "z_before", "top_token_before"),
+                                       ("p_token_after", "z_after", "top_token_after")), start=1):
+        grid = effects.pivot(index="seq_id", columns="token_index", values=p)
+        zs = effects.pivot(index="seq_id", columns="token_index", values=z).reindex_like(grid)
+        tops = effects.pivot(index="seq_id", columns="token_index", values=top).reindex_like(grid)
+        fig.add_heatmap(z=grid.to_numpy(), x=grid.columns, y=[str(s) for s in grid.index], zmin=0, zmax=1,
+                        colorscale="Viridis", showscale=col == 2, colorbar={"title": "p", "thickness": 12},
+                        customdata=np.dstack([zs.to_numpy(), tops.to_numpy()]), row=1, col=col,
+                        hovertemplate="token %{x}: p %{z:.3f}<br>feature z %{customdata[0]:.3g}<br>top"
+                                      " prediction %{customdata[1]}<extra></extra>")
+        fig.update_xaxes(title_text="token (6-mer) along the sequence", row=1, col=col)
+    fig.update_layout(template=TEMPLATE, title=title, height=max(260, 40 * effects["seq_id"].nunique() + 150))
     return fig

@@ -12,7 +12,8 @@ from dash import dash_table, dcc, html
 from components.figures import empty_figure
 from compute.datasets import Dataset, open_dataset
 
-__all__ = ["alert", "current_dataset", "data_table", "figure_card", "graph_ref", "href", "navbar", "settings"]
+__all__ = ["alert", "current_dataset", "data_table", "figure_card", "graph_ref", "href", "navbar", "settings",
+           "table_records"]
 
 
 def settings() -> dict:
@@ -35,7 +36,8 @@ def navbar() -> dbc.Navbar:
     """The top bar: product name and the pages."""
     return dbc.Navbar(dbc.Container([
         dbc.NavbarBrand("IsoGraph Explorer", href="/"),
-        dbc.Nav([dbc.NavItem(dbc.NavLink("Modules", href="/"))], navbar=True, className="me-auto"),
+        dbc.Nav([dbc.NavItem(dbc.NavLink("Modules", href="/")), dbc.NavItem(dbc.NavLink("Structure", href="/structure")),
+                 dbc.NavItem(dbc.NavLink("SAE features", href="/sae"))], navbar=True, className="me-auto"),
         html.Span(id="job-indicator", className="text-light small"),
     ], fluid=True), color="dark", dark=True, className="mb-3")
 
@@ -64,6 +66,14 @@ def figure_card(graph_id: str, figure, *, title: str, filename: str) -> dbc.Card
     ], className="mb-3")
 
 
+def table_records(frame: pd.DataFrame, columns: list[str]) -> list[dict]:
+    """``frame``'s rows as DataTable records: the listed columns that exist, floats to 4 significant digits."""
+    shown = frame[[c for c in columns if c in frame.columns]].copy()
+    for col in shown.select_dtypes("float").columns:
+        shown[col] = shown[col].map(lambda v: float(f"{v:.4g}") if pd.notna(v) else None)
+    return shown.to_dict("records")
+
+
 def graph_ref(graph_id: str) -> dict:
     """The component ID of a figure card's graph (a dict, so one callback can export every figure)."""
     return {"type": "figure", "graph": graph_id}
@@ -71,11 +81,9 @@ def graph_ref(graph_id: str) -> dict:
 
 def data_table(table_id: str, frame: pd.DataFrame, *, columns: list[str], page_size: int = 15) -> html.Div:
     """A sortable, filterable table with a CSV download of everything it holds."""
-    shown = frame[[c for c in columns if c in frame.columns]].copy()
-    for col in shown.select_dtypes("float").columns:
-        shown[col] = shown[col].map(lambda v: float(f"{v:.4g}") if pd.notna(v) else None)
+    shown = [c for c in columns if c in frame.columns]
     table = dash_table.DataTable(
-        id=table_id, data=shown.to_dict("records"), columns=[{"name": c, "id": c} for c in shown.columns],
+        id=table_id, data=table_records(frame, shown), columns=[{"name": c, "id": c} for c in shown],
         sort_action="native", filter_action="native", page_size=page_size, row_selectable=False,
         style_table={"overflowX": "auto"}, style_cell={"fontSize": 13, "padding": "4px"},
         export_format="csv", export_headers="display",

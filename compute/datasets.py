@@ -22,7 +22,8 @@ from compute.errors import InputError
 __all__ = ["Dataset", "DatasetError", "find_datasets", "open_dataset", "search_genes"]
 
 DEFAULT_PATHS = {"fit": "fit", "explain": "explain", "feature_table": "features.parquet",
-                 "feature_meta": "feature_metadata.parquet", "gtf": "annotation.gtf.gz"}
+                 "feature_meta": "feature_metadata.parquet", "gtf": "annotation.gtf.gz", "structure": "structure",
+                 "sae": "sae"}
 
 
 class DatasetError(InputError):
@@ -88,6 +89,33 @@ class Dataset:
         index = self.gene_index()
         hits = index["module_id"].to_numpy(dtype=object)[index["gene_id"].to_numpy(dtype=object) == gene_id]
         return str(hits[0]) if len(hits) else None
+
+    def structure_table(self, name: str) -> pd.DataFrame | None:
+        """A table of ``structure/`` (``pairs``, ``transcripts``, ``enrichment``; see
+        :mod:`compute.structure_run`), or None before the first annotation. Re-read when the file changes."""
+        from compute.structure_run import STRUCTURE_FILES
+
+        path = self.paths["structure"] / STRUCTURE_FILES[name]
+        if not path.exists():
+            return None
+        return _parquet_versioned(str(path), path.stat().st_mtime_ns)
+
+    def sae_runs(self) -> list:
+        """The SAE runs of ``sae/`` (:func:`compute.sae.runs.find_runs`), newest listing each call."""
+        from compute.sae.runs import find_runs
+
+        return find_runs(self.paths["sae"]) if self.paths["sae"].is_dir() else []
+
+    def gtf_files(self) -> list[Path]:
+        """GTF files (``.gtf``, ``.gtf.gz``) under the data root, the data set's own first."""
+        found = sorted(p for pattern in ("*.gtf", "*.gtf.gz", "*/*.gtf", "*/*.gtf.gz", "*/*/*.gtf", "*/*/*.gtf.gz")
+                       for p in self.root.glob(pattern) if p.is_file() and not p.is_symlink())
+        own = self.paths.get("gtf")
+        return sorted(found, key=lambda p: (p != own, str(p)))
+
+    def gtf_models(self, gtf: str | os.PathLike) -> pd.DataFrame:
+        """All transcript models of a GTF under the data root (cached; refused outside the root)."""
+        return _models(str(_inside(self.root, Path(gtf))))
 
     def transcript_models(self, gene_id: str) -> pd.DataFrame:
         """Transcript models of one gene from the data set's GTF (empty without a GTF)."""
@@ -155,6 +183,11 @@ def _manifest(explain_dir: str) -> dict:
 
 @functools.lru_cache(maxsize=512)
 def _parquet(path: str) -> pd.DataFrame:
+    return pd.read_parquet(path)
+
+
+@functools.lru_cache(maxsize=64)
+def _parquet_versioned(path: str, _mtime_ns: int) -> pd.DataFrame:
     return pd.read_parquet(path)
 
 

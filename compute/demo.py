@@ -14,6 +14,7 @@ Layout of ``{out}`` (a *data set* folder)::
     annotation.gtf.gz                the real GTF of the gene models (for transcript structures)
     fit/                             the IsoGraph fit (modules, feature scores, VAE, membership)
     explain/                         explain-module outputs for every module of the fit
+    structure/                       structural consequences of each driver's switch (compute.structure_run)
     sae/                             DNA LM, SAE, knowledge graph and enrichment (compute.sae.demo)
     truth/, oracle_fit/, covariates.tsv, simulation_config.json   the simulation's truth
 """
@@ -33,6 +34,8 @@ from compute.importers import load_tx2gene, match_annotation
 from compute.io import atomic_write, write_json
 from compute.module_discovery import module_recovery
 from compute.simulate import REFERENCE_GTF, SimulationConfig, simulate, write_simulation
+from compute.structure_run import annotate_switches
+from compute.switch_consequences import switch_pairs_from_explain
 
 __all__ = ["DATASET_FILE", "DEMO_SIMULATION", "build_demo", "demo_is_built"]
 
@@ -101,6 +104,10 @@ def build_demo(
     explain_module(out / "fit", sim.feature_table, sim.feature_meta, config=ExplainConfig(),
                    output_dir=out / "explain")
     timings["explain"] = time.perf_counter() - t2
+    t_structure = time.perf_counter()
+    annotate_switches(out / "annotation.gtf.gz", switch_pairs_from_explain(out / "explain", min_switch_strength=0.5),
+                      out / "structure")
+    timings["structure"] = time.perf_counter() - t_structure
     sae_summary = None
     if sae:
         from compute.sae.demo import build_sae_demo
@@ -117,7 +124,8 @@ def build_demo(
         "package_version": __version__,
         "paths": {"fit": "fit", "explain": "explain", "feature_table": "features.parquet",
                   "feature_meta": "feature_metadata.parquet", "counts": "counts.parquet",
-                  "tx2gene": "tx2gene.tsv", "gtf": "annotation.gtf.gz", "truth": "truth/genes.tsv"},
+                  "tx2gene": "tx2gene.tsv", "gtf": "annotation.gtf.gz", "truth": "truth/genes.tsv",
+                  "structure": "structure"},
         "module_recovery": {"mean_best_jaccard": round(recovery, 4),
                             "per_module": table.to_dict(orient="records")},
         "timings_s": {k: round(v, 2) for k, v in timings.items()},

@@ -1,7 +1,7 @@
-"""Regenerate docs/*.png: the three main views of the app on the demo (headless Debian chromium).
+"""Regenerate docs/*.png: the views of the app on the demo (headless Debian chromium).
 
-Run from the repository root: ``python docs/make_screenshots.py`` (builds a demo without the SAE part in
-a temp folder, serves it on 127.0.0.1:8073, saves full-page screenshots).
+Run from the repository root: ``python docs/make_screenshots.py`` (builds a demo, its DNA model trained for
+15 s, in a temp folder, serves it on 127.0.0.1:8073, saves full-page screenshots).
 """
 
 import sys
@@ -21,7 +21,7 @@ from selenium.webdriver.chrome.service import Service
 from compute.demo import build_demo
 
 root = Path(tempfile.mkdtemp())
-build_demo(root / "demo", sae=False)
+build_demo(root / "demo", sae_lm_seconds=15)
 from app import create_app
 
 app = create_app({"data_root": root})
@@ -34,7 +34,10 @@ d = webdriver.Chrome(options=o, service=Service(shutil.which("chromedriver")))
 import pandas as pd
 
 gene = pd.read_parquet(root / "demo/explain/M000/gene_driver_table.parquet").iloc[0]["gene_id"]
-for url, name in (("/", "home_view"), ("/modules/M000", "module_view"), (f"/genes/{gene}?module=M000", "gene_view")):
+central = pd.read_parquet(root / "demo/sae/ef8/layer_2/centrality.parquet")
+feature = central.loc[central["kind"] == "feature", "node"].iloc[0][1:]
+for url, name in (("/", "home_view"), ("/modules/M000", "module_view"), (f"/genes/{gene}?module=M000", "gene_view"),
+                  ("/structure", "structure_view"), ("/sae", "sae_view"), (f"/sae/features/2/{feature}?ef=8", "feature_view")):
     d.set_window_size(1400, 1100)
     d.get("http://127.0.0.1:8073" + url); time.sleep(6)
     height = max(900, d.execute_script("return Math.max(document.body.scrollHeight, document.documentElement.scrollHeight)"))

@@ -9,6 +9,7 @@ from dash import dcc, html
 from components.figures import high_low_contrast, transcript_structures, usage_gradient
 from components.layout import alert, current_dataset, data_table, figure_card, href
 from compute.datasets import DatasetError
+from compute.structure_run import with_structure_labels
 
 dash.register_page(__name__, path_template="/genes/<gene_id>", path="/genes/example", name="Gene",
                    title=lambda gene_id=None, module=None, **_: f"{gene_id} — isoform switch in {module or 'its module'}")
@@ -41,7 +42,9 @@ def layout(gene_id: str | None = None, module: str | None = None, dataset: str |
         eigengene = ds.table(module, "eigengene").set_index("sample_id")["eigengene"]
     except DatasetError as exc:
         return alert(str(exc), title="Unknown gene or module")
-    row = match.iloc[0]
+    genes, polarity = with_structure_labels(genes, polarity, ds.structure_table("pairs"),
+                                            ds.structure_table("transcripts"), module_id=module)
+    row = genes[genes["gene_id"] == gene_id].iloc[0]
     label = row["gene_name"] if isinstance(row["gene_name"], str) else gene_id
     mine = polarity[polarity["gene_id"] == gene_id]
     models = ds.transcript_models(gene_id)
@@ -49,6 +52,7 @@ def layout(gene_id: str | None = None, module: str | None = None, dataset: str |
         html.H3([f"{label} ", html.Small(f"{gene_id} in ", className="text-muted"),
                  dcc.Link(module, href=href(f"/modules/{module}", dataset=ds.name))]),
         dbc.Alert(direction_sentence(row, label, module), color="light", id="gene-direction"),
+        _structure_note(row),
         figure_card("gene-structures", transcript_structures(models, r=mine.set_index("feature_id")["r"]),
                     title="Transcript structures (CDS tall, UTR short; drawn 5′→3′)", filename=f"{gene_id}_structures"),
         dbc.Row([
@@ -60,5 +64,17 @@ def layout(gene_id: str | None = None, module: str | None = None, dataset: str |
         ]),
         html.H5("Transcripts"),
         data_table("gene-tx-table", mine, columns=["feature_id", "r", "ci_low", "ci_high", "pvalue", "qvalue",
-                                                   "n_samples", "direction"]),
+                                                   "n_samples", "direction", "structure_consequences", "structure_nmd",
+                                                   "structure_orf_length", "structure_partner"]),
     ])
+
+
+def _structure_note(row) -> html.Div:
+    """The structural consequences of the gene's switch (from /structure), or how to get them."""
+    words = row.get("switch_consequences")
+    if isinstance(words, str):
+        text = words or "no structural difference between the two transcripts"
+        return dbc.Alert([html.B("Structural consequences of the switch: "), text, " (",
+                          dcc.Link("all switches", href="/structure"), ")"], color="info", id="gene-structure")
+    return html.Div(["No structural annotation of this switch yet: ", dcc.Link("annotate on /structure", href="/structure")],
+                    className="small text-muted mb-2", id="gene-structure")

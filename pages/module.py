@@ -11,13 +11,15 @@ from components.jobs import explain_job_panel
 from components.layout import alert, current_dataset, data_table, figure_card, graph_ref, href
 from components.search import gene_search
 from compute.datasets import DatasetError
+from compute.structure_run import with_structure_labels
 
 dash.register_page(__name__, path_template="/modules/<module_id>", path="/modules/M000", name="Module",
                    title=lambda module_id=None, **_: f"{module_id} — IsoGraph Explorer")
 
 GENE_COLUMNS = ["gene_id", "gene_name", "r", "pvalue", "qvalue", "n_samples", "missing_fraction", "ci_low", "ci_high",
-                "switch_strength", "top_positive_feature", "top_negative_feature"]
-TX_COLUMNS = ["feature_id", "gene_id", "gene_name", "r", "pvalue", "qvalue", "n_samples", "switch_strength", "direction"]
+                "switch_strength", "top_positive_feature", "top_negative_feature", "switch_consequences"]
+TX_COLUMNS = ["feature_id", "gene_id", "gene_name", "r", "pvalue", "qvalue", "n_samples", "switch_strength", "direction",
+              "structure_consequences", "structure_nmd", "structure_biotype"]
 
 
 def layout(module_id: str | None = None, dataset: str | None = None, **_query) -> html.Div:
@@ -31,6 +33,8 @@ def layout(module_id: str | None = None, dataset: str | None = None, **_query) -
         usage = ds.usage()
     except DatasetError as exc:
         return alert(str(exc), title="Unknown module")
+    genes, polarity = with_structure_labels(genes, polarity, ds.structure_table("pairs"),
+                                            ds.structure_table("transcripts"), module_id=module_id)
     context = {"dataset": ds.name, "module": module_id}
     return html.Div([
         dcc.Store(id="module-context", data=context),

@@ -6,13 +6,13 @@ Written under ``{demo}/sae/``::
     windows.parquet                      the sequence table (set = CDS or UTR, gene_id, gene_name)
     lm/                                  the DNA masked LM trained here (Hugging Face layout)
     activations/<key>/                   cached hidden states
-    ef{N}/layer_{L}/                     the SAE (sae.pt, config.json, metrics.json)
-    demo_kg.json                         the knowledge graph (node-link JSON)
-    edges.parquet                        one row per token edge (as in the graph)
-    centrality.parquet                   PageRank and degree centrality of every node
-    contrast_CDS_vs_UTR.parquet          log10 PageRank ratio of each feature, CDS vs UTR sequences
-    feature_region_enrichment.parquet    Fisher's exact test per feature: CDS vs UTR tokens, BH q
-    go_enrichment.parquet                GO enrichment of the top features' gene sets
+    ef{N}/layer_{L}/                     the run (compute.sae.runs): sae.pt, config.json, metrics.json,
+                                         run.json, edges.parquet (one row per token edge), kg.json (the
+                                         knowledge graph), centrality.parquet (PageRank, degree),
+                                         contrast.parquet (log10 PageRank ratio, CDS vs UTR),
+                                         feature_region_enrichment.parquet (Fisher per feature: CDS vs
+                                         UTR tokens, BH q), go_enrichment.parquet (GO enrichment of the
+                                         top features' gene sets)
     summary.json                         what was built, timings, the best CDS/UTR feature
 """
 
@@ -137,18 +137,9 @@ def build_sae_demo(demo_dir: str | os.PathLike, gtf: str | os.PathLike, *, lm_se
     progress : callable, optional
         ``progress(fraction, message)``.
     """
-    from compute.sae.embed import embed_sequences
     from compute.sae.go import enrich, load_gene_ontology
-    from compute.sae.graph import (
-        build_knowledge_graph,
-        centrality,
-        contrast_sets,
-        save_graph,
-        strongest_features,
-        token_edges,
-    )
-    from compute.sae.lm import load_masked_lm
-    from compute.sae.model import SAEConfig, encode, train_sae
+    from compute.sae.model import SAEConfig
+    from compute.sae.runs import build_run
     from compute.sae.train_lm import LMConfig, train_masked_lm
     from compute.structure import load_transcript_models
 
@@ -167,35 +158,17 @@ def build_sae_demo(demo_dir: str | os.PathLike, gtf: str | os.PathLike, *, lm_se
     train_report = train_masked_lm(fasta, out / "lm", lm_config,
                                    progress=lambda f, m: report(0.05 + 0.45 * f, f"language model: {m}"))
     timings["train_lm"] = time.perf_counter() - t0
-    lm = load_masked_lm(out / "lm")
-    layer_idx = min(layer_idx, lm.n_layers)
+    layer_idx = min(layer_idx, lm_config.n_layers)
     t1 = time.perf_counter()
-    acts = embed_sequences(lm, windows, [layer_idx], batch_size=64, cache_dir=out / "activations")
-    acts.tokens = acts.tokens.merge(windows[["seq_id", "gene_id", "gene_name", "region"]], on="seq_id", how="left")
-    timings["embed"] = time.perf_counter() - t1
-    report(0.55, f"embedded {len(acts.tokens):,} tokens")
-
-    t2 = time.perf_counter()
-    sae_result = train_sae(acts.layer(layer_idx), SAEConfig(expansion_factor=expansion_factor, epochs=15,
-                                                            batch_size=512, learning_rate=1e-3, seed=seed),
-                           layer_idx=layer_idx, sae_dir=out,
-                           progress=lambda f, m, row: report(0.55 + 0.3 * f, f"SAE: {m}"))
-    timings["train_sae"] = time.perf_counter() - t2
-
-    t3 = time.perf_counter()
-    z = encode(sae_result.model, acts.layer(layer_idx))
-    feature, value = strongest_features([z], len(z))
-    tokens = acts.tokens.assign(gene_id=acts.tokens["gene_name"])  # GO uses gene symbols
-    edges = token_edges(tokens, feature, value)
-    edges["features"] = np.where(edges["features"] == "", edges["set"], edges["features"])
-    write_parquet(edges, out / "edges.parquet")
-    graph = build_knowledge_graph(edges, layer_idx=layer_idx, expansion_factor=expansion_factor)
-    save_graph(graph, out / "demo_kg.json")
-    write_parquet(centrality(edges), out / "centrality.parquet")
-    write_parquet(contrast_sets(edges, "CDS", "UTR"), out / "contrast_CDS_vs_UTR.parquet")
+    built = build_run(out, out / "lm", windows, layer_idx=layer_idx, sequences_path=out / "windows.parquet",
+                      config=SAEConfig(expansion_factor=expansion_factor, epochs=15, batch_size=512,
+                                       learning_rate=1e-3, seed=seed),
+                      gene_column="gene_name", contrast=("CDS", "UTR"),  # GO uses gene symbols
+                      progress=lambda f, m, row: report(0.5 + 0.4 * f, m))
+    timings["embed_train_graph"] = time.perf_counter() - t1
+    sae_result, edges, run = built["train"], built["edges"], built["run"]
     regions = region_enrichment(edges)
-    write_parquet(regions, out / "feature_region_enrichment.parquet")
-    timings["graph"] = time.perf_counter() - t3
+    write_parquet(regions, run.folder / "feature_region_enrichment.parquet")
 
     t4 = time.perf_counter()
     ontology = load_gene_ontology()
@@ -206,13 +179,13 @@ def build_sae_demo(demo_dir: str | os.PathLike, gtf: str | os.PathLike, *, lm_se
         table = enrich(genes, background, ontology)
         go_tables.append(table.assign(feature=int(feat)).head(50))
     go_table = pd.concat(go_tables, ignore_index=True) if go_tables else pd.DataFrame()
-    write_parquet(go_table, out / "go_enrichment.parquet")
+    write_parquet(go_table, run.folder / "go_enrichment.parquet")
     timings["go"] = time.perf_counter() - t4
 
     best = regions.iloc[0]
     cds = regions[regions["odds_ratio"] > 1].iloc[0] if (regions["odds_ratio"] > 1).any() else best
     summary = {
-        "n_windows": len(windows), "n_tokens": len(acts.tokens), "layer_idx": layer_idx,
+        "n_windows": len(windows), "n_tokens": len(built["tokens"]), "layer_idx": layer_idx, "run": run.key,
         "expansion_factor": expansion_factor, "lm": {"history": train_report["history"]},
         "sae": {"best_epoch": sae_result.best_epoch, "final": sae_result.metrics[sae_result.best_epoch - 1]},
         "n_significant_features_q05": int((regions["qvalue"] < 0.05).sum()),

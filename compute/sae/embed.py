@@ -26,7 +26,8 @@ from compute.errors import InputError
 from compute.io import atomic_write, write_json, write_parquet
 from compute.sae.lm import LocalLM, kmer_tokens
 
-__all__ = ["Activations", "embed_sequences", "load_activations", "save_activations", "tokenize_table"]
+__all__ = ["Activations", "activation_cache_dir", "embed_sequences", "load_activations", "save_activations",
+           "tokenize_table"]
 
 
 @dataclass
@@ -108,7 +109,7 @@ def embed_sequences(lm: LocalLM, sequences: pd.DataFrame, layers: list[int], *, 
     for idx in layers:
         if not 0 <= idx <= lm.n_layers:
             raise InputError(f"layer {idx} is out of range: the model has layers 0..{lm.n_layers}")
-    cached = Path(cache_dir) / _cache_key(lm, sequences, layers) if cache_dir is not None else None
+    cached = activation_cache_dir(lm, sequences, layers, cache_dir) if cache_dir is not None else None
     if cached is not None and (cached / "tokens.parquet").exists():
         return load_activations(cached)
 
@@ -148,6 +149,26 @@ def embed_sequences(lm: LocalLM, sequences: pd.DataFrame, layers: list[int], *, 
     if cached is not None:
         save_activations(acts, cached)
     return acts
+
+
+def activation_cache_dir(lm: LocalLM, sequences: pd.DataFrame, layers: list[int],
+                         cache_dir: str | os.PathLike) -> Path:
+    """The folder under ``cache_dir`` where :func:`embed_sequences` caches these activations.
+
+    Parameters
+    ----------
+    lm : LocalLM
+    sequences : DataFrame
+    layers : list of int
+    cache_dir : path
+
+    Returns
+    -------
+    Path
+        ``{cache_dir}/{key}``, the key a digest of the model (config and first weights), the sequences
+        and the layers.
+    """
+    return Path(cache_dir) / _cache_key(lm, sequences, layers)
 
 
 def _cache_key(lm: LocalLM, sequences: pd.DataFrame, layers: list[int]) -> str:

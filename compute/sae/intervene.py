@@ -126,7 +126,8 @@ def intervene(lm: LocalLM, sae: torch.nn.Module, sequence: str, *, layer_idx: in
     -------
     InterventionResult
         ``effects``: ``seq_id, token_index, token, start, end, z_before, z_after, kl, max_abs_logit_change,
-        top_token_before, top_token_after, top_changed`` per real token position.
+        top_token_before, top_token_after, top_changed, p_token_before, p_token_after`` per real token
+        position (``p_token_*``: the model's probability of the token that is there).
     """
     import torch
 
@@ -169,4 +170,7 @@ def intervene(lm: LocalLM, sae: torch.nn.Module, sequence: str, *, layer_idx: in
         "top_token_after": [inverse.get(int(i), "?") for i in top_e],
     })
     effects["top_changed"] = effects["top_token_before"] != effects["top_token_after"]
+    here = ids[0, 1:].unsqueeze(-1)
+    effects["p_token_before"] = log_p.gather(-1, here).exp().squeeze(-1).numpy().astype(np.float64)
+    effects["p_token_after"] = log_q.gather(-1, here).exp().squeeze(-1).numpy().astype(np.float64)
     return InterventionResult(effects=effects, base_logits=base.numpy(), edited_logits=edited.numpy())

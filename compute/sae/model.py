@@ -309,5 +309,5 @@ def encode(model: object, activations: np.ndarray, *, batch: int = 8192) -> np.n
     out = np.empty((len(x), model.W_enc.shape[0]), dtype=np.float32)
     with torch.inference_mode():
         for i in range(0, len(x), batch):
-            out[i:i + batch] = model.encode(torch.from_numpy(np.ascontiguousarray(x[i:i + batch]))).numpy()
+            out[i:i + batch] = model.encode(torch.from_numpy(np.array(x[i:i + batch]))).numpy()  # a copy: memmaps are read-only
     return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import shutil
+import threading
 
 import plotly.graph_objects as go
 import pytest
@@ -69,3 +70,31 @@ def test_forked_child_of_a_warm_process_exports_on_its_own(tmp_path):
     svg = queue.get(timeout=60)
     child.join(timeout=10)
     assert isinstance(svg, bytes) and b"<svg" in svg
+
+
+@needs_chrome
+def test_a_stuck_exporter_is_replaced(monkeypatch):
+    """An export that hangs (a wedged Chromium) is abandoned after EXPORT_TIMEOUT_S and retried on a new exporter."""
+    import components.export as export
+
+    figure_bytes(go.Figure(go.Bar(x=["A"], y=[1])), "svg")  # a warm exporter
+    real, calls = go.Figure.to_image, []
+
+    def hang_once(self, **options):
+        calls.append(options["format"])
+        if len(calls) == 1:
+            threading.Event().wait(5)  # longer than the timeout below
+        return real(self, **options)
+
+    monkeypatch.setattr(export, "EXPORT_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(go.Figure, "to_image", hang_once)
+    svg = figure_bytes(go.Figure(go.Bar(x=["AFTER_HANG"], y=[1])), "svg")
+    assert b"AFTER_HANG" in svg and calls == ["svg", "svg"]
+
+    def hang_always(self, **options):
+        threading.Event().wait(5)
+
+    monkeypatch.setattr(go.Figure, "to_image", hang_always)
+    monkeypatch.setattr(export, "STARTUP_ALLOWANCE_S", 0.5)
+    with pytest.raises(InputError, match="did not answer within 0.5 s, twice"):
+        figure_bytes(go.Figure(), "svg")

@@ -30,7 +30,7 @@ def demo_root(tmp_path_factory):
     from compute.demo import build_demo
 
     root = tmp_path_factory.mktemp("data_root")
-    build_demo(root / "demo", sae=False)  # the SAE part is tested on its own (tests/compute/sae)
+    build_demo(root / "demo", sae_lm_seconds=8)  # a briefly trained DNA model: the pages, not the science
     return root
 
 
@@ -38,3 +38,15 @@ def demo_root(tmp_path_factory):
 def _needs_browser(request):
     if "dash_duo" in request.fixturenames and (shutil.which("chromium") is None or shutil.which("chromedriver") is None):
         pytest.skip("needs Debian's chromium and chromium-driver (installed by .ci/run)")
+
+
+@pytest.fixture
+def app(demo_root):
+    """The app on the demo data root (test modules that call jobs directly override it)."""
+    import dash
+
+    from app import create_app
+
+    dash._pages.PAGE_REGISTRY.clear()  # a fresh page registry per app (as vizro's tests reset it)
+    yield create_app({"data_root": demo_root})
+    dash._pages.PAGE_REGISTRY.clear()

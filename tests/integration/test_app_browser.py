@@ -17,13 +17,6 @@ from selenium.webdriver.common.by import By
 from app import create_app
 
 
-@pytest.fixture
-def app(demo_root):
-    dash._pages.PAGE_REGISTRY.clear()  # a fresh page registry per app (as vizro's tests reset it)
-    yield create_app({"data_root": demo_root})
-    dash._pages.PAGE_REGISTRY.clear()
-
-
 def _graph(dash_duo, name: str):
     """The dcc.Graph of a figure card (Dash serialises dict IDs with sorted keys)."""
     component_id = json.dumps({"graph": name, "type": "figure"}, separators=(",", ":"))

@@ -38,12 +38,12 @@ def test_windows_lie_in_their_region(tmp_path):
 
 def test_a_feature_separates_cds_from_utr(demo):
     out, summary = demo
-    regions = pd.read_parquet(out / "feature_region_enrichment.parquet")
+    regions = pd.read_parquet(out / summary["run"] / "feature_region_enrichment.parquet")
     best = summary["best_cds_feature"]
     print(f"SAE demo: {summary['n_significant_features_q05']} features differ between CDS and UTR tokens at q < 0.05;"
           f" CDS feature {best['feature']}: odds ratio {best['odds_ratio']:.2f}, q {best['qvalue']:.2g}")
     assert summary["n_significant_features_q05"] >= 1 and best["qvalue"] < 0.05 and best["odds_ratio"] > 1
-    edges = pd.read_parquet(out / "edges.parquet")  # the oracle: a 2x2 table counted here, scipy's Fisher test
+    edges = pd.read_parquet(out / summary["run"] / "edges.parquet")  # the oracle: a 2x2 table counted here, scipy's Fisher test
     cds, led = edges["set"] == "CDS", edges["feature"] == best["feature"]
     table = [[(cds & led).sum(), (cds & ~led).sum()], [(~cds & led).sum(), (~cds & ~led).sum()]]
     fisher = stats.fisher_exact(table)
@@ -53,14 +53,15 @@ def test_a_feature_separates_cds_from_utr(demo):
 
 def test_outputs_are_written(demo):
     out, summary = demo
-    graph = load_graph(out / "demo_kg.json")
+    run = out / summary["run"]
+    graph = load_graph(run / "kg.json")
     kinds = {data["kind"] for _, data in graph.nodes(data=True)}
     assert kinds == {"feature", "token", "sequence"} and graph.graph["expansion_factor"] == 8
-    centrality = pd.read_parquet(out / "centrality.parquet")
+    centrality = pd.read_parquet(run / "centrality.parquet")
     assert centrality["pagerank"].sum() == pytest.approx(1.0)
-    contrast = pd.read_parquet(out / "contrast_CDS_vs_UTR.parquet")
-    assert contrast["log10_ratio"].is_monotonic_decreasing
+    contrast = pd.read_parquet(run / "contrast.parquet")
+    assert contrast["log10_ratio"].is_monotonic_decreasing and set(contrast["set_a"]) == {"CDS"}
     assert (out / "ef8" / f"layer_{summary['layer_idx']}" / "sae.pt").exists()
     assert json.loads((out / "summary.json").read_text())["n_tokens"] == summary["n_tokens"] > 10000
-    go = pd.read_parquet(out / "go_enrichment.parquet")
+    go = pd.read_parquet(run / "go_enrichment.parquet")
     assert {"go_id", "term", "pvalue", "qvalue", "feature"} <= set(go.columns)

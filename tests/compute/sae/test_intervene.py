@@ -56,6 +56,12 @@ def test_ablation_and_boost_change_the_output(tiny_lm, sae):
     ablated = intervene(tiny_lm, sae, sequence, layer_idx=2, feature=3, delta=0.0, alpha=0.0)
     assert ablated.max_abs_logit_change > 1e-2 and ablated.effects["kl"].mean() > 0
     boosted = intervene(tiny_lm, sae, sequence, layer_idx=2, feature=3, delta=0.1, alpha=10.0)
+    # oracle for p(token): a softmax of the returned logits at the ID of the token that is there
+    ids = np.array(tiny_lm.ids(boosted.effects["token"].tolist()))
+    for logits, column in ((boosted.base_logits, "p_token_before"), (boosted.edited_logits, "p_token_after")):
+        soft = np.exp(logits - logits.max(axis=1, keepdims=True))
+        soft /= soft.sum(axis=1, keepdims=True)
+        np.testing.assert_allclose(boosted.effects[column], soft[np.arange(len(ids)), ids], rtol=1e-4, atol=1e-7)
     assert (boosted.effects["z_after"] >= 1.0 - 1e-6).all()  # max(z, 0.1) x 10
     np.testing.assert_allclose(boosted.effects["z_after"], np.maximum(boosted.effects["z_before"], 0.1) * 10, rtol=1e-5)
     assert boosted.effects["kl"].mean() > 0

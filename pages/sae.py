@@ -1,0 +1,219 @@
+"""``/sae``: the SAE knowledge-graph explorer (cytoscape top-N subgraph, feature table, training job)."""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+import dash_cytoscape as cyto
+import pandas as pd
+from dash import Input, Output, State, callback, dcc, html, no_update
+
+from components.figures import training_curves
+from components.layout import alert, current_dataset, data_table, figure_card, graph_ref, href, settings
+from components.sae_graph import STYLESHEET, graph_elements
+from compute.datasets import DatasetError
+from compute.errors import InputError
+
+dash.register_page(__name__, path="/sae", name="SAE features", title="SAE knowledge graph — IsoGraph Explorer")
+
+FEATURE_COLUMNS = ["feature", "pagerank_rank", "pagerank", "degree_centrality", "n_tokens", "log10_ratio"]
+
+
+def _run_of(ds, layer, ef):
+    runs = ds.sae_runs()
+    if not runs:
+        return None
+    for run in runs:
+        if str(run.layer_idx) == str(layer) and str(run.expansion_factor) == str(ef):
+            return run
+    return runs[-1]
+
+
+def layout(dataset: str | None = None, layer: str | None = None, ef: str | None = None, **_query) -> html.Div:
+    try:
+        ds = current_dataset(dataset)
+    except DatasetError as exc:
+        return alert(str(exc), title="No data set")
+    runs = ds.sae_runs()
+    run = _run_of(ds, layer, ef)
+    job = _training_card(ds)
+    if run is None:
+        return html.Div([html.H3("SAE features"), dbc.Alert("This data set has no SAE run yet: train one below (it needs"
+                                                            " a DNA language model in sae/lm).", color="light"), job])
+    sets = list(run.sets)
+    elements, note, table = graph_view(run, sets, 25, 0, 4)  # drawn with the page: no extra round trip
+    return html.Div([
+        dcc.Store(id="sae-context", data={"dataset": ds.name}),
+        html.H3("SAE knowledge graph"),
+        html.P("Features (red) linked to the 6-mer tokens (grey) and sequences (coloured by set) on which they are the"
+               " strongest feature; node size is PageRank. Click a feature to open its page.", className="text-muted"),
+        dbc.Row([
+            dbc.Col([dbc.Label("layer"), dbc.Select(id="sae-layer", value=str(run.layer_idx), options=[
+                {"label": str(x), "value": str(x)} for x in sorted({r.layer_idx for r in runs})])], md=1),
+            dbc.Col([dbc.Label("expansion factor"), dbc.Select(id="sae-ef", value=str(run.expansion_factor), options=[
+                {"label": str(x), "value": str(x)} for x in sorted({r.expansion_factor for r in runs})])], md=2),
+            dbc.Col([dbc.Label("sequence sets"), dcc.Dropdown(id="sae-sets", options=sets, value=sets, multi=True)], md=3),
+            dbc.Col([dbc.Label("top-N features"), dbc.Input(id="sae-top-n", type="number", value=25, min=1, max=300)],
+                    md=2),
+            dbc.Col([dbc.Label("min edge weight"), dbc.Input(id="sae-min-weight", type="number", value=0, min=0,
+                                                             step=0.1)], md=2),
+            dbc.Col([dbc.Label("links per feature"), dbc.Input(id="sae-per-feature", type="number", value=4, min=1,
+                                                               max=20)], md=2),
+        ], className="mb-2"),
+        dbc.Row([dbc.Col(html.Div(note, id="sae-graph-note", className="small text-muted"), md=10),
+                  dbc.Col(dbc.Button("Download PNG", id="sae-graph-png", size="sm", color="secondary",
+                                     className="float-end"), md=2)]),
+        cyto.Cytoscape(id="sae-graph", elements=elements, stylesheet=STYLESHEET, style={"width": "100%", "height": "620px"},
+                       layout={"name": "cose", "animate": False, "randomize": False, "numIter": 400,
+                               "nodeRepulsion": 9000, "idealEdgeLength": 40},
+                       minZoom=0.2, maxZoom=3, className="border rounded mb-3"),
+        html.H5("Features by PageRank"),
+        html.Div(table, id="sae-feature-table"),
+        job,
+    ])
+
+
+def _training_card(ds) -> dbc.Card:
+    lm_ok = (ds.paths["sae"] / "lm" / "config.json").exists()
+    return dbc.Card([
+        dbc.CardHeader(html.Span("Train an SAE and build its knowledge graph", className="fw-semibold")),
+        dbc.CardBody([
+            dcc.Store(id="sae-job-context", data={"dataset": ds.name}),
+            html.P("Embeds the data set's sequences with its DNA language model (cached), trains the sparse autoencoder"
+                   " and builds the graph; the charts follow every epoch." if lm_ok else
+                   "No language model in sae/lm: run `isograph demo` or `isograph sae train-lm` first.",
+                   className="small text-muted"),
+            dbc.Row([
+                dbc.Col([dbc.Label("layer"), dbc.Input(id="sae-job-layer", type="number", value=1, min=0, step=1)], md=2),
+                dbc.Col([dbc.Label("expansion factor"), dbc.Input(id="sae-job-ef", type="number", value=4, min=1,
+                                                                  step=1)], md=2),
+                dbc.Col([dbc.Label("epochs"), dbc.Input(id="sae-job-epochs", type="number", value=8, min=1, step=1)],
+                        md=2),
+                dbc.Col([dbc.Label("L1 coefficient"), dbc.Input(id="sae-job-l1", type="number", value=1.0, min=0,
+                                                                step=0.1)], md=2),
+                dbc.Col([dbc.Button("Train", id="sae-job-run", color="primary", className="me-2 mt-4",
+                                    disabled=not lm_ok),
+                         dbc.Button("Cancel", id="sae-job-cancel", color="secondary", className="mt-4", disabled=True)],
+                        md=4),
+            ]),
+            dbc.Progress(id="sae-job-progress", value=0, label="", className="my-2", style={"height": "1.2rem"}),
+            html.Div(id="sae-job-status", className="small"),
+            figure_card("sae-job-curves", training_curves(None), title="Training by epoch", filename="sae_training"),
+        ]),
+    ], className="mb-3")
+
+
+def graph_view(run, sets, top_n, min_weight, per_feature) -> tuple[list, object, object]:
+    """Cytoscape elements, a note and the feature table of a run's top-N subgraph (see ``top_subgraph``)."""
+    from compute.sae.runs import load_run_graph, top_subgraph
+
+    edges, centrality, contrast = load_run_graph(run)
+    everything = not sets or set(sets) == set(run.sets)
+    nodes, links = top_subgraph(edges, centrality if everything else None, sets=None if everything else sets,
+                                top_n=int(top_n or 25), min_weight=float(min_weight or 0),
+                                per_feature=int(per_feature or 4))
+    note = (f"Run {run.key}: showing {int((nodes['kind'] == 'feature').sum())} features, {len(nodes)} nodes and"
+            f" {len(links)} links of {len(edges):,} token edges.")
+    table = centrality[centrality["kind"] == "feature"].copy()
+    table["feature"] = table["node"].str[1:].astype(int)
+    table = table.merge(edges.groupby("feature").size().rename("n_tokens").reset_index(), on="feature", how="left")
+    if contrast is not None:
+        table = table.merge(contrast[["feature", "log10_ratio"]], on="feature", how="left")
+    return graph_elements(nodes, links), note, data_table("sae-features", table.head(300), columns=FEATURE_COLUMNS)
+
+
+@callback(Output("sae-graph", "elements"), Output("sae-graph-note", "children"), Output("sae-feature-table", "children"),
+          Input("sae-layer", "value"), Input("sae-ef", "value"), Input("sae-sets", "value"), Input("sae-top-n", "value"),
+          Input("sae-min-weight", "value"), Input("sae-per-feature", "value"), State("sae-context", "data"),
+          prevent_initial_call=True)
+def draw_graph(layer, ef, sets, top_n, min_weight, per_feature, context):
+    try:
+        ds = current_dataset(context["dataset"])
+        return graph_view(_run_of(ds, layer, ef), sets, top_n, min_weight, per_feature)
+    except (InputError, ValueError) as exc:
+        return [], dbc.Alert(str(exc), color="warning", id="sae-error"), no_update
+
+
+@callback(Output("sae-graph", "generateImage"), Input("sae-graph-png", "n_clicks"), State("sae-ef", "value"),
+          State("sae-layer", "value"), prevent_initial_call=True)
+def download_graph(_clicks, ef, layer):
+    """The graph as drawn, as a PNG rendered by the browser (cytoscape's own image export)."""
+    return {"type": "png", "action": "download", "filename": f"knowledge_graph_ef{ef}_layer{layer}",
+            "options": {"full": True, "scale": 2, "bg": "#ffffff"}}
+
+
+@callback(Output("url", "href", allow_duplicate=True), Input("sae-graph", "tapNodeData"),
+          Input("sae-features", "active_cell"), State("sae-features", "derived_viewport_data"),
+          State("sae-layer", "value"), State("sae-ef", "value"), State("sae-context", "data"), prevent_initial_call=True)
+def open_feature(node, cell, rows, layer, ef, context):
+    trigger = dash.ctx.triggered_id
+    if trigger == "sae-graph" and node and node.get("kind") == "feature":
+        index = node["id"][1:]
+    elif trigger == "sae-features" and cell and rows:
+        index = rows[cell["row"]]["feature"]
+    else:
+        return no_update
+    return href(f"/sae/features/{layer}/{index}", ef=ef, dataset=context["dataset"])
+
+
+@callback(
+    Output("sae-job-status", "children"),
+    Input("sae-job-run", "n_clicks"),
+    State("sae-job-context", "data"), State("sae-job-layer", "value"), State("sae-job-ef", "value"),
+    State("sae-job-epochs", "value"), State("sae-job-l1", "value"),
+    background=True, prevent_initial_call=True, interval=400,
+    running=[(Output("sae-job-run", "disabled"), True, False), (Output("sae-job-cancel", "disabled"), False, True),
+             (Output("job-running", "data"), True, False)],
+    cancel=[Input("sae-job-cancel", "n_clicks")],
+    progress=[Output("sae-job-progress", "value"), Output("sae-job-progress", "label"), Output(graph_ref("sae-job-curves"), "figure")],
+)
+def train_job(set_progress, _clicks, context, layer, ef, epochs, l1):
+    return training_job(set_progress, context, layer, ef, epochs, l1)
+
+
+def training_job(set_progress, context, layer, ef, epochs, l1):
+    """Background job: embed (cached) -> train the SAE (charts every epoch) -> knowledge graph -> run.json."""
+    from compute.jobs import job_gate
+    from compute.sae.model import SAEConfig
+    from compute.sae.runs import build_run
+
+    set_progress((1, "waiting to start", no_update))
+    rows: list[dict] = []
+
+    def report(fraction, message, row):
+        if row is not None:
+            rows.append(row)
+        set_progress((int(100 * fraction), message[:60], training_curves(pd.DataFrame(rows)) if row is not None
+                      else no_update))
+
+    with job_gate(settings()):
+        try:
+            ds = current_dataset(context["dataset"])
+            sae_dir = ds.paths["sae"]
+            runs = ds.sae_runs()
+            sequences = runs[0].path("sequences") if runs else sae_dir / "sequences.parquet"
+            if not sequences.exists():
+                raise InputError(f"no sequence table in {sae_dir.name}/ (windows.parquet or sequences.parquet)")
+            config = SAEConfig(expansion_factor=int(ef or 4), epochs=int(epochs or 8), l1_coefficient=float(l1 or 1.0),
+                               batch_size=512)
+            table = pd.read_parquet(sequences)
+            built = build_run(sae_dir, sae_dir / "lm", table, layer_idx=int(layer or 0), config=config,
+                              sequences_path=sequences, gene_column="gene_name" if "gene_name" in table else "gene_id",
+                              progress=report)
+        except InputError as exc:
+            set_progress((100, "failed", no_update))
+            return dbc.Alert(f"Could not train: {exc}", color="danger", id="sae-job-error")
+    best = built["train"].metrics[built["train"].best_epoch - 1]
+    link = dcc.Link("show it", href=href("/sae", dataset=ds.name, layer=built["run"].layer_idx,
+                                         ef=built["run"].expansion_factor))
+    words = (f"Trained {built['run'].key}: best epoch {built['train'].best_epoch}, FVU {best['val_fvu']:.3f},"
+             f" L0 {best['l0']:.1f}; {len(built['edges']):,} token edges. ")
+    return dbc.Alert([words, link], color="success", id="sae-job-done")
+
+
+@callback(Output("sae-job-status", "children", allow_duplicate=True),
+          Output("sae-job-progress", "label", allow_duplicate=True),
+          Input("sae-job-cancel", "n_clicks"), prevent_initial_call=True)
+def cancelled(_clicks):
+    return "Cancelled; runs already saved are unchanged.", "cancelled"
+

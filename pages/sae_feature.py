@@ -1,0 +1,251 @@
+"""``/sae/features/<layer>/<idx>?ef=N``: one SAE feature (Neuronpedia/InterPLM style)."""
+
+from __future__ import annotations
+
+import functools
+
+import dash
+import dash_bootstrap_components as dbc
+import numpy as np
+import pandas as pd
+from dash import Input, Output, State, callback, dcc, html
+
+from components.figures import activation_histogram, intervention_effects, intervention_side_by_side, sequence_heat
+from components.layout import alert, current_dataset, data_table, figure_card, href, settings
+from compute.datasets import DatasetError
+from compute.errors import InputError
+
+dash.register_page(__name__, path_template="/sae/features/<layer>/<idx>", path="/sae/features/2/0", name="SAE feature",
+                   title=lambda layer=None, idx=None, **_: f"Feature {idx} (layer {layer}) — IsoGraph Explorer")
+
+SEQUENCE_COLUMNS = ["seq_id", "set", "gene_name", "max_activation", "n_active", "argmax_token", "interval"]
+GO_COLUMNS = ["go_id", "term", "ontology", "k", "n", "K", "N", "fold_enrichment", "pvalue", "qvalue", "genes"]
+
+
+def _find_run(ds, layer, ef):
+    for run in ds.sae_runs():
+        if str(run.layer_idx) == str(layer) and (ef in (None, "") or str(run.expansion_factor) == str(ef)):
+            return run
+    raise DatasetError(f"no SAE run for layer {layer}" + (f" and expansion factor {ef}" if ef else "")
+                       + f" in data set {ds.name!r}; runs: {', '.join(r.key for r in ds.sae_runs()) or 'none'}")
+
+
+def layout(layer: str | None = None, idx: str | None = None, ef: str | None = None, dataset: str | None = None,
+           **_query) -> html.Div:
+    from compute.sae.features import feature_profile, sequence_track, token_activations
+    from compute.sae.runs import load_run_data
+
+    if layer is None or idx is None:
+        return html.Div()
+    try:
+        ds = current_dataset(dataset)
+        run = _find_run(ds, layer, ef)
+        data = load_run_data(run)
+        if not str(idx).isdigit() or int(idx) >= data.z.shape[1]:
+            raise DatasetError(f"feature {idx!r} is not in run {run.key}; it has features 0..{data.z.shape[1] - 1}")
+    except DatasetError as exc:
+        return alert(str(exc), title="Unknown feature")
+    feature = int(idx)
+    values = data.z[:, feature]
+    profile = feature_profile(data.tokens, values, feature=feature)
+    shown = pd.concat([profile.top_sequences.assign(interval="top"), profile.quantile_samples], ignore_index=True)
+    heat = token_activations(data.tokens, values, shown["seq_id"].tolist())
+    models = ds.gtf_models(ds.paths["gtf"]) if ds.paths.get("gtf") is not None and ds.paths["gtf"].exists() else None
+    lengths = data.sequences.set_index("seq_id")["sequence"].str.len()
+    tracks = {s: sequence_track(s, int(lengths.get(s, 0)), models) for s in shown["seq_id"]} if models is not None else {}
+    labels = {r.seq_id: f"{r.interval}: {r.seq_id}" for r in shown.itertuples()}
+    rank = data.centrality.set_index("node")
+    node = f"f{feature}"
+    context = {"dataset": ds.name, "layer": run.layer_idx, "ef": run.expansion_factor, "feature": feature,
+               "top": profile.top_sequences["seq_id"].head(3).tolist()}
+    return html.Div([
+        dcc.Store(id="feature-context", data=context),
+        html.H3([f"Feature {feature} ", html.Small(f"layer {run.layer_idx}, expansion factor {run.expansion_factor}",
+                                                   className="text-muted"), " ",
+                 dcc.Link("back to the graph", href=href("/sae", dataset=ds.name, layer=run.layer_idx,
+                                                         ef=run.expansion_factor), className="fs-6")]),
+        dbc.Row([_stat("activation frequency", f"{profile.frequency:.2%}", "feature-frequency"),
+                 _stat("max activation", f"{profile.max_activation:.3g}", "feature-max"),
+                 _stat("mean when active", f"{profile.mean_active:.3g}", "feature-mean"),
+                 _stat("PageRank rank", f"{int(rank.loc[node, 'pagerank_rank'])} of"
+                       f" {int((rank['kind'] == 'feature').sum())}" if node in rank.index else "not in the graph",
+                       "feature-rank"),
+                 _stat("set contrast", _contrast_text(data.contrast, feature), "feature-contrast")], className="mb-3"),
+        dbc.Row([
+            dbc.Col(figure_card("feature-histogram", activation_histogram(profile.histogram),
+                                title="Activation histogram", filename=f"feature_{feature}_histogram"), lg=5),
+            dbc.Col(figure_card("feature-heat", sequence_heat(heat, tracks, labels=labels),
+                                title="Top-activating sequences and samples from activation quantiles",
+                                filename=f"feature_{feature}_sequences"), lg=7),
+        ]),
+        html.H5("Sequences shown"),
+        data_table("feature-sequences", shown, columns=SEQUENCE_COLUMNS),
+        html.H5("GO enrichment of the genes whose tokens the feature leads"),
+        _go_table(run, data, feature),
+        _paste_card(),
+        _intervention_card(),
+    ])
+
+
+def _stat(name: str, value: str, element_id: str) -> dbc.Col:
+    return dbc.Col(dbc.Card(dbc.CardBody([html.Div(name, className="small text-muted"),
+                                          html.Div(value, className="fs-5", id=element_id)])), md=2)
+
+
+def _contrast_text(contrast: pd.DataFrame | None, feature: int) -> str:
+    if contrast is None or feature not in set(contrast["feature"]):
+        return "–"
+    row = contrast.set_index("feature").loc[feature]
+    a, b = row.get("set_a", "A"), row.get("set_b", "B")
+    return f"log10 PR {a}/{b} = {row['log10_ratio']:+.2f}"
+
+
+def _go_table(run, data, feature: int) -> html.Div:
+    from compute.sae.go import enrich
+
+    stored = run.folder / "go_enrichment.parquet"
+    table = pd.read_parquet(stored) if stored.exists() else pd.DataFrame()
+    if "feature" in table and (table["feature"] == feature).any():
+        table = table[table["feature"] == feature]
+    else:
+        genes = data.edges.loc[data.edges["feature"] == feature, "genes"].dropna()
+        genes = sorted({g for cell in genes for g in str(cell).split(",") if g})
+        background = sorted({g for cell in data.edges["genes"].dropna() for g in str(cell).split(",") if g})
+        if len(genes) < 3:
+            return html.P("Too few genes (< 3) for an enrichment test.", className="text-muted", id="feature-go")
+        try:
+            table = enrich(genes, background, _ontology())
+        except InputError as exc:
+            return html.P(f"No GO enrichment: {exc}", className="text-muted", id="feature-go")
+    if table.empty:
+        return html.P("No GO term tested.", className="text-muted", id="feature-go")
+    return html.Div(data_table("feature-go-table", table.head(50), columns=GO_COLUMNS), id="feature-go")
+
+
+@functools.lru_cache(maxsize=1)
+def _ontology():
+    from compute.sae.go import load_gene_ontology
+
+    return load_gene_ontology()
+
+
+def _paste_card() -> dbc.Card:
+    return dbc.Card([
+        dbc.CardHeader(html.Span("Run on my sequence", className="fw-semibold")),
+        dbc.CardBody([
+            dbc.Textarea(id="feature-paste", placeholder="Paste DNA (A, C, G, T, N; a FASTA header line is fine)",
+                         rows=3, className="mb-2 font-monospace"),
+            dbc.Button("Show activations", id="feature-paste-run", color="primary", size="sm"),
+            html.Div(id="feature-paste-result", className="mt-2"),
+        ]),
+    ], className="mb-3")
+
+
+def _intervention_card() -> dbc.Card:
+    return dbc.Card([
+        dbc.CardHeader(html.Span("Intervene: set the feature to max(z, δ) × α and compare the model's output",
+                                 className="fw-semibold")),
+        dbc.CardBody([
+            dbc.Row([
+                dbc.Col([dbc.Label("δ (minimum activation)"), dbc.Input(id="feature-delta", type="number", value=0.0,
+                                                                      step=0.1)], md=3),
+                dbc.Col([dbc.Label("α (factor; 0 ablates)"), dbc.Input(id="feature-alpha", type="number", value=0.0,
+                                                                     step=0.5)], md=3),
+                dbc.Col([dbc.Button("Run", id="feature-intervene-run", color="primary", className="me-2 mt-4"),
+                         dbc.Button("Cancel", id="feature-intervene-cancel", color="secondary", className="mt-4",
+                                    disabled=True)], md=6),
+            ]),
+            dbc.Progress(id="feature-intervene-progress", value=0, label="", className="my-2",
+                         style={"height": "1.2rem"}),
+            html.Div(id="feature-intervene-result"),
+        ]),
+    ], className="mb-3")
+
+
+@callback(Output("feature-paste-result", "children"), Input("feature-paste-run", "n_clicks"),
+          State("feature-paste", "value"), State("feature-context", "data"), prevent_initial_call=True)
+def run_pasted(_clicks, text, context):
+    from compute.sae.features import sequence_activations
+    from compute.sae.runs import load_run_models
+
+    try:
+        ds = current_dataset(context["dataset"])
+        run = _find_run(ds, context["layer"], context["ef"])
+        lm, sae = load_run_models(run)
+        tokens, top = sequence_activations(lm, sae, text or "", layer_idx=run.layer_idx, feature=context["feature"])
+    except (InputError, DatasetError) as exc:
+        return dbc.Alert(str(exc), color="danger", id="feature-paste-error")
+    vmax = max(float(tokens["activation"].max()), 1e-9)
+    spans = [html.Span(t, title=f"{t}: {a:.3g}", style={"backgroundColor": f"rgba(192, 57, 43, {a / vmax:.2f})"})
+             for t, a in zip(tokens["token"], tokens["activation"])]
+    others = ", ".join(f"f{f} ({m:.2g})" for f, m in zip(top["feature"], top["max_activation"]))
+    return html.Div([
+        html.P(f"Feature {context['feature']}: max {tokens['activation'].max():.3g} over {len(tokens)} tokens,"
+               f" active on {int((tokens['activation'] > 0).sum())}.", id="feature-paste-summary"),
+        html.Div(spans, className="token-heat mb-2", id="feature-paste-tokens"),
+        html.P(f"Strongest features on this sequence: {others}.", className="small text-muted"),
+    ])
+
+
+@callback(
+    Output("feature-intervene-result", "children"),
+    Input("feature-intervene-run", "n_clicks"),
+    State("feature-context", "data"), State("feature-delta", "value"), State("feature-alpha", "value"),
+    background=True, prevent_initial_call=True, interval=400,
+    running=[(Output("feature-intervene-run", "disabled"), True, False),
+             (Output("feature-intervene-cancel", "disabled"), False, True), (Output("job-running", "data"), True, False)],
+    cancel=[Input("feature-intervene-cancel", "n_clicks")],
+    progress=[Output("feature-intervene-progress", "value"), Output("feature-intervene-progress", "label")],
+)
+def intervene_job(set_progress, _clicks, context, delta, alpha):
+    return intervention_job(set_progress, context, delta, alpha)
+
+
+def intervention_job(set_progress, context, delta, alpha):
+    """Background job: the feature edit on the top sequences, baseline vs intervened side by side."""
+    from compute.jobs import job_gate
+    from compute.sae.intervene import intervene
+    from compute.sae.runs import load_run_data, load_run_models
+
+    set_progress((2, "waiting to start"))
+    with job_gate(settings()):
+        try:
+            ds = current_dataset(context["dataset"])
+            run = _find_run(ds, context["layer"], context["ef"])
+            set_progress((10, "loading the models"))
+            lm, sae = load_run_models(run)
+            sequences = load_run_data(run).sequences.set_index("seq_id")["sequence"]
+            parts = []
+            for i, seq_id in enumerate(context["top"]):
+                set_progress((int(20 + 75 * i / len(context["top"])), f"sequence {i + 1} of {len(context['top'])}"))
+                result = intervene(lm, sae, sequences[seq_id], layer_idx=run.layer_idx, feature=context["feature"],
+                                   delta=float(delta or 0), alpha=float(alpha if alpha is not None else 1), seq_id=seq_id)
+                parts.append(result.effects)
+        except (InputError, DatasetError) as exc:
+            set_progress((100, "failed"))
+            return dbc.Alert(f"Could not intervene: {exc}", color="danger")
+    set_progress((100, "done"))
+    effects = pd.concat(parts, ignore_index=True)
+    changed = int(effects["top_changed"].sum())
+    words = (f"δ = {float(delta or 0):g}, α = {float(alpha if alpha is not None else 1):g}: mean KL"
+             f" {effects['kl'].mean():.3g} nats; top prediction changed at {changed} of {len(effects)} tokens;"
+             f" mean p(token) {effects['p_token_before'].mean():.3f} → {effects['p_token_after'].mean():.3f}.")
+    name = f"feature_{context['feature']}_intervention"
+    return html.Div([
+        dbc.Alert(words, color="light", id="feature-intervene-summary"),
+        figure_card("feature-intervention", intervention_side_by_side(effects), title="Baseline vs intervened",
+                    filename=name),
+        figure_card("feature-intervention-kl", intervention_effects(effects), title="Per-token KL(baseline ‖ intervened)",
+                    filename=f"{name}_kl"),
+        data_table("feature-intervention-table", effects[effects["top_changed"] | (np.arange(len(effects)) < 20)],
+                   columns=["seq_id", "token_index", "token", "z_before", "z_after", "p_token_before", "p_token_after",
+                            "top_token_before", "top_token_after", "kl"]),
+    ])
+
+
+@callback(Output("feature-intervene-result", "children", allow_duplicate=True),
+          Output("feature-intervene-progress", "label", allow_duplicate=True),
+          Input("feature-intervene-cancel", "n_clicks"), prevent_initial_call=True)
+def cancelled(_clicks):
+    return "Cancelled.", "cancelled"
+

@@ -1,0 +1,199 @@
+"""``/structure``: structural consequences of isoform switches (annotation job, pairs, genome-wide summary)."""
+
+from __future__ import annotations
+
+import base64
+import time
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, dcc, html, no_update
+
+from components.figures import consequence_summary, switch_pair
+from components.layout import alert, current_dataset, data_table, figure_card, settings, table_records
+from compute.consequence_enrichment import CONSEQUENCE_TYPES
+from compute.datasets import DatasetError
+from compute.errors import InputError
+
+dash.register_page(__name__, path="/structure", name="Structure", title="Structural consequences — IsoGraph Explorer")
+
+PAIR_COLUMNS = ["gene_id", "module_id", "transcript_id_1", "transcript_id_2", "status", "consequences", "switch_strength",
+                "delta_length", "delta_orf_length", "shared_exon_fraction"]
+ENRICHMENT_COLUMNS = ["consequence_type", "comparison", "n_gain", "n_loss", "n_total", "fraction_gain", "ci_low",
+                      "ci_high", "pvalue", "qvalue"]
+ALL_MODULES = "__all__"
+
+
+def _consequence_words() -> list[str]:
+    words = []
+    for _name, gain, loss, _column in CONSEQUENCE_TYPES:
+        words += [gain, loss]
+    return words + ["Biotype switch"]
+
+
+def _contains(pairs, word: str):
+    """Rows whose consequences mention ``word``."""
+    return pairs["consequences"].map(lambda cell: isinstance(cell, str) and word in cell).to_numpy(dtype=bool)
+
+
+def layout(dataset: str | None = None, **_query) -> html.Div:
+    try:
+        ds = current_dataset(dataset)
+    except DatasetError as exc:
+        return alert(str(exc), title="No data set")
+    gtfs = [str(p.relative_to(ds.root)) for p in ds.gtf_files()]
+    modules = [{"label": "all modules", "value": ALL_MODULES}] + [{"label": m, "value": m} for m in ds.module_ids]
+    return html.Div([
+        dcc.Store(id="structure-context", data={"dataset": ds.name}),
+        html.H3("Structural consequences of the isoform switches"),
+        html.P("Each driver gene's switch is read from its most negative transcript (1, used more in low-module samples)"
+               " to its most positive (2, used more in high-module samples); the words say what transcript 2 has that"
+               " 1 has not, in IsoformSwitchAnalyzeR's terms.", className="text-muted"),
+        dbc.Card([
+            dbc.CardHeader(html.Span("Annotate switch pairs", className="fw-semibold")),
+            dbc.CardBody([
+                dbc.Row([
+                    dbc.Col([dbc.Label("GTF under the data root"),
+                             dbc.Select(id="structure-gtf", options=[{"label": g, "value": g} for g in gtfs],
+                                        value=gtfs[0] if gtfs else None)], md=4),
+                    dbc.Col([dbc.Label("switch pairs"),
+                             dbc.RadioItems(id="structure-source", value="module", inline=True,
+                                            options=[{"label": "from module…", "value": "module"},
+                                                     {"label": "uploaded TSV", "value": "upload"}])], md=3),
+                    dbc.Col([dbc.Label("module"), dbc.Select(id="structure-module", options=modules,
+                                                             value=ALL_MODULES)], md=2),
+                    dbc.Col([dbc.Label("min switch strength"),
+                             dbc.Input(id="structure-min-strength", type="number", value=0.5, min=0, max=1,
+                                       step=0.05)], md=3),
+                ], className="mb-2"),
+                dcc.Upload(id="structure-upload", children=html.Div(["Drop or ", html.A("choose"), (
+                    " a TSV with gene_id, transcript_id_1, transcript_id_2")]),
+                           max_size=20 * 1024 * 1024, className="upload-box mb-2"),
+                html.Div(id="structure-upload-name", className="small text-muted mb-2"),
+                dbc.Button("Run annotation", id="structure-run", color="primary", className="me-2"),
+                dbc.Button("Cancel", id="structure-cancel", color="secondary", disabled=True),
+                dbc.Progress(id="structure-progress", value=0, label="", className="my-2", style={"height": "1.2rem"}),
+                html.Div(id="structure-status", className="small"),
+            ]),
+        ], className="mb-3"),
+        html.Div(id="structure-results", children=results_view(ds)),
+    ])
+
+
+def results_view(ds) -> list:
+    """Summary figure and tables of the data set's latest annotation (or a hint before the first one)."""
+    pairs, enrichment = ds.structure_table("pairs"), ds.structure_table("enrichment")
+    if pairs is None:
+        return [dbc.Alert("No annotation yet: run one above.", color="light")]
+    words = [w for w in _consequence_words() if _contains(pairs, w).any()]
+    return [
+        figure_card("structure-summary", consequence_summary(enrichment),
+                    title="Genome-wide: consequence gain vs loss (binomial test, BH)", filename="consequence_summary"),
+        html.H5("Consequence tests"),
+        data_table("structure-enrichment-table", enrichment, columns=ENRICHMENT_COLUMNS),
+        dbc.Row([dbc.Col(html.H5("Switch pairs (click one)"), md=6),
+                 dbc.Col(dcc.Dropdown(id="structure-filter", options=words, placeholder="Filter by consequence…",
+                                      clearable=True), md=6)]),
+        data_table("structure-pairs-table", pairs, columns=PAIR_COLUMNS, page_size=12),
+        html.Div(id="structure-pair-view"),
+    ]
+
+
+@callback(Output("structure-upload-name", "children"), Input("structure-upload", "filename"),
+          prevent_initial_call=True)
+def show_upload(filename):
+    return f"Uploaded: {filename}" if filename else ""
+
+
+@callback(
+    Output("structure-status", "children"), Output("structure-results", "children"),
+    Input("structure-run", "n_clicks"),
+    State("structure-context", "data"), State("structure-gtf", "value"), State("structure-source", "value"),
+    State("structure-module", "value"), State("structure-min-strength", "value"),
+    State("structure-upload", "contents"), State("structure-upload", "filename"),
+    background=True, prevent_initial_call=True, interval=300,
+    running=[(Output("structure-run", "disabled"), True, False), (Output("structure-cancel", "disabled"), False, True),
+             (Output("job-running", "data"), True, False)],
+    cancel=[Input("structure-cancel", "n_clicks")],
+    progress=[Output("structure-progress", "value"), Output("structure-progress", "label")],
+)
+def run_annotation(set_progress, _clicks, context, gtf, source, module, min_strength, contents, filename):
+    return annotation_job(set_progress, context, gtf, source, module, min_strength, contents, filename)
+
+
+def annotation_job(set_progress, context, gtf, source, module, min_strength, contents, filename):
+    """Background job: switch pairs (module or upload) -> transcript models (cache) -> consequences -> tables."""
+    from compute.jobs import job_gate
+    from compute.structure_run import annotate_switches, read_pairs_upload
+    from compute.switch_consequences import switch_pairs_from_explain
+
+    set_progress((2, "waiting to start"))
+    with job_gate(settings()):
+        try:
+            ds = current_dataset(context["dataset"])
+            if not gtf:
+                raise InputError("no GTF under the data root; put one (.gtf or .gtf.gz) next to the data set")
+            gtf_path = ds.root / gtf
+            if source == "upload":
+                if not contents:
+                    raise InputError("choose a switch-pair TSV to upload first, or pick 'from module…'")
+                pairs = read_pairs_upload(base64.b64decode(contents.split(",", 1)[1]), filename or "upload")
+            else:
+                pairs = switch_pairs_from_explain(ds.paths["explain"], module_ids=None if module in (None, ALL_MODULES)
+                                                  else [module], min_switch_strength=float(min_strength or 0))
+                if pairs.empty:
+                    raise InputError("no driver gene passes the filters; lower the minimum switch strength")
+            start = time.perf_counter()
+            ds.gtf_models(gtf_path)  # refuses a GTF outside the data root before anything is parsed
+            summary = annotate_switches(gtf_path, pairs, ds.paths["structure"],
+                                        progress=lambda f, m: set_progress((int(5 + 95 * f), m)))
+        except InputError as exc:
+            set_progress((100, "failed"))
+            return dbc.Alert(f"Could not annotate: {exc}", color="danger", id="structure-error"), no_update
+    cache = "GTF cache used" if summary["cache_used"] else "GTF parsed (cache written for next time)"
+    status = dbc.Alert(f"Done in {time.perf_counter() - start:.1f} s: {summary['n_ok']} of {summary['n_pairs']} pairs"
+                       f" annotated from {summary['n_transcripts']:,} transcripts; {cache}"
+                       f" ({summary['seconds_models']:.2f} s).", color="success", id="structure-done")
+    return status, results_view(ds)
+
+
+@callback(Output("structure-status", "children", allow_duplicate=True),
+          Output("structure-progress", "label", allow_duplicate=True),
+          Input("structure-cancel", "n_clicks"), prevent_initial_call=True)
+def cancelled(_clicks):
+    return "Cancelled; the tables of the previous annotation are unchanged.", "cancelled"
+
+
+@callback(Output("structure-pairs-table", "data"), Input("structure-filter", "value"),
+          State("structure-context", "data"), prevent_initial_call=True)
+def filter_pairs(word, context):
+    ds = current_dataset(context["dataset"])
+    pairs = ds.structure_table("pairs")
+    if word:
+        pairs = pairs[_contains(pairs, word)]
+    return table_records(pairs, PAIR_COLUMNS)
+
+
+@callback(Output("structure-pair-view", "children"), Input("structure-pairs-table", "active_cell"),
+          State("structure-pairs-table", "derived_viewport_data"), State("structure-context", "data"),
+          State("structure-gtf", "value"), prevent_initial_call=True)
+def show_pair(cell, rows, context, gtf):
+    if not cell or not rows:
+        return no_update
+    row = rows[cell["row"]]
+    try:
+        ds = current_dataset(context["dataset"])
+        models = ds.gtf_models(ds.root / gtf).set_index("transcript_id", drop=False)
+        t1, t2 = row["transcript_id_1"], row["transcript_id_2"]
+        if t1 not in models.index or t2 not in models.index:
+            raise InputError(f"{t1 if t1 not in models.index else t2} is not in {gtf}")
+    except (InputError, TypeError) as exc:
+        return alert(str(exc), title="Cannot draw this pair")
+    words = row.get("consequences") or "no structural difference found"
+    figure = switch_pair(models.loc[t1], models.loc[t2], consequences=words,
+                         title=f"{row['gene_id']}: {t1} → {t2}")
+    return [
+        figure_card("structure-pair", figure, title=f"Switch of {row['gene_id']}", filename=f"{row['gene_id']}_switch"),
+        dbc.Alert([html.B("In words: "), f"switching from {t1} to {t2}: {words}."], color="light", id="structure-words"),
+    ]
+

@@ -1,0 +1,58 @@
+"""Storing a data set's switch annotation, uploads, and the labels merged into the driver tables."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from compute.errors import InputError
+from compute.simulate import REFERENCE_GTF
+from compute.structure_run import annotate_switches, read_pairs_upload, with_structure_labels
+
+
+def test_annotate_switches_writes_every_table_and_says_if_the_cache_was_used(tmp_path):
+    gtf = tmp_path / "a.gtf.gz"
+    gtf.write_bytes(REFERENCE_GTF.read_bytes())
+    pairs = pd.DataFrame({"gene_id": ["XLOC_000001", "XLOC_000001"], "transcript_id_1": ["TCONS_00000001", "X"],
+                          "transcript_id_2": ["TCONS_00000002", "TCONS_00000001"], "module_id": ["M000", "M000"]})
+    first = annotate_switches(gtf, pairs, tmp_path / "structure")
+    second = annotate_switches(gtf, pairs, tmp_path / "structure")
+    assert (first["cache_used"], second["cache_used"]) == (False, True)
+    assert (second["n_pairs"], second["n_ok"]) == (2, 1)
+    assert json.loads((tmp_path / "structure" / "structure.json").read_text()) == second
+    per_tx = pd.read_parquet(tmp_path / "structure" / "transcript_annotation.parquet")
+    assert set(per_tx["transcript_id"]) == {"TCONS_00000001", "TCONS_00000002"}
+    with pytest.raises(InputError, match="missing required column"):
+        annotate_switches(gtf, pairs.drop(columns="transcript_id_2"), tmp_path / "structure")
+
+
+def test_uploads_are_checked():
+    good = b"gene_id\ttranscript_id_1\ttranscript_id_2\tnote\nG1\tT1\tT2\tx\n"
+    assert read_pairs_upload(good, "p.tsv")["transcript_id_2"].tolist() == ["T2"]
+    assert len(read_pairs_upload(b"gene_id,transcript_id_1,transcript_id_2\nG,A,B\n", "p.csv")) == 1
+    with pytest.raises(InputError, match=r"p.tsv: missing column\(s\) transcript_id_2"):
+        read_pairs_upload(b"gene_id\ttranscript_id_1\nG\tT\n", "p.tsv")
+    with pytest.raises(InputError, match="p.tsv: row 3 has an empty gene or transcript ID"):
+        read_pairs_upload(good + b"G2\t\tT3\tx\n", "p.tsv")
+    with pytest.raises(InputError, match="MiB an upload may have"):
+        read_pairs_upload(b"x" * (21 * 1024 * 1024), "big.tsv")
+    with pytest.raises(InputError, match="not a tab-separated table"):
+        read_pairs_upload(b"\xff\xfe\x00bad", "p.tsv")
+
+
+def test_labels_join_on_transcripts_and_genes():
+    genes = pd.DataFrame({"gene_id": ["G1", "G2"], "r": [0.9, 0.5]})
+    polarity = pd.DataFrame({"feature_id": ["T1", "T2", "T3"], "transcript_id": ["T1", "T2", None],
+                             "gene_id": ["G1", "G1", "G2"]})
+    pairs = pd.DataFrame({"gene_id": ["G1", "G2", "G1"], "module_id": ["M000", "M000", "M001"],
+                          "status": ["ok", "not in GTF: T9", "ok"], "consequences": ["Exon gain", None, "Tss more upstream"]})
+    per_tx = pd.DataFrame({"transcript_id": ["T2", "T3"], "structure_consequences": ["Exon gain", "NMD sensitive"],
+                           "structure_nmd": [False, True]})
+    g, p = with_structure_labels(genes, polarity, pairs, per_tx, module_id="M000")
+    assert g["switch_consequences"].tolist()[0] == "Exon gain" and pd.isna(g["switch_consequences"].iloc[1])
+    assert p["structure_consequences"].tolist()[1:] == ["Exon gain", "NMD sensitive"]  # T3 found by its feature_id
+    assert pd.isna(p["structure_consequences"].iloc[0])
+    same_g, same_p = with_structure_labels(genes, polarity, None, None)
+    assert same_g.equals(genes) and same_p.equals(polarity)
