@@ -113,6 +113,16 @@ class Dataset:
         own = self.paths.get("gtf")
         return sorted(found, key=lambda p: (p != own, str(p)))
 
+    def inside(self, path: str | os.PathLike) -> Path:
+        """``path`` resolved, if it lies under the data root.
+
+        Raises
+        ------
+        DatasetError
+            It does not (``..``, absolute paths elsewhere, symlinks out).
+        """
+        return _inside(self.root, Path(path))
+
     def gtf_models(self, gtf: str | os.PathLike) -> pd.DataFrame:
         """All transcript models of a GTF under the data root (cached; refused outside the root)."""
         return _models(str(_inside(self.root, Path(gtf))))

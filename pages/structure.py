@@ -133,7 +133,7 @@ def annotation_job(set_progress, context, gtf, source, module, min_strength, con
             ds = current_dataset(context["dataset"])
             if not gtf:
                 raise InputError("no GTF under the data root; put one (.gtf or .gtf.gz) next to the data set")
-            gtf_path = ds.root / gtf
+            gtf_path = ds.inside(ds.root / gtf)  # refuses a GTF outside the data root before anything is read
             if source == "upload":
                 if not contents:
                     raise InputError("choose a switch-pair TSV to upload first, or pick 'from module…'")
@@ -144,7 +144,6 @@ def annotation_job(set_progress, context, gtf, source, module, min_strength, con
                 if pairs.empty:
                     raise InputError("no driver gene passes the filters; lower the minimum switch strength")
             start = time.perf_counter()
-            ds.gtf_models(gtf_path)  # refuses a GTF outside the data root before anything is parsed
             summary = annotate_switches(gtf_path, pairs, ds.paths["structure"],
                                         progress=lambda f, m: set_progress((int(5 + 95 * f), m)))
         except InputError as exc:
