@@ -105,11 +105,12 @@ def _training_card(ds) -> dbc.Card:
 
 def graph_view(run, sets, top_n, min_weight, per_feature) -> tuple[list, object, object]:
     """Cytoscape elements, a note and the feature table of a run's top-N subgraph (see ``top_subgraph``)."""
-    from compute.sae.runs import load_run_graph, top_subgraph
+    from compute.sae.runs import load_run_graph, load_set_centrality, top_subgraph
 
     edges, centrality, contrast = load_run_graph(run)
     everything = not sets or set(sets) == set(run.sets)
-    nodes, links = top_subgraph(edges, centrality if everything else None, sets=None if everything else sets,
+    ranks = centrality if everything else load_set_centrality(run, tuple(sets))
+    nodes, links = top_subgraph(edges, ranks, sets=None if everything else sets,
                                 top_n=int(top_n or 25), min_weight=float(min_weight or 0),
                                 per_feature=int(per_feature or 4))
     note = (f"Run {run.key}: showing {int((nodes['kind'] == 'feature').sum())} features, {len(nodes)} nodes and"

@@ -8,6 +8,7 @@ to the SAE checkpoint::
     edges.parquet       token edges (:func:`compute.sae.graph.token_edges`)
     kg.json             the knowledge graph (node-link JSON)
     centrality.parquet  PageRank and degree centrality of every node
+    centrality_by_set.parquet  the same within each sequence set's own edges (+ ``set``)
     contrast.parquet    PageRank contrast of the first two sequence sets (when there are two or more)
 
 :func:`build_run` makes one (embed -> train -> encode -> graph), :func:`find_runs` lists them, and
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from compute.sae.model import SAEConfig
 
 __all__ = ["RunData", "SAERun", "build_run", "find_runs", "load_run_data", "load_run_graph", "load_run_models",
-           "top_subgraph"]
+           "load_set_centrality", "top_subgraph"]
 
 RUN_FILE = "run.json"
 
@@ -179,6 +180,8 @@ def build_run(sae_dir: str | os.PathLike, lm_path: str | os.PathLike, sequences:
     save_graph(build_knowledge_graph(edges, layer_idx=layer_idx, expansion_factor=config.expansion_factor),
                folder / "kg.json")
     write_parquet(centrality(edges), folder / "centrality.parquet")
+    write_parquet(pd.concat([centrality(part).assign(set=str(name)) for name, part in edges.groupby("set", sort=True)],
+                            ignore_index=True), folder / "centrality_by_set.parquet")
     sets = [str(s) for s in pd.unique(sequences["set"])]
     pair = contrast or (tuple(sets[:2]) if len(sets) >= 2 else None)
     if pair is not None:
@@ -221,8 +224,8 @@ def top_subgraph(edges: pd.DataFrame, centrality_table: pd.DataFrame | None = No
     edges : DataFrame
         Token edges (``token, seq_id, set, feature, weight``).
     centrality_table : DataFrame, optional
-        :func:`compute.sae.graph.centrality` of ``edges`` (computed here when None or when ``sets``
-        filters the edges).
+        :func:`compute.sae.graph.centrality` of the edges kept (after the ``sets`` filter); computed
+        here when None (see :func:`load_set_centrality` for stored per-set tables).
     sets : list of str, optional
         Keep edges of these sequence sets only.
     top_n : int, default 30
@@ -243,7 +246,6 @@ def top_subgraph(edges: pd.DataFrame, centrality_table: pd.DataFrame | None = No
 
     if sets:
         edges = edges[edges["set"].isin(sets)]
-        centrality_table = None
     if edges.empty:
         raise InputError("no token edges left: choose other sequence sets or a lower threshold")
     table = centrality_table if centrality_table is not None else centrality(edges)
@@ -297,6 +299,24 @@ def load_run_data(run: SAERun) -> RunData:
 def load_run_graph(run: SAERun) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
     """``(edges, centrality, contrast or None)`` of a run, without the activations (cached)."""
     return _run_graph(run, _stamp(run))
+
+
+def load_set_centrality(run: SAERun, sets: tuple[str, ...]) -> pd.DataFrame:
+    """Centrality within the edges of ``sets`` (stored per set by :func:`build_run`, else computed; cached)."""
+    return _set_centrality(run, tuple(sorted(sets)), _stamp(run))
+
+
+@functools.lru_cache(maxsize=16)
+def _set_centrality(run: SAERun, sets: tuple[str, ...], stamp_ns: int) -> pd.DataFrame:
+    from compute.sae.graph import centrality
+
+    stored = run.folder / "centrality_by_set.parquet"
+    if len(sets) == 1 and stored.exists():
+        table = pd.read_parquet(stored)
+        if (table["set"] == sets[0]).any():
+            return table[table["set"] == sets[0]].drop(columns="set").reset_index(drop=True)
+    edges = _run_graph(run, stamp_ns)[0]
+    return centrality(edges[edges["set"].isin(sets)])
 
 
 def load_run_models(run: SAERun) -> tuple[object, object]:

@@ -61,7 +61,7 @@ def test_a_run_outside_its_folder_is_not_listed(tmp_path):
 
 
 def test_top_subgraph_links_are_summed_edges(run):
-    _, built, _ = run
+    sae_dir, built, _ = run
     edges = built["edges"]
     nodes, links = top_subgraph(edges, top_n=3, per_feature=4)
     features = nodes.loc[nodes["kind"] == "feature", "node"].tolist()
@@ -77,6 +77,16 @@ def test_top_subgraph_links_are_summed_edges(run):
     assert (kept["weight"] >= heavy).all() and len(kept) < len(links)
     only_b, _ = top_subgraph(edges, sets=["b"], top_n=3)
     assert set(only_b.loc[only_b["kind"] == "sequence", "set"]) == {"b"}
+    from compute.sae.graph import centrality
+    from compute.sae.runs import load_set_centrality
+
+    [found] = find_runs(sae_dir)
+    stored = load_set_centrality(found, ("b",))  # written by build_run; equal to a recomputation
+    fresh = centrality(pd.read_parquet(found.path("edges")).query("set == 'b'"))
+    pd.testing.assert_series_equal(stored.set_index("node")["pagerank"].sort_index(),
+                                   fresh.set_index("node")["pagerank"].sort_index(), rtol=1e-9)
+    with_stored, _ = top_subgraph(edges, stored, sets=["b"], top_n=3)
+    assert with_stored["node"].tolist() == only_b["node"].tolist()
     with pytest.raises(InputError, match="no token edges"):
         top_subgraph(edges, sets=["nope"])
 
