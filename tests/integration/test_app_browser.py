@@ -183,6 +183,8 @@ def test_gene_search_on_the_home_page(dash_duo, app, demo_root):
     ("/modules/M999", "module 'M999' is not in data set"),
     ("/genes/NOPE?module=M000", "gene 'NOPE' is not in module M000"),
     ("/?dataset=../../etc", "no data set '../../etc' under the data root"),
+    ("/sae/features/2/99999?ef=8", "feature '99999' is not in run ef8/layer_2"),
+    ("/sae/features/7/0", "no SAE run for layer 7"),
 ])
 def test_bad_urls_show_a_friendly_message(dash_duo, app, path, words):
     """An unknown module, gene or data set gives a message, not a traceback."""
