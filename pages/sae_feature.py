@@ -51,8 +51,13 @@ def layout(layer: str | None = None, idx: str | None = None, ef: str | None = No
     shown = pd.concat([profile.top_sequences.assign(interval="top"), profile.quantile_samples], ignore_index=True)
     heat = token_activations(data.tokens, values, shown["seq_id"].tolist())
     models = ds.gtf_models(ds.paths["gtf"]) if ds.paths.get("gtf") is not None and ds.paths["gtf"].exists() else None
-    lengths = data.sequences.set_index("seq_id")["sequence"].str.len()
-    tracks = {s: sequence_track(s, int(lengths.get(s, 0)), models) for s in shown["seq_id"]} if models is not None else {}
+    info = data.sequences.drop_duplicates("seq_id").set_index("seq_id")
+    tracks = {}
+    for seq_id in shown["seq_id"] if models is not None else []:
+        row = info.loc[seq_id]
+        chrom = row["chrom"] if isinstance(row.get("chrom"), str) else None
+        tracks[seq_id] = sequence_track(seq_id, len(row["sequence"]), models, chrom=chrom, start=int(row.get("start", -1)),
+                                        strand=str(row.get("strand", "+")))
     labels = {r.seq_id: f"{r.interval}: {r.seq_id}" for r in shown.itertuples()}
     rank = data.centrality.set_index("node")
     node = f"f{feature}"

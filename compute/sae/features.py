@@ -162,8 +162,10 @@ def token_activations(tokens: pd.DataFrame, values: np.ndarray, seq_ids: list[st
     return rows
 
 
-def sequence_track(seq_id: str, length: int, models: pd.DataFrame) -> pd.DataFrame:
-    """Annotation track (5'UTR, CDS, 3'UTR, exon junctions) of a window of a transcript, from its model.
+def sequence_track(seq_id: str, length: int, models: pd.DataFrame, *, chrom: str | None = None, start: int = -1,
+                   strand: str = "+") -> pd.DataFrame:
+    """Annotation track (5'UTR, CDS, 3'UTR, exon junctions) of a window of a transcript, from its model;
+    for a sequence with genomic coordinates, from the transcripts it overlaps.
 
     Parameters
     ----------
@@ -174,6 +176,10 @@ def sequence_track(seq_id: str, length: int, models: pd.DataFrame) -> pd.DataFra
         Window length in bases.
     models : DataFrame
         :func:`compute.structure.transcript_models` rows (any set; the transcript is looked up).
+    chrom, start, strand : optional
+        Genomic coordinates of the sequence (1-based first base; ``start`` -1 = none), used when
+        ``seq_id`` names no transcript: each base is labelled CDS, 5'UTR, 3'UTR (of a coding transcript's
+        exon) or exon (of a non-coding one), CDS first, read along the sequence (5'->3' on ``strand``).
 
     Returns
     -------
@@ -195,7 +201,9 @@ def sequence_track(seq_id: str, length: int, models: pd.DataFrame) -> pd.DataFra
     offset = int(parts[-1]) if len(parts) > 1 and parts[-1].isdigit() else 0
     hit = models[models["transcript_id"] == transcript]
     if hit.empty:
-        return pd.DataFrame(columns=["start", "end", "kind"])
+        if chrom is None or start < 0:
+            return pd.DataFrame(columns=["start", "end", "kind"])
+        return _genomic_track(models, str(chrom), int(start), int(length), strand)
     model = hit.iloc[0]
     total = int(model["length"])
     if model["coding"]:
@@ -214,6 +222,33 @@ def sequence_track(seq_id: str, length: int, models: pd.DataFrame) -> pd.DataFra
     for junction in np.cumsum(exon_lengths)[:-1]:
         if offset < junction < offset + length:
             rows.append((int(junction - offset), int(junction - offset), "junction"))
+    return pd.DataFrame(rows, columns=["start", "end", "kind"])
+
+
+_KINDS = ("", "exon", "3'UTR", "5'UTR", "CDS")  # a base gets the highest-ranked label of any transcript
+
+
+def _genomic_track(models: pd.DataFrame, chrom: str, start: int, length: int, strand: str) -> pd.DataFrame:
+    end = start + length - 1
+    near = models[(models["seqname"] == chrom) & (models["start"] <= end) & (models["end"] >= start)]
+    label = np.zeros(length, dtype=np.int8)
+    for model in near.itertuples(index=False):
+        for s, e in zip(np.asarray(model.exon_starts), np.asarray(model.exon_ends)):
+            lo, hi = max(int(s), start), min(int(e), end)
+            if lo > hi:
+                continue
+            bases = np.arange(lo, hi + 1)
+            if not model.coding:
+                code = np.full(len(bases), 1)
+            else:
+                upstream = bases < model.cds_start if model.strand == "+" else bases > model.cds_end
+                code = np.where((bases >= model.cds_start) & (bases <= model.cds_end), 4, np.where(upstream, 3, 2))
+            np.maximum.at(label, bases - start, code.astype(np.int8))
+    if strand == "-":
+        label = label[::-1]
+    change = np.flatnonzero(np.diff(label)) + 1
+    bounds = np.r_[0, change, length]
+    rows = [(int(a), int(b), _KINDS[label[a]]) for a, b in zip(bounds[:-1], bounds[1:]) if label[a] > 0]
     return pd.DataFrame(rows, columns=["start", "end", "kind"])
 
 

@@ -171,3 +171,17 @@ def test_rebuilding_a_run_replaces_it_whole(run):
 
     z = encode(load_sae(after.folder)[0], load_activations(after.path("activations")).layer(2))
     np.testing.assert_array_equal(edges["feature"].to_numpy(), z.argmax(axis=1)[z.max(axis=1) > 0])
+
+
+def test_sequence_track_from_genomic_coordinates():
+    # a + strand coding transcript: exons 101-200 and 301-400, CDS 151-350; a non-coding one: exon 401-450
+    models = pd.DataFrame({"transcript_id": ["T1", "T2"], "seqname": ["chr1", "chr1"], "strand": ["+", "+"],
+                           "start": [101, 401], "end": [400, 450], "exon_starts": [[101, 301], [401]],
+                           "exon_ends": [[200, 400], [450]], "coding": [True, False], "cds_start": [151, -1],
+                           "cds_end": [350, -1], "utr5_length": [50, 0], "orf_length": [100, 0], "length": [200, 50]})
+    track = sequence_track("chr1:91-440(+)", 350, models, chrom="chr1", start=91, strand="+")
+    assert track.values.tolist() == [[10, 60, "5'UTR"], [60, 110, "CDS"], [210, 260, "CDS"], [260, 310, "3'UTR"],
+                                     [310, 350, "exon"]]  # bases 91-100 and 201-300 are not exonic
+    minus = sequence_track("x", 350, models, chrom="chr1", start=91, strand="-")  # read from base 440 down
+    assert minus.values.tolist()[0] == [0, 40, "exon"] and minus.values.tolist()[-1] == [290, 340, "5'UTR"]
+    assert sequence_track("x", 50, models, chrom="chr2", start=91).empty
