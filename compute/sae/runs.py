@@ -302,7 +302,19 @@ def load_run_graph(run: SAERun) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFram
 
 
 def load_set_centrality(run: SAERun, sets: tuple[str, ...]) -> pd.DataFrame:
-    """Centrality within the edges of ``sets`` (stored per set by :func:`build_run`, else computed; cached)."""
+    """Centrality within the edges of ``sets`` (stored per set by :func:`build_run`, else computed; cached).
+
+    Parameters
+    ----------
+    run : SAERun
+    sets : tuple of str
+        Sequence sets whose edges are kept.
+
+    Returns
+    -------
+    DataFrame
+        As :func:`compute.sae.graph.centrality`.
+    """
     return _set_centrality(run, tuple(sorted(sets)), _stamp(run))
 
 
