@@ -133,13 +133,12 @@ def _run_kg(args: argparse.Namespace) -> int:
 def _run_enrich(args: argparse.Namespace) -> int:
     from compute.errors import InputError
     from compute.io import write_parquet, write_tsv
-    from compute.sae.go import enrich, load_gene_ontology
+    from compute.sae.go import edge_genes, enrich, load_gene_ontology
 
     edges = pd.read_parquet(args.edges)
     if "genes" not in edges or "feature" not in edges:
         raise InputError(f"{args.edges}: needs the columns feature and genes (from `isograph sae kg`)")
-    genes_of = edges.assign(gene=edges["genes"].fillna("").str.split(",")).explode("gene")
-    genes_of = genes_of[genes_of["gene"] != ""]
+    genes_of = edge_genes(edges)
     background = genes_of["gene"].unique()
     ontology = load_gene_ontology()
     out_root = Path(args.output_dir or f"{Path(args.edges).name.split('_kg')[0].split('.')[0]}_gene_sets")

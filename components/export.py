@@ -60,11 +60,16 @@ def _forget_parent_exporter() -> None:
     kaleido's sync server is a singleton flagged ``_initialized``; a fork copies the flag but not the thread
     that serves it, so a child that used it would wait forever.
     """
+    _reset_exporter()  # no lock: a parent thread may have held it at the fork; the parent's Chromium stays its own
+
+
+def _reset_exporter() -> None:
+    """Forget the warm exporter, so that the next export starts a new one."""
     global _server_started
     if _server_started:
         import kaleido
 
-        kaleido._global_server._initialized = False  # the parent's Chromium stays the parent's
+        kaleido._global_server._initialized = False
         _server_started = False
 
 
@@ -136,13 +141,8 @@ def _render(fig: go.Figure, options: dict, done: dict) -> None:
 
 def _abandon_exporter() -> None:
     """Forget a warm exporter that hangs (its thread is a daemon and is left behind) so a new one starts."""
-    global _server_started
     with _lock:
-        if _server_started:
-            import kaleido
-
-            kaleido._global_server._initialized = False
-            _server_started = False
+        _reset_exporter()
 
 
 class ExportService:

@@ -288,18 +288,11 @@ def transcript_structures(models: pd.DataFrame, *, r: pd.Series | None = None, t
         colour = POSITIVE if rv > 0 else NEGATIVE if rv < 0 else "#555555"
         labels.append(f"{model.transcript_id}" + (f" (r = {rv:+.2f})" if np.isfinite(rv) else ""))
         starts, ends = np.asarray(model.exon_starts), np.asarray(model.exon_ends)
-        for s, e in zip(starts, ends):
-            for lo, hi, height in _exon_parts(int(s), int(e), int(model.cds_start), int(model.cds_end), bool(model.coding)):
-                fig.add_shape(type="rect", x0=lo - 0.5, x1=hi + 0.5, y0=y - height / 2, y1=y + height / 2,
-                              fillcolor=colour, line={"width": 0})
+        _exon_shapes(fig, starts, ends, y, (int(model.cds_start), int(model.cds_end)), bool(model.coding),
+                     [colour] * len(starts))
         if len(starts) > 1:
-            xs, ys, arrows = [], [], []
-            for e, s in zip(ends[:-1], starts[1:]):
-                xs += [e + 0.5, s - 0.5, None]
-                ys += [y, y, None]
-                arrows += list(np.linspace(e, s, 4)[1:-1])
-            fig.add_scatter(x=xs, y=ys, mode="lines", line={"color": colour, "width": 1.2}, hoverinfo="skip",
-                            showlegend=False)
+            _intron_lines(fig, starts, ends, y, colour)
+            arrows = [x for e, s in zip(ends[:-1], starts[1:]) for x in np.linspace(e, s, 4)[1:-1]]
             fig.add_scatter(x=arrows, y=[y] * len(arrows), mode="markers", hoverinfo="skip", showlegend=False,
                             marker={"symbol": "triangle-left" if model.strand == "-" else "triangle-right",
                                     "size": 7, "color": colour})
@@ -315,6 +308,24 @@ def transcript_structures(models: pd.DataFrame, *, r: pd.Series | None = None, t
                "autorange": "reversed" if minus else True, "showgrid": False, "tickformat": ","},
     )
     return fig
+
+
+def _exon_shapes(fig: go.Figure, starts: np.ndarray, ends: np.ndarray, y: float, cds: tuple[int, int], coding: bool,
+                 fills: list[str]) -> None:
+    """One transcript's exons as rectangles at height ``y`` (CDS tall, UTR short), exon i filled ``fills[i]``."""
+    for s, e, fill in zip(starts, ends, fills):
+        for lo, hi, height in _exon_parts(int(s), int(e), cds[0], cds[1], coding):
+            fig.add_shape(type="rect", x0=lo - 0.5, x1=hi + 0.5, y0=y - height / 2, y1=y + height / 2,
+                          fillcolor=fill, line={"width": 0})
+
+
+def _intron_lines(fig: go.Figure, starts: np.ndarray, ends: np.ndarray, y: float, colour: str) -> None:
+    """One line trace joining consecutive exons (genomic, ascending) at height ``y``."""
+    xs, ys = [], []
+    for e, s in zip(ends[:-1], starts[1:]):
+        xs += [e + 0.5, s - 0.5, None]
+        ys += [y, y, None]
+    fig.add_scatter(x=xs, y=ys, mode="lines", line={"color": colour, "width": 1.2}, hoverinfo="skip", showlegend=False)
 
 
 def _exon_parts(start: int, end: int, cds_start: int, cds_end: int, coding: bool) -> list[tuple[int, int, float]]:
@@ -385,19 +396,11 @@ def switch_pair(model_1: pd.Series, model_2: pd.Series, *, consequences: str | N
         y = -row
         starts, ends = np.asarray(model["exon_starts"]), np.asarray(model["exon_ends"])
         o_starts, o_ends = np.asarray(other["exon_starts"]), np.asarray(other["exon_ends"])
-        for s, e in zip(starts, ends):
-            unique = not ((o_starts <= e) & (o_ends >= s)).any()
-            for lo, hi, height in _exon_parts(int(s), int(e), int(model["cds_start"]), int(model["cds_end"]),
-                                              bool(model["coding"])):
-                fig.add_shape(type="rect", x0=lo - 0.5, x1=hi + 0.5, y0=y - height / 2, y1=y + height / 2,
-                              fillcolor=UNIQUE_EXON if unique else colours[row], line={"width": 0})
+        unique = [not ((o_starts <= e) & (o_ends >= s)).any() for s, e in zip(starts, ends)]
+        _exon_shapes(fig, starts, ends, y, (int(model["cds_start"]), int(model["cds_end"])), bool(model["coding"]),
+                     [UNIQUE_EXON if u else colours[row] for u in unique])
         if len(starts) > 1:
-            xs, ys = [], []
-            for e, s in zip(ends[:-1], starts[1:]):
-                xs += [e + 0.5, s - 0.5, None]
-                ys += [y, y, None]
-            fig.add_scatter(x=xs, y=ys, mode="lines", line={"color": colours[row], "width": 1.2}, hoverinfo="skip",
-                            showlegend=False)
+            _intron_lines(fig, starts, ends, y, colours[row])
         if bool(model["coding"]):
             fig.add_shape(type="rect", x0=int(model["cds_start"]) - 0.5, x1=int(model["cds_end"]) + 0.5,
                           y0=y - 0.32, y1=y + 0.32, line={"color": "#333", "width": 1, "dash": "dot"})

@@ -14,7 +14,30 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, ClientsideFunction, Input, Output, State, dcc, html
 
-__all__ = ["explain_job_panel", "export_panel", "register_callbacks", "run_explain_job", "run_export_job"]
+__all__ = ["explain_job_panel", "export_panel", "job_options", "on_cancel", "register_callbacks", "run_explain_job",
+           "run_export_job"]
+
+
+def job_options(prefix: str, *more_progress: Output) -> dict:
+    """Background-callback options of a job panel whose components are ``{prefix}-run``, ``{prefix}-cancel``
+    and ``{prefix}-progress``: Run is disabled and Cancel enabled while it runs, the app-level
+    ``job-running`` store is set, Cancel cancels, and progress goes to the bar's value and label (then to
+    ``more_progress``). Pass as ``callback(..., **job_options(prefix), interval=...)``."""
+    return {
+        "background": True, "prevent_initial_call": True,
+        "running": [(Output(f"{prefix}-run", "disabled"), True, False), (Output(f"{prefix}-cancel", "disabled"), False, True),
+                    (Output("job-running", "data"), True, False)],
+        "cancel": [Input(f"{prefix}-cancel", "n_clicks")],
+        "progress": [Output(f"{prefix}-progress", "value"), Output(f"{prefix}-progress", "label"), *more_progress],
+    }
+
+
+def on_cancel(prefix: str, message_id: str, message: str = "Cancelled.", *, callback=dash.callback) -> None:
+    """Register the callback that writes ``message`` into ``message_id`` (and "cancelled" into the progress
+    bar's label) when ``{prefix}-cancel`` is clicked; ``callback`` is ``app.callback`` for app-level panels."""
+    callback(Output(message_id, "children", allow_duplicate=True),
+             Output(f"{prefix}-progress", "label", allow_duplicate=True),
+             Input(f"{prefix}-cancel", "n_clicks"), prevent_initial_call=True)(lambda _clicks: (message, "cancelled"))
 
 
 def explain_job_panel(module_id: str, dataset: str) -> dbc.Card:
@@ -124,15 +147,9 @@ def register_callbacks(app: dash.Dash) -> None:
         Input("job-run", "n_clicks"),
         State("job-context", "data"), State("job-percentile", "value"), State("job-min-pairs", "value"),
         State("job-method", "value"),
-        background=True, prevent_initial_call=True,
-        running=[(Output("job-run", "disabled"), True, False), (Output("job-cancel", "disabled"), False, True),
-                 (Output("job-running", "data"), True, False)],
-        cancel=[Input("job-cancel", "n_clicks")],
-        progress=[Output("job-progress", "value"), Output("job-progress", "label")],
+        **job_options("job"),
     )(explain_job)
-    app.callback(Output("job-status", "children", allow_duplicate=True),
-                 Output("job-progress", "label", allow_duplicate=True),
-                 Input("job-cancel", "n_clicks"), prevent_initial_call=True)(show_cancelled)
+    on_cancel("job", "job-status", callback=app.callback)
 
     app.clientside_callback(
         ClientsideFunction(namespace="isograph", function_name="exportRequest"),
@@ -150,9 +167,7 @@ def register_callbacks(app: dash.Dash) -> None:
         cancel=[Input("export-cancel", "n_clicks")],
         progress=[Output("export-progress", "value"), Output("export-progress", "label")],
     )(export_job)
-    app.callback(Output("export-message", "children", allow_duplicate=True),
-                 Output("export-progress", "label", allow_duplicate=True),
-                 Input("export-cancel", "n_clicks"), prevent_initial_call=True)(show_cancelled)
+    on_cancel("export", "export-message", callback=app.callback)
     app.callback(Output("job-indicator", "children"), Input("job-running", "data"))(job_indicator)
 
 
@@ -171,8 +186,3 @@ def job_indicator(running):
 def explain_job(set_progress, _clicks, context, percentile, min_pairs, method):
     """Background job: see :func:`run_explain_job`."""
     return run_explain_job(set_progress, context, percentile, min_pairs, method)
-
-
-def show_cancelled(_clicks):
-    """Say so when the user cancels."""
-    return "Cancelled.", "cancelled"

@@ -9,6 +9,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from components.figures import training_curves
+from components.jobs import job_options, on_cancel
 from components.layout import alert, current_dataset, data_table, figure_card, graph_ref, href, settings
 from components.sae_graph import STYLESHEET, graph_elements
 from compute.datasets import DatasetError
@@ -162,11 +163,7 @@ def open_feature(node, cell, rows, layer, ef, context):
     Input("sae-job-run", "n_clicks"),
     State("sae-job-context", "data"), State("sae-job-layer", "value"), State("sae-job-ef", "value"),
     State("sae-job-epochs", "value"), State("sae-job-l1", "value"),
-    background=True, prevent_initial_call=True, interval=400,
-    running=[(Output("sae-job-run", "disabled"), True, False), (Output("sae-job-cancel", "disabled"), False, True),
-             (Output("job-running", "data"), True, False)],
-    cancel=[Input("sae-job-cancel", "n_clicks")],
-    progress=[Output("sae-job-progress", "value"), Output("sae-job-progress", "label"), Output(graph_ref("sae-job-curves"), "figure")],
+    **job_options("sae-job", Output(graph_ref("sae-job-curves"), "figure")), interval=400,
 )
 def train_job(set_progress, _clicks, context, layer, ef, epochs, l1):
     return training_job(set_progress, context, layer, ef, epochs, l1)
@@ -212,9 +209,4 @@ def training_job(set_progress, context, layer, ef, epochs, l1):
     return dbc.Alert([words, link], color="success", id="sae-job-done")
 
 
-@callback(Output("sae-job-status", "children", allow_duplicate=True),
-          Output("sae-job-progress", "label", allow_duplicate=True),
-          Input("sae-job-cancel", "n_clicks"), prevent_initial_call=True)
-def cancelled(_clicks):
-    return "Cancelled; runs already saved are unchanged.", "cancelled"
-
+on_cancel("sae-job", "sae-job-status", "Cancelled; runs already saved are unchanged.")

@@ -11,6 +11,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
 from components.figures import activation_histogram, intervention_effects, intervention_side_by_side, sequence_heat
+from components.jobs import job_options, on_cancel
 from components.layout import alert, current_dataset, data_table, figure_card, href, settings
 from compute.datasets import DatasetError
 from compute.errors import InputError
@@ -106,16 +107,16 @@ def _contrast_text(contrast: pd.DataFrame | None, feature: int) -> str:
 
 
 def _go_table(run, data, feature: int) -> html.Div:
-    from compute.sae.go import enrich
+    from compute.sae.go import edge_genes, enrich
 
     stored = run.folder / "go_enrichment.parquet"
     table = pd.read_parquet(stored) if stored.exists() else pd.DataFrame()
     if "feature" in table and (table["feature"] == feature).any():
         table = table[table["feature"] == feature]
     else:
-        genes = data.edges.loc[data.edges["feature"] == feature, "genes"].dropna()
-        genes = sorted({g for cell in genes for g in str(cell).split(",") if g})
-        background = sorted({g for cell in data.edges["genes"].dropna() for g in str(cell).split(",") if g})
+        pairs = edge_genes(data.edges)
+        genes = sorted(set(pairs.loc[pairs["feature"] == feature, "gene"]))
+        background = sorted(set(pairs["gene"]))
         if len(genes) < 3:
             return html.P("Too few genes (< 3) for an enrichment test.", className="text-muted", id="feature-go")
         try:
@@ -196,11 +197,7 @@ def run_pasted(_clicks, text, context):
     Output("feature-intervene-result", "children"),
     Input("feature-intervene-run", "n_clicks"),
     State("feature-context", "data"), State("feature-delta", "value"), State("feature-alpha", "value"),
-    background=True, prevent_initial_call=True, interval=400,
-    running=[(Output("feature-intervene-run", "disabled"), True, False),
-             (Output("feature-intervene-cancel", "disabled"), False, True), (Output("job-running", "data"), True, False)],
-    cancel=[Input("feature-intervene-cancel", "n_clicks")],
-    progress=[Output("feature-intervene-progress", "value"), Output("feature-intervene-progress", "label")],
+    **job_options("feature-intervene"), interval=400,
 )
 def intervene_job(set_progress, _clicks, context, delta, alpha):
     return intervention_job(set_progress, context, delta, alpha)
@@ -248,9 +245,4 @@ def intervention_job(set_progress, context, delta, alpha):
     ])
 
 
-@callback(Output("feature-intervene-result", "children", allow_duplicate=True),
-          Output("feature-intervene-progress", "label", allow_duplicate=True),
-          Input("feature-intervene-cancel", "n_clicks"), prevent_initial_call=True)
-def cancelled(_clicks):
-    return "Cancelled.", "cancelled"
-
+on_cancel("feature-intervene", "feature-intervene-result")

@@ -10,6 +10,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from components.figures import consequence_summary, switch_pair
+from components.jobs import job_options, on_cancel
 from components.layout import alert, current_dataset, data_table, figure_card, settings, table_records
 from compute.consequence_enrichment import CONSEQUENCE_TYPES
 from compute.datasets import DatasetError
@@ -111,11 +112,7 @@ def show_upload(filename):
     State("structure-context", "data"), State("structure-gtf", "value"), State("structure-source", "value"),
     State("structure-module", "value"), State("structure-min-strength", "value"),
     State("structure-upload", "contents"), State("structure-upload", "filename"),
-    background=True, prevent_initial_call=True, interval=300,
-    running=[(Output("structure-run", "disabled"), True, False), (Output("structure-cancel", "disabled"), False, True),
-             (Output("job-running", "data"), True, False)],
-    cancel=[Input("structure-cancel", "n_clicks")],
-    progress=[Output("structure-progress", "value"), Output("structure-progress", "label")],
+    **job_options("structure"), interval=300,
 )
 def run_annotation(set_progress, _clicks, context, gtf, source, module, min_strength, contents, filename):
     return annotation_job(set_progress, context, gtf, source, module, min_strength, contents, filename)
@@ -156,11 +153,7 @@ def annotation_job(set_progress, context, gtf, source, module, min_strength, con
     return status, results_view(ds)
 
 
-@callback(Output("structure-status", "children", allow_duplicate=True),
-          Output("structure-progress", "label", allow_duplicate=True),
-          Input("structure-cancel", "n_clicks"), prevent_initial_call=True)
-def cancelled(_clicks):
-    return "Cancelled; the tables of the previous annotation are unchanged.", "cancelled"
+on_cancel("structure", "structure-status", "Cancelled; the tables of the previous annotation are unchanged.")
 
 
 @callback(Output("structure-pairs-table", "data"), Input("structure-filter", "value"),
@@ -195,4 +188,3 @@ def show_pair(cell, rows, context, gtf):
         figure_card("structure-pair", figure, title=f"Switch of {row['gene_id']}", filename=f"{row['gene_id']}_switch"),
         dbc.Alert([html.B("In words: "), f"switching from {t1} to {t2}: {words}."], color="light", id="structure-words"),
     ]
-

@@ -9,6 +9,7 @@ that per-sequence maximum (so that weak activations are seen too).
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -248,7 +249,7 @@ def _genomic_track(models: pd.DataFrame, chrom: str, start: int, length: int, st
         label = label[::-1]
     change = np.flatnonzero(np.diff(label)) + 1
     bounds = np.r_[0, change, length]
-    rows = [(int(a), int(b), _KINDS[label[a]]) for a, b in zip(bounds[:-1], bounds[1:]) if label[a] > 0]
+    rows = [(int(a), int(b), _KINDS[label[a]]) for a, b in itertools.pairwise(bounds) if label[a] > 0]
     return pd.DataFrame(rows, columns=["start", "end", "kind"])
 
 

@@ -25,7 +25,7 @@ from scipy import stats
 from compute.errors import InputError
 from compute.io import read_table
 
-__all__ = ["GO_DIR", "GeneOntology", "enrich", "load_gene_ontology"]
+__all__ = ["GO_DIR", "GeneOntology", "edge_genes", "enrich", "load_gene_ontology"]
 
 GO_DIR = Path(__file__).resolve().parents[2] / "data" / "reference" / "go"
 PROPAGATE = ("isa", "part of")
@@ -143,3 +143,21 @@ def enrich(gene_set: Iterable[str], background: Iterable[str], ontology: GeneOnt
     table = table.merge(ontology.terms, on="go_id", how="left")
     cols = ["go_id", "term", "ontology", "k", "n", "K", "N", "expected", "fold_enrichment", "pvalue", "qvalue", "genes"]
     return table[cols].sort_values(["pvalue", "go_id"], ignore_index=True)
+
+
+def edge_genes(edges: pd.DataFrame) -> pd.DataFrame:
+    """The genes of each feature's token edges, one row per (edge, gene).
+
+    Parameters
+    ----------
+    edges : DataFrame
+        Token edges with ``feature`` and ``genes`` (comma-joined; empty or missing when a token overlaps
+        no gene).
+
+    Returns
+    -------
+    DataFrame
+        ``feature, gene``, empty gene names dropped.
+    """
+    pairs = edges[["feature"]].assign(gene=edges["genes"].fillna("").astype(str).str.split(",")).explode("gene")
+    return pairs[pairs["gene"] != ""].reset_index(drop=True)

@@ -93,3 +93,10 @@ def test_enrichment_p_values_equal_scipy(go):
 def test_enrichment_needs_symbols(go):
     with pytest.raises(InputError, match="no background gene has a GO annotation"):
         enrich(["XLOC_1"], ["XLOC_1", "XLOC_2"], go)
+
+
+def test_edge_genes_splits_and_drops_empty_names():
+    from compute.sae.go import edge_genes
+
+    edges = pd.DataFrame({"feature": [1, 2, 3, 1], "genes": ["A,B", "", None, "C"]})
+    assert edge_genes(edges).values.tolist() == [[1, "A"], [1, "B"], [1, "C"]]
