@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from compute.errors import InputError
+from compute.io import resolve_inside
 
 __all__ = ["Dataset", "DatasetError", "find_datasets", "open_dataset", "search_genes"]
 
@@ -31,8 +32,8 @@ class DatasetError(InputError):
 
 
 def _inside(root: Path, path: Path) -> Path:
-    resolved = path.resolve()
-    if resolved != root and root not in resolved.parents:
+    resolved = resolve_inside(root, path)
+    if resolved is None:
         raise DatasetError(f"{path} is outside the data root {root}; only data under it can be opened")
     return resolved
 

@@ -23,7 +23,24 @@ import pyarrow as pa
 
 from compute.errors import InputError
 
-__all__ = ["atomic_write", "read_table", "table_format", "write_json", "write_parquet", "write_tsv"]
+__all__ = ["atomic_write", "read_table", "resolve_inside", "table_format", "write_json", "write_parquet", "write_tsv"]
+
+
+def resolve_inside(root: Path, path: str | os.PathLike) -> Path | None:
+    """``path`` resolved (symlinks followed), or None when it is not ``root`` or below it.
+
+    Parameters
+    ----------
+    root : Path
+        A resolved folder.
+    path : path-like
+
+    Returns
+    -------
+    Path or None
+    """
+    resolved = Path(path).resolve()
+    return resolved if resolved == root or root in resolved.parents else None
 
 TEXT_SEPARATORS = {".tsv": "\t", ".txt": "\t", ".tab": "\t", ".csv": ","}
 PARQUET_SUFFIXES = {".parquet", ".pq"}

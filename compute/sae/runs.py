@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from compute.errors import InputError
-from compute.io import write_json, write_parquet
+from compute.io import resolve_inside, write_json, write_parquet
 
 if TYPE_CHECKING:
     from compute.sae.model import SAEConfig
@@ -71,8 +71,8 @@ class SAERun:
 
 
 def _inside(root: Path, path: Path) -> Path:
-    resolved = path.resolve()
-    if resolved != root and root not in resolved.parents:
+    resolved = resolve_inside(root, path)
+    if resolved is None:
         raise InputError(f"{path} is outside the SAE folder {root}")
     return resolved
 
@@ -163,8 +163,7 @@ def build_run(sae_dir: str | os.PathLike, lm_path: str | os.PathLike, sequences:
     report(0.0, f"embedding {len(sequences):,} sequences", None)
     acts = embed_sequences(lm, sequences, [layer_idx], batch_size=64, cache_dir=root / "activations",
                            progress=lambda f, m: report(0.2 * f, m, None))
-    extra = [c for c in ("gene_id", "gene_name", "region") if c in sequences and c not in acts.tokens]
-    tokens = acts.tokens.merge(sequences[["seq_id", *extra]], on="seq_id", how="left") if extra else acts.tokens
+    tokens = _with_sequence_info(acts.tokens, sequences)
     result = train_sae(acts.layer(layer_idx), config, layer_idx=layer_idx, sae_dir=None,
                        progress=lambda f, m, row: report(0.2 + 0.7 * f, f"SAE {m}", row), should_stop=should_stop)
     report(0.92, "building the knowledge graph", None)
@@ -196,6 +195,12 @@ def build_run(sae_dir: str | os.PathLike, lm_path: str | os.PathLike, sequences:
     report(1.0, f"done: {len(edges):,} token edges", None)
     run = next(r for r in find_runs(root) if r.key == f"ef{config.expansion_factor}/layer_{layer_idx}")
     return {"run": run, "train": result, "edges": edges, "tokens": tokens, "z": z}
+
+
+def _with_sequence_info(tokens: pd.DataFrame, sequences: pd.DataFrame) -> pd.DataFrame:
+    """The token table plus the sequences' ``gene_id, gene_name, region`` columns (those it has)."""
+    extra = [c for c in ("gene_id", "gene_name", "region") if c in sequences and c not in tokens]
+    return tokens.merge(sequences[["seq_id", *extra]], on="seq_id", how="left") if extra else tokens
 
 
 def _parent(target: Path) -> Path:
@@ -343,8 +348,7 @@ def _run_data(run: SAERun, _stamp_ns: int) -> RunData:
 
     acts = load_activations(run.path("activations"), [run.layer_idx])
     sequences = pd.read_parquet(run.path("sequences"))
-    extra = [c for c in ("gene_id", "gene_name", "region") if c in sequences and c not in acts.tokens]
-    tokens = acts.tokens.merge(sequences[["seq_id", *extra]], on="seq_id", how="left") if extra else acts.tokens
+    tokens = _with_sequence_info(acts.tokens, sequences)
     sae, _ = load_sae(run.folder)
     z = encode(sae, acts.layer(run.layer_idx))
     edges, table, contrast = _run_graph(run, _stamp_ns)
