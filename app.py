@@ -16,12 +16,12 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from components.export import ExportService
+from components.background import default_cache_dir, make_manager
+from components.export_service import ExportService
 from components.jobs import export_panel
 from components.jobs import register_callbacks as register_job_callbacks
 from components.layout import navbar
 from components.search import register_callbacks as register_search_callbacks
-from compute.jobs import default_cache_dir, make_manager
 
 DEFAULT_DATA_ROOT = Path("demo_data")
 
@@ -34,7 +34,7 @@ def create_app(settings: dict | None = None) -> dash.Dash:
     settings : dict, optional
         ``data_root`` (folder of data sets, default ``demo_data``), ``cache_dir`` (background jobs,
         default a temp folder), ``celery_broker`` (use Celery instead of diskcache), ``host``, ``port``,
-        ``exporter`` (the address of an :class:`~components.export.ExportService`; by default one is
+        ``exporter`` (the address of an :class:`~components.export_service.ExportService`; by default one is
         started in this process).
 
     Returns
@@ -75,10 +75,10 @@ def warm_up(settings: dict) -> threading.Thread:
     the figure exporter's Chromium when one is installed. The server answers requests meanwhile.
     """
     def work() -> None:
-        from components.export import chrome_path, figure_bytes
-        from components.figures import empty_figure
-        from compute.datasets import find_datasets
-        from compute.sae.runs import load_run_graph
+        from isograph.dataset.datasets import find_datasets
+        from isograph.figures.common import empty_figure
+        from isograph.figures.render import chrome_path, figure_bytes
+        from isograph.sae.runs import load_run_graph
 
         for dataset in find_datasets(settings["data_root"]):
             try:
@@ -105,13 +105,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args(argv)
     root = Path(args.data_root)
-    from compute.datasets import find_datasets
+    from isograph.dataset.datasets import find_datasets
 
     if not find_datasets(root):
         if root != DEFAULT_DATA_ROOT:
             print(f"app: no data set under {root}; build one with `isograph demo --out {root}`", file=sys.stderr)
             return 2
-        from compute.demo import build_demo
+        from isograph.demo import build_demo
 
         print(f"app: building the demo data set in {root} (first start, about a minute)", file=sys.stderr)
         build_demo(root)

@@ -28,10 +28,10 @@ import plotly
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app import create_app  # noqa: E402
-from components.export import figure_bytes  # noqa: E402
-from components.figures import driver_barplot  # noqa: E402
-from compute.explain import explain_module  # noqa: E402
-from compute.simulate import SimulationConfig, simulate, write_simulation  # noqa: E402
+from isograph.explain import explain_module  # noqa: E402
+from isograph.figures.explain import driver_barplot  # noqa: E402
+from isograph.figures.render import figure_bytes  # noqa: E402
+from isograph.simulate import SimulationConfig, simulate, write_simulation  # noqa: E402
 
 
 def main() -> None:
@@ -71,7 +71,7 @@ def main() -> None:
           "  (target <= 300 ms)")
 
     with app.server.test_request_context():
-        from compute.datasets import open_dataset
+        from isograph.dataset.datasets import open_dataset
 
         fig = driver_barplot(open_dataset(root, "big").table("M000", "gene_driver_table"))
     t0 = time.perf_counter()
@@ -97,7 +97,7 @@ def _in_forked_job(address, fig) -> float:
     """Seconds a forked job process takes to get the PDF (as Dash's DiskcacheManager runs a job)."""
     import multiprocessing
 
-    from components.export import export_via
+    from components.export_service import export_via
 
     ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue()

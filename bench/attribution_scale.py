@@ -21,12 +21,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from compute.artifacts import load_fit_artifacts  # noqa: E402
-from compute.attribution import choose_latent, integrated_gradients, prepare_attribution, vae_drivers  # noqa: E402
-from compute.explain import explain_module  # noqa: E402
-from compute.fit_pipeline import FitConfig, run_fit  # noqa: E402
-from compute.importers import match_annotation  # noqa: E402
-from compute.simulate import SimulationConfig, simulate  # noqa: E402
+from isograph.dataset.artifacts import load_fit_artifacts  # noqa: E402
+from isograph.explain import explain_module  # noqa: E402
+from isograph.explain.attribution import (  # noqa: E402
+    choose_latent,
+    integrated_gradients,
+    prepare_attribution,
+    vae_drivers,
+)
+from isograph.fit.importers import match_annotation  # noqa: E402
+from isograph.fit.pipeline import FitConfig, run_fit  # noqa: E402
+from isograph.simulate import SimulationConfig, simulate  # noqa: E402
 
 
 def main() -> None:

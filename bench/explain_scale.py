@@ -32,9 +32,9 @@ from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from compute.artifacts import load_fit_artifacts  # noqa: E402
-from compute.explain import explain_module  # noqa: E402
-from compute.simulate import SimulationConfig, simulate, write_simulation  # noqa: E402
+from isograph.dataset.artifacts import load_fit_artifacts  # noqa: E402
+from isograph.explain import explain_module  # noqa: E402
+from isograph.simulate import SimulationConfig, simulate, write_simulation  # noqa: E402
 
 
 def scipy_loop(features: np.ndarray, eig: np.ndarray, high: np.ndarray, low: np.ndarray,

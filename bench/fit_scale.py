@@ -22,10 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from compute.fit_pipeline import FitConfig, run_fit  # noqa: E402
-from compute.importers import match_annotation  # noqa: E402
-from compute.module_discovery import module_recovery  # noqa: E402
-from compute.simulate import SimulationConfig, simulate  # noqa: E402
+from isograph.fit.importers import match_annotation  # noqa: E402
+from isograph.fit.modules import module_recovery  # noqa: E402
+from isograph.fit.pipeline import FitConfig, run_fit  # noqa: E402
+from isograph.simulate import SimulationConfig, simulate  # noqa: E402
 
 
 def main() -> None:

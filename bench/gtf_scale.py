@@ -29,7 +29,13 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from compute.structure import ATTRIBUTES, load_transcript_models, read_gtf, transcript_models, write_cache  # noqa: E402
+from isograph.structure.gtf import (  # noqa: E402
+    ATTRIBUTES,
+    load_transcript_models,
+    read_gtf,
+    transcript_models,
+    write_cache,
+)
 
 OUT = Path(__file__).resolve().parent / "out"
 

@@ -2,7 +2,7 @@
 
 Setup (not timed): a synthetic token-edge table of ``--tokens`` tokens (6-mers drawn from the 4,096, one
 strongest feature each out of ``--features`` with Zipf-like popularity, sequences of 40 tokens split into
-two sets), as ``compute.sae.graph.token_edges`` writes it, and its centrality table.
+two sets), as ``isograph.sae.graph.token_edges`` writes it, and its centrality table.
 
 Timed:
 1. ``top_subgraph`` with the stored centrality (the page's default view, all sets);
@@ -30,8 +30,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from components.sae_graph import graph_elements  # noqa: E402
-from compute.sae.graph import centrality, collapse  # noqa: E402
-from compute.sae.runs import top_subgraph  # noqa: E402
+from isograph.sae.graph import centrality, collapse  # noqa: E402
+from isograph.sae.runs import top_subgraph  # noqa: E402
 
 
 def synthetic_edges(n_tokens: int, n_features: int, seed: int = 0) -> pd.DataFrame:

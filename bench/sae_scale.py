@@ -28,11 +28,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from compute.sae.demo import REFERENCE_FASTA  # noqa: E402
-from compute.sae.embed import embed_sequences  # noqa: E402
-from compute.sae.lm import load_masked_lm, make_esm_lm  # noqa: E402
-from compute.sae.model import SAEConfig, train_sae  # noqa: E402
-from compute.sae.sequences import read_fasta  # noqa: E402
+from isograph.sae.demo import REFERENCE_FASTA  # noqa: E402
+from isograph.sae.embed import embed_sequences  # noqa: E402
+from isograph.sae.lm import load_masked_lm, make_esm_lm  # noqa: E402
+from isograph.sae.model import SAEConfig, train_sae  # noqa: E402
+from isograph.sae.sequences import read_fasta  # noqa: E402
 
 
 def main() -> None:

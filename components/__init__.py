@@ -1,1 +1,1 @@
-"""Reusable Dash pieces and the figure factories (``components.figures``) shared by the app and the CLI."""
+"""Reusable Dash pieces and the figure factories (``isograph.figures``) shared by the app and the CLI."""

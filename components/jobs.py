@@ -3,7 +3,7 @@
 - the explain job panel of the module page: run explain for one module with chosen options;
 - the export panel (app level, bottom right): any figure's PDF/PNG/SVG export. The menu click is turned
   into an export request in the browser (a clientside callback, so no figure travels twice), and the
-  job renders it through the server's warm exporter (:class:`components.export.ExportService`).
+  job renders it through the server's warm exporter (:class:`components.export_service.ExportService`).
 
 A running job sets the app-level ``job-running`` store, which the navbar shows on every page.
 """
@@ -68,10 +68,10 @@ def explain_job_panel(module_id: str, dataset: str) -> dbc.Card:
 
 def run_explain_job(set_progress, context: dict, percentile, min_pairs, method) -> tuple:
     """The job body: explain one module with the chosen options; returns (status, result table)."""
+    from components.background import job_gate
     from components.layout import current_dataset, settings
-    from compute.errors import InputError
-    from compute.explain import ExplainConfig, explain_module
-    from compute.jobs import job_gate
+    from isograph.errors import InputError
+    from isograph.explain import ExplainConfig, explain_module
 
     set_progress((5, "waiting to start"))
     with job_gate(settings()):
@@ -117,10 +117,11 @@ def run_export_job(set_progress, request: dict) -> tuple:
     request : dict
         ``figure`` (plotly JSON), ``format`` (pdf/png/svg), ``filename`` (no suffix).
     """
-    from components.export import chrome_path, export_via
+    from components.background import job_gate
+    from components.export_service import export_via
     from components.layout import settings
-    from compute.errors import InputError
-    from compute.jobs import job_gate
+    from isograph.errors import InputError
+    from isograph.figures.render import chrome_path
 
     fmt, filename = request["format"], request["filename"]
     set_progress((5, "waiting to start"))

@@ -9,8 +9,8 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import dash_table, dcc, html
 
-from components.figures import empty_figure
-from compute.datasets import Dataset, open_dataset
+from isograph.dataset.datasets import Dataset, open_dataset
+from isograph.figures.common import empty_figure
 
 __all__ = ["alert", "current_dataset", "data_table", "figure_card", "graph_ref", "href", "navbar", "settings",
            "table_records"]

@@ -22,7 +22,7 @@ STYLESHEET = [
 
 
 def graph_elements(nodes: pd.DataFrame, links: pd.DataFrame, *, min_size: float = 8.0, max_size: float = 48.0) -> list[dict]:
-    """Cytoscape elements of :func:`compute.sae.runs.top_subgraph` output.
+    """Cytoscape elements of :func:`isograph.sae.runs.top_subgraph` output.
 
     Args:
         nodes: ``node, kind, label, pagerank, set``.

@@ -1,6 +1,6 @@
 """The gene search box: type part of a gene ID or name, pick a gene, open its isoform-switch view.
 
-Options are computed on the server as the user types (:func:`compute.datasets.search_genes`), so the
+Options are computed on the server as the user types (:func:`isograph.dataset.datasets.search_genes`), so the
 box stays fast on a 20,000-gene fit; each option's value is the gene view URL.
 """
 
@@ -10,7 +10,7 @@ import dash
 from dash import ALL, MATCH, Input, Output, State, dcc
 
 from components.layout import current_dataset, href
-from compute.datasets import Dataset, DatasetError, search_genes
+from isograph.dataset.datasets import Dataset, DatasetError, search_genes
 
 __all__ = ["gene_options", "gene_search", "register_callbacks"]
 

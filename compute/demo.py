@@ -2,8 +2,8 @@
 
 The demo is the standard simulated set (seed 0: 200 samples, 6 planted modules, half of the module
 genes switching) on the 234 real multi-isoform human genes of IsoformSwitchAnalyzeR's chr1 example, fitted
-with the default :class:`~compute.fit_pipeline.FitConfig` and explained with the default
-:class:`~compute.explain.ExplainConfig`. Later steps (structure annotation, SAE features) add to it.
+with the default :class:`~isograph.fit.pipeline.FitConfig` and explained with the default
+:class:`~isograph.explain.ExplainConfig`. Later steps (structure annotation, SAE features) add to it.
 
 Layout of ``{out}`` (a *data set* folder)::
 
@@ -14,8 +14,8 @@ Layout of ``{out}`` (a *data set* folder)::
     annotation.gtf.gz                the real GTF of the gene models (for transcript structures)
     fit/                             the IsoGraph fit (modules, feature scores, VAE, membership)
     explain/                         explain-module outputs for every module of the fit
-    structure/                       structural consequences of each driver's switch (compute.structure_run)
-    sae/                             DNA LM, SAE, knowledge graph and enrichment (compute.sae.demo)
+    structure/                       structural consequences of each driver's switch (isograph.structure.annotate)
+    sae/                             DNA LM, SAE, knowledge graph and enrichment (isograph.sae.demo)
     truth/, oracle_fit/, covariates.tsv, simulation_config.json   the simulation's truth
 """
 
@@ -27,15 +27,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from compute import __version__
-from compute.explain import ExplainConfig, explain_module
-from compute.fit_pipeline import FitConfig, run_fit
-from compute.importers import load_tx2gene, match_annotation
-from compute.io import atomic_write, write_json
-from compute.module_discovery import module_recovery
-from compute.simulate import REFERENCE_GTF, SimulationConfig, simulate, write_simulation
-from compute.structure_run import annotate_switches
-from compute.switch_consequences import switch_pairs_from_explain
+from isograph import __version__
+from isograph.dataset.io import atomic_write, write_json
+from isograph.explain import ExplainConfig, explain_module
+from isograph.fit.importers import load_tx2gene, match_annotation
+from isograph.fit.modules import module_recovery
+from isograph.fit.pipeline import FitConfig, run_fit
+from isograph.simulate import REFERENCE_GTF, SimulationConfig, simulate, write_simulation
+from isograph.structure.annotate import annotate_switches
+from isograph.structure.consequences import switch_pairs_from_explain
 
 __all__ = ["DATASET_FILE", "DEMO_SIMULATION", "build_demo", "demo_is_built"]
 
@@ -73,7 +73,7 @@ def build_demo(
     progress : callable, optional
         ``progress(stage, fraction, message)`` with stages ``simulate``, ``fit``, ``explain``, ``sae``.
     sae : bool, default True
-        Also build the SAE demo under ``sae/`` (:func:`compute.sae.demo.build_sae_demo`, about a minute).
+        Also build the SAE demo under ``sae/`` (:func:`isograph.sae.demo.build_sae_demo`, about a minute).
     sae_lm_seconds : float, default 40
         Training time of the demo's DNA language model.
 
@@ -110,7 +110,7 @@ def build_demo(
     timings["structure"] = time.perf_counter() - t_structure
     sae_summary = None
     if sae:
-        from compute.sae.demo import build_sae_demo
+        from isograph.sae.demo import build_sae_demo
 
         t3 = time.perf_counter()
         sae_summary = build_sae_demo(out, out / "annotation.gtf.gz", lm_seconds=sae_lm_seconds,

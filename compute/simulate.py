@@ -18,7 +18,7 @@ drawn from the gene's two most used transcripts. With two transcripts per gene t
 usage is exactly 1 - usage, so both have the same |r| (a tie, not an error).
 
 The oracle fit holds the truth modules and, as feature scores, the switch channel computed from the
-simulated counts (:func:`compute.fit.switch_scores`); explain can be tested on it before a fit exists.
+simulated counts (:func:`isograph.fit.scores.switch_scores`); explain can be tested on it before a fit exists.
 """
 
 from __future__ import annotations
@@ -30,11 +30,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from compute import __version__
-from compute.errors import InputError
-from compute.fit import feature_scores_frame, switch_scores
-from compute.io import write_json, write_parquet, write_tsv
-from compute.structure import load_transcript_models
+from isograph import __version__
+from isograph.dataset.io import write_json, write_parquet, write_tsv
+from isograph.errors import InputError
+from isograph.fit.scores import feature_scores_frame, switch_scores
+from isograph.reference import reference_path
+from isograph.structure.gtf import load_transcript_models
 
 __all__ = [
     "REFERENCE_GTF",
@@ -44,7 +45,7 @@ __all__ = [
     "write_simulation",
 ]
 
-REFERENCE_GTF = Path(__file__).resolve().parent.parent / "data" / "reference" / "isar_example" / "example.gtf.gz"
+REFERENCE_GTF = reference_path("isar_example", "example.gtf.gz")
 
 
 @dataclass(frozen=True)
@@ -222,7 +223,7 @@ def simulate(config: SimulationConfig | None = None) -> SimulationResult:
 
     Examples
     --------
-    >>> from compute.simulate import SimulationConfig, simulate
+    >>> from isograph.simulate import SimulationConfig, simulate
     >>> sim = simulate(SimulationConfig(n_samples=20, n_modules=2, seed=1))
     >>> sim.counts.shape[0], sorted(sim.oracle_modules["module_id"].unique())
     (20, ['M000', 'M001'])

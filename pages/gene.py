@@ -6,10 +6,11 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from components.figures import high_low_contrast, transcript_structures, usage_gradient
 from components.layout import alert, current_dataset, data_table, figure_card, href
-from compute.datasets import DatasetError
-from compute.structure_run import with_structure_labels
+from isograph.dataset.datasets import DatasetError
+from isograph.figures.explain import high_low_contrast, usage_gradient
+from isograph.figures.structure import transcript_structures
+from isograph.structure.annotate import with_structure_labels
 
 dash.register_page(__name__, path_template="/genes/<gene_id>", path="/genes/example", name="Gene",
                    title=lambda gene_id=None, module=None, **_: f"{gene_id} — isoform switch in {module or 'its module'}")

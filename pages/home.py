@@ -8,7 +8,7 @@ from dash import dcc, html
 
 from components.layout import alert, current_dataset, href
 from components.search import gene_search
-from compute.datasets import DatasetError, find_datasets
+from isograph.dataset.datasets import DatasetError, find_datasets
 
 dash.register_page(__name__, path="/", name="Modules", title="IsoGraph Explorer — modules",
                    redirect_from=["/modules", "/modules/"])

@@ -6,12 +6,12 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from components.figures import driver_barplot, driver_heatmap, usage_gradient
 from components.jobs import explain_job_panel
 from components.layout import alert, current_dataset, data_table, figure_card, graph_ref, href
 from components.search import gene_search
-from compute.datasets import DatasetError
-from compute.structure_run import with_structure_labels
+from isograph.dataset.datasets import DatasetError
+from isograph.figures.explain import driver_barplot, driver_heatmap, usage_gradient
+from isograph.structure.annotate import with_structure_labels
 
 dash.register_page(__name__, path_template="/modules/<module_id>", path="/modules/M000", name="Module",
                    title=lambda module_id=None, **_: f"{module_id} — IsoGraph Explorer")

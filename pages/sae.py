@@ -8,12 +8,12 @@ import dash_cytoscape as cyto
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from components.figures import training_curves
 from components.jobs import job_options, on_cancel
 from components.layout import alert, current_dataset, data_table, figure_card, graph_ref, href, settings
 from components.sae_graph import STYLESHEET, graph_elements
-from compute.datasets import DatasetError
-from compute.errors import InputError
+from isograph.dataset.datasets import DatasetError
+from isograph.errors import InputError
+from isograph.figures.sae import training_curves
 
 dash.register_page(__name__, path="/sae", name="SAE features", title="SAE knowledge graph — IsoGraph Explorer")
 
@@ -106,7 +106,7 @@ def _training_card(ds) -> dbc.Card:
 
 def graph_view(run, sets, top_n, min_weight, per_feature) -> tuple[list, object, object]:
     """Cytoscape elements, a note and the feature table of a run's top-N subgraph (see ``top_subgraph``)."""
-    from compute.sae.runs import load_run_graph, load_set_centrality, top_subgraph
+    from isograph.sae.runs import load_run_graph, load_set_centrality, top_subgraph
 
     edges, centrality, contrast = load_run_graph(run)
     everything = not sets or set(sets) == set(run.sets)
@@ -171,9 +171,9 @@ def train_job(set_progress, _clicks, context, layer, ef, epochs, l1):
 
 def training_job(set_progress, context, layer, ef, epochs, l1):
     """Background job: embed (cached) -> train the SAE (charts every epoch) -> knowledge graph -> run.json."""
-    from compute.jobs import job_gate
-    from compute.sae.model import SAEConfig
-    from compute.sae.runs import build_run
+    from components.background import job_gate
+    from isograph.sae.model import SAEConfig
+    from isograph.sae.runs import build_run
 
     set_progress((1, "waiting to start", no_update))
     rows: list[dict] = []

@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
-from components.figures import activation_histogram, intervention_effects, intervention_side_by_side, sequence_heat
 from components.jobs import job_options, on_cancel
 from components.layout import alert, current_dataset, data_table, figure_card, href, settings
-from compute.datasets import DatasetError
-from compute.errors import InputError
+from isograph.dataset.datasets import DatasetError
+from isograph.errors import InputError
+from isograph.figures.sae import activation_histogram, intervention_effects, intervention_side_by_side, sequence_heat
 
 dash.register_page(__name__, path_template="/sae/features/<layer>/<idx>", path="/sae/features/2/0", name="SAE feature",
                    title=lambda layer=None, idx=None, **_: f"Feature {idx} (layer {layer}) — IsoGraph Explorer")
@@ -33,8 +33,8 @@ def _find_run(ds, layer, ef):
 
 def layout(layer: str | None = None, idx: str | None = None, ef: str | None = None, dataset: str | None = None,
            **_query) -> html.Div:
-    from compute.sae.features import feature_profile, sequence_track, token_activations
-    from compute.sae.runs import load_run_data
+    from isograph.sae.features import feature_profile, sequence_track, token_activations
+    from isograph.sae.runs import load_run_data
 
     if layer is None or idx is None:
         return html.Div()
@@ -107,7 +107,7 @@ def _contrast_text(contrast: pd.DataFrame | None, feature: int) -> str:
 
 
 def _go_table(run, data, feature: int) -> html.Div:
-    from compute.sae.go import edge_genes, enrich
+    from isograph.sae.go import edge_genes, enrich
 
     stored = run.folder / "go_enrichment.parquet"
     table = pd.read_parquet(stored) if stored.exists() else pd.DataFrame()
@@ -130,7 +130,7 @@ def _go_table(run, data, feature: int) -> html.Div:
 
 @functools.lru_cache(maxsize=1)
 def _ontology():
-    from compute.sae.go import load_gene_ontology
+    from isograph.sae.go import load_gene_ontology
 
     return load_gene_ontology()
 
@@ -171,8 +171,8 @@ def _intervention_card() -> dbc.Card:
 @callback(Output("feature-paste-result", "children"), Input("feature-paste-run", "n_clicks"),
           State("feature-paste", "value"), State("feature-context", "data"), prevent_initial_call=True)
 def run_pasted(_clicks, text, context):
-    from compute.sae.features import sequence_activations
-    from compute.sae.runs import load_run_models
+    from isograph.sae.features import sequence_activations
+    from isograph.sae.runs import load_run_models
 
     try:
         ds = current_dataset(context["dataset"])
@@ -205,9 +205,9 @@ def intervene_job(set_progress, _clicks, context, delta, alpha):
 
 def intervention_job(set_progress, context, delta, alpha):
     """Background job: the feature edit on the top sequences, baseline vs intervened side by side."""
-    from compute.jobs import job_gate
-    from compute.sae.intervene import intervene
-    from compute.sae.runs import load_run_data, load_run_models
+    from components.background import job_gate
+    from isograph.sae.intervene import intervene
+    from isograph.sae.runs import load_run_data, load_run_models
 
     set_progress((2, "waiting to start"))
     with job_gate(settings()):

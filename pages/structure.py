@@ -9,12 +9,12 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from components.figures import consequence_summary, switch_pair
 from components.jobs import job_options, on_cancel
 from components.layout import alert, current_dataset, data_table, figure_card, settings, table_records
-from compute.consequence_enrichment import CONSEQUENCE_TYPES
-from compute.datasets import DatasetError
-from compute.errors import InputError
+from isograph.dataset.datasets import DatasetError
+from isograph.errors import InputError
+from isograph.figures.structure import consequence_summary, switch_pair
+from isograph.structure.enrichment import CONSEQUENCE_TYPES
 
 dash.register_page(__name__, path="/structure", name="Structure", title="Structural consequences — IsoGraph Explorer")
 
@@ -120,9 +120,9 @@ def run_annotation(set_progress, _clicks, context, gtf, source, module, min_stre
 
 def annotation_job(set_progress, context, gtf, source, module, min_strength, contents, filename):
     """Background job: switch pairs (module or upload) -> transcript models (cache) -> consequences -> tables."""
-    from compute.jobs import job_gate
-    from compute.structure_run import annotate_switches, read_pairs_upload
-    from compute.switch_consequences import switch_pairs_from_explain
+    from components.background import job_gate
+    from isograph.structure.annotate import annotate_switches, read_pairs_upload
+    from isograph.structure.consequences import switch_pairs_from_explain
 
     set_progress((2, "waiting to start"))
     with job_gate(settings()):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from compute.simulate import SimulationConfig, SimulationResult, simulate, write_simulation
+from isograph.simulate import SimulationConfig, SimulationResult, simulate, write_simulation
 
 STANDARD = SimulationConfig()  # 200 samples, 6 modules, real gene models, half of module genes switching
 SMALL = SimulationConfig(n_samples=40, n_modules=2, seed=11)
@@ -60,8 +60,8 @@ def small_dir(_written, tmp_path) -> Path:
 @pytest.fixture(scope="session")
 def _fitted(_written, tmp_path_factory) -> Path:
     """The standard set fitted once (fit/ with vae_checkpoint.pt) next to its simulated files."""
-    from compute.fit_pipeline import FitConfig, run_fit
-    from compute.importers import match_annotation
+    from isograph.fit.importers import match_annotation
+    from isograph.fit.pipeline import FitConfig, run_fit
 
     root = tmp_path_factory.mktemp("fitted") / "standard"
     shutil.copytree(_written["standard"], root)

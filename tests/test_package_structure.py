@@ -1,8 +1,9 @@
-"""Conventions of the public API (as scanpy's tests/test_package_structure.py): documented, typed.
+"""Conventions of the ``isograph`` package (as scanpy's tests/test_package_structure.py): documented, typed,
+one import name, installable, and free of the web stack.
 
-Every public function of ``compute`` has a docstring; those that take parameters document them in a
+Every public function of ``isograph`` has a docstring; those that take parameters document them in a
 ``Parameters`` section (numpydoc) unless the summary points at the function that holds them, and every
-public callable has return/parameter type hints. ``compute`` never imports the web stack.
+public callable has return/parameter type hints.
 """
 
 from __future__ import annotations
@@ -12,19 +13,25 @@ import inspect
 import pkgutil
 import subprocess
 import sys
+import tomllib
+from pathlib import Path
 
 import pytest
 
-import compute
+import isograph
 
-MODULES = [importlib.import_module(m.name) for m in pkgutil.walk_packages(compute.__path__, prefix="compute.")]
+ROOT = Path(__file__).resolve().parent.parent
+MODULES = [importlib.import_module(m.name) for m in pkgutil.walk_packages(isograph.__path__, prefix="isograph.")]
+#: The science packages: usable from a notebook with no web stack (dash) and no plotting stack (plotly).
+SCIENCE = ("isograph.explain", "isograph.fit", "isograph.structure", "isograph.sae", "isograph.dataset",
+           "isograph.errors", "isograph.simulate", "isograph.demo", "isograph.reference")
 
 
 def _public_functions():
     for module in MODULES:
         for name in getattr(module, "__all__", []):
             obj = getattr(module, name)
-            if inspect.isfunction(obj):
+            if inspect.isfunction(obj) and obj.__module__ == module.__name__:
                 yield f"{module.__name__}.{name}", obj
 
 
@@ -41,7 +48,7 @@ def test_public_function_is_documented_and_typed(name, func):
 
 
 def test_statistics_have_scipy_style_sections():
-    from compute import stats
+    from isograph.explain import stats
 
     for func in (stats.pearson_rows, stats.welch_ttest_rows):
         doc = inspect.getdoc(func)
@@ -49,8 +56,53 @@ def test_statistics_have_scipy_style_sections():
         assert positions == sorted(positions)
 
 
-def test_compute_does_not_import_the_web_stack():
-    names = ", ".join(module.__name__ for module in MODULES)
-    code = f"import sys, {names}; print(sorted(m for m in ('dash', 'plotly') if m in sys.modules))"
+def test_the_manuals_api_imports():
+    from isograph.explain import ExplainConfig, ExplainResult, explain_module
+
+    assert explain_module.__module__ == "isograph.explain.run"
+    assert ExplainConfig.__module__ == ExplainResult.__module__ == "isograph.explain.contracts"
+
+
+def test_science_does_not_import_the_web_or_plotting_stack():
+    names = ", ".join(m.__name__ for m in MODULES if m.__name__.startswith(SCIENCE))
+    code = f"import sys, {names}; print(sorted(m for m in ('dash', 'plotly', 'kaleido') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_nothing_in_isograph_imports_dash_or_the_app():
+    names = ", ".join(m.__name__ for m in MODULES)
+    code = f"import sys, {names}; print(sorted(m for m in ('dash', 'components', 'pages', 'app') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd="/")
+    assert out.stdout.strip() == "[]"
+
+
+def test_one_module_object_per_class_from_any_directory(tmp_path):
+    """An InputError raised deep inside is the class the CLI and the app catch, whatever the working folder."""
+    code = ("import isograph.errors as e, isograph.dataset.io as io\n"
+            "try:\n    io.table_format('x.bad')\nexcept e.InputError as exc:\n    print('caught', type(exc).__module__)\n")
+    for cwd in (ROOT, tmp_path, Path("/")):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=cwd)
+        assert out.stdout.strip() == "caught isograph.errors", cwd
+
+
+def test_the_compute_folder_cannot_be_imported_under_its_own_name():
+    out = subprocess.run([sys.executable, "-c", "import compute"], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 1 and "this package is `isograph`" in out.stderr
+
+
+def test_every_subpackage_is_installed():
+    """pyproject lists the packages by hand (package-dir maps compute/ to isograph): none may be forgotten."""
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {"isograph"} | {m.name for m in pkgutil.walk_packages(isograph.__path__, prefix="isograph.") if m.ispkg}
+    assert found | {"isograph.reference"} == listed  # reference is mapped from data/reference, outside compute/
+    for name in listed:
+        importlib.import_module(name)
+
+
+def test_reference_data_are_found_through_the_package():
+    from isograph.reference import reference_path
+
+    assert reference_path("isar_example", "example.gtf.gz").stat().st_size > 100_000
+    with pytest.raises(FileNotFoundError, match="not_shipped.txt"):
+        reference_path("not_shipped.txt")

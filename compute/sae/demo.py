@@ -6,7 +6,7 @@ Written under ``{demo}/sae/``::
     windows.parquet                      the sequence table (set = CDS or UTR, gene_id, gene_name)
     lm/                                  the DNA masked LM trained here (Hugging Face layout)
     activations/<key>/                   cached hidden states
-    ef{N}/layer_{L}/                     the run (compute.sae.runs): sae.pt, config.json, metrics.json,
+    ef{N}/layer_{L}/                     the run (isograph.sae.runs): sae.pt, config.json, metrics.json,
                                          run.json, edges.parquet (one row per token edge), kg.json (the
                                          knowledge graph), centrality.parquet (PageRank, degree),
                                          contrast.parquet (log10 PageRank ratio, CDS vs UTR),
@@ -27,13 +27,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from compute.io import write_json, write_parquet
-from compute.sae.sequences import SEQUENCE_COLUMNS, read_fasta
+from isograph.dataset.io import write_json, write_parquet
+from isograph.reference import reference_path
+from isograph.sae.sequences import SEQUENCE_COLUMNS, read_fasta
 
 __all__ = ["REFERENCE_FASTA", "build_sae_demo", "region_enrichment", "transcript_windows"]
 
-REFERENCE_FASTA = Path(__file__).resolve().parents[2] / "data" / "reference" / "isar_example" / \
-    "example_isoform_nt.fasta.gz"
+REFERENCE_FASTA = reference_path("isar_example", "example_isoform_nt.fasta.gz")
 
 
 def transcript_windows(fasta: pd.DataFrame, models: pd.DataFrame, *, window: int = 240) -> pd.DataFrame:
@@ -44,7 +44,7 @@ def transcript_windows(fasta: pd.DataFrame, models: pd.DataFrame, *, window: int
     fasta : DataFrame
         Sequence table of transcript sequences (``seq_id`` = ``transcript_id``).
     models : DataFrame
-        Transcript models (:func:`compute.structure.load_transcript_models`).
+        Transcript models (:func:`isograph.structure.gtf.load_transcript_models`).
     window : int, default 240
         Bases per window (40 six-mers).
 
@@ -87,7 +87,7 @@ def region_enrichment(edges: pd.DataFrame, *, region_a: str = "CDS", region_b: s
     Parameters
     ----------
     edges : DataFrame
-        :func:`compute.sae.graph.token_edges` rows (``set``, ``feature``).
+        :func:`isograph.sae.graph.token_edges` rows (``set``, ``feature``).
     region_a, region_b : str
         The two ``set`` labels compared (default CDS vs UTR).
 
@@ -137,11 +137,11 @@ def build_sae_demo(demo_dir: str | os.PathLike, gtf: str | os.PathLike, *, lm_se
     progress : callable, optional
         ``progress(fraction, message)``.
     """
-    from compute.sae.go import enrich, load_gene_ontology
-    from compute.sae.model import SAEConfig
-    from compute.sae.runs import build_run
-    from compute.sae.train_lm import LMConfig, train_masked_lm
-    from compute.structure import load_transcript_models
+    from isograph.sae.go import enrich, load_gene_ontology
+    from isograph.sae.model import SAEConfig
+    from isograph.sae.runs import build_run
+    from isograph.sae.train_lm import LMConfig, train_masked_lm
+    from isograph.structure.gtf import load_transcript_models
 
     report = progress or (lambda fraction, message: None)
     out = Path(demo_dir) / "sae"

@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from compute.errors import InputError
-from compute.io import atomic_write, write_json, write_parquet
-from compute.sae.lm import LocalLM, kmer_tokens
+from isograph.dataset.io import atomic_write, write_json, write_parquet
+from isograph.errors import InputError
+from isograph.sae.lm import LocalLM, kmer_tokens
 
 __all__ = ["Activations", "activation_cache_dir", "embed_sequences", "load_activations", "save_activations",
            "tokenize_table"]
@@ -83,7 +83,7 @@ def embed_sequences(lm: LocalLM, sequences: pd.DataFrame, layers: list[int], *, 
     ----------
     lm : LocalLM
     sequences : DataFrame
-        A sequence table (:mod:`compute.sae.sequences`).
+        A sequence table (:mod:`isograph.sae.sequences`).
     layers : list of int
         Indices into ``hidden_states`` (0 = embeddings, ``lm.n_layers`` = last block).
     batch_size : int, default 16

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from compute.errors import InputError
+from isograph.errors import InputError
 
 if TYPE_CHECKING:
-    from compute.sae.lm import LocalLM
+    from isograph.sae.lm import LocalLM
 
 __all__ = ["FeatureProfile", "clean_dna", "feature_profile", "sequence_activations", "sequence_track",
            "token_activations"]
@@ -70,7 +70,7 @@ def feature_profile(tokens: pd.DataFrame, values: np.ndarray, *, feature: int, n
     Parameters
     ----------
     tokens : DataFrame
-        Token table (:mod:`compute.sae.embed`): ``seq_id, token_index, token`` (+ ``set``, ``gene_name``).
+        Token table (:mod:`isograph.sae.embed`): ``seq_id, token_index, token`` (+ ``set``, ``gene_name``).
     values : ndarray
         The feature's activation on each token, shape ``(len(tokens),)``.
     feature : int
@@ -176,7 +176,7 @@ def sequence_track(seq_id: str, length: int, models: pd.DataFrame, *, chrom: str
     length : int
         Window length in bases.
     models : DataFrame
-        :func:`compute.structure.transcript_models` rows (any set; the transcript is looked up).
+        :func:`isograph.structure.gtf.transcript_models` rows (any set; the transcript is looked up).
     chrom, start, strand : optional
         Genomic coordinates of the sequence (1-based first base; ``start`` -1 = none), used when
         ``seq_id`` names no transcript: each base is labelled CDS, 5'UTR, 3'UTR (of a coding transcript's
@@ -283,7 +283,7 @@ def clean_dna(text: str, *, k: int = 6, max_bases: int | None = None) -> str:
     >>> clean_dna("ACGTXACGT")
     Traceback (most recent call last):
     ...
-    compute.errors.InputError: invalid DNA: 'X' at position 5; use only A, C, G, T (or N)
+    isograph.errors.InputError: invalid DNA: 'X' at position 5; use only A, C, G, T (or N)
     """
     lines = [line for line in (text or "").splitlines() if not line.lstrip().startswith(">")]
     sequence = re.sub(r"\s+", "", "".join(lines)).upper().replace("U", "T")
@@ -306,7 +306,7 @@ def sequence_activations(lm: LocalLM, sae: object, sequence: str, *, layer_idx: 
 
     Parameters
     ----------
-    lm : compute.sae.lm.LocalLM
+    lm : isograph.sae.lm.LocalLM
     sae : SparseAutoencoder
         Trained on ``hidden_states[layer_idx]`` of ``lm``.
     sequence : str
@@ -323,8 +323,8 @@ def sequence_activations(lm: LocalLM, sae: object, sequence: str, *, layer_idx: 
     top_features : DataFrame
         ``feature, max_activation, n_active`` of the ``n_features`` features with the highest maximum.
     """
-    from compute.sae.embed import embed_sequences
-    from compute.sae.model import encode
+    from isograph.sae.embed import embed_sequences
+    from isograph.sae.model import encode
 
     bases = clean_dna(sequence, k=lm.k, max_bases=lm.k * (lm.max_tokens - 1))
     table = pd.DataFrame({"seq_id": ["pasted"], "sequence": [bases], "chrom": [None], "start": [-1], "end": [-1],

@@ -22,12 +22,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from compute.errors import InputError
-from compute.io import read_table
+from isograph.dataset.io import read_table
+from isograph.errors import InputError
+from isograph.reference import reference_path
 
 __all__ = ["GO_DIR", "GeneOntology", "edge_genes", "enrich", "load_gene_ontology"]
 
-GO_DIR = Path(__file__).resolve().parents[2] / "data" / "reference" / "go"
+GO_DIR = reference_path("go")
 PROPAGATE = ("isa", "part of")
 
 

@@ -28,8 +28,8 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from compute.errors import InputError
-from compute.io import atomic_write
+from isograph.dataset.io import atomic_write
+from isograph.errors import InputError
 
 __all__ = ["annotate_tokens", "build_knowledge_graph", "centrality", "collapse", "contrast_sets", "load_graph",
            "save_graph", "strongest_features", "token_edges"]
@@ -133,7 +133,7 @@ def token_edges(tokens: pd.DataFrame, feature: np.ndarray, value: np.ndarray, *,
     Parameters
     ----------
     tokens : DataFrame
-        Token table (:mod:`compute.sae.embed`), optionally with ``gene_id``.
+        Token table (:mod:`isograph.sae.embed`), optionally with ``gene_id``.
     feature, value : ndarray
         :func:`strongest_features` output, aligned with ``tokens``.
     threshold : float, default 0

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from compute.errors import InputError
-from compute.sae.lm import LocalLM, kmer_tokens
+from isograph.errors import InputError
+from isograph.sae.lm import LocalLM, kmer_tokens
 
 if TYPE_CHECKING:  # torch is imported where it is used
     import torch

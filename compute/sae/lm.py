@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from compute.errors import InputError
+from isograph.errors import InputError
 
 __all__ = ["SPECIAL_TOKENS", "LocalLM", "kmer_tokens", "load_masked_lm", "make_esm_lm", "nt_vocabulary"]
 

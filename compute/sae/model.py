@@ -29,15 +29,39 @@ from pathlib import Path
 
 import numpy as np
 
-from compute.errors import InputError
-from compute.io import atomic_write, write_json
+from isograph.dataset.io import atomic_write, write_json
+from isograph.errors import InputError
 
 __all__ = ["SAEConfig", "SAETrainResult", "checkpoint_dir", "encode", "load_sae", "save_sae", "train_sae"]
 
 
 @dataclass
 class SAEConfig:
-    """Training options (all saved in ``config.json``)."""
+    """Training options (all saved in ``config.json``).
+
+    Attributes
+    ----------
+    expansion_factor : {8, 16, 32}, default 8
+        Latents per hidden dimension (the checkpoint folder is ``ef{N}``).
+    l1_coefficient : float, default 1.0
+        Weight of the mean L1 norm of the latents in the loss (inputs normalised; ignored with ``top_k``).
+    l1_warmup : float, default 0.1
+        Fraction of the training steps over which the L1 weight rises linearly from 0.
+    top_k : int or None, default None
+        TopK SAE: keep the K largest latents per token and no L1 penalty.
+    learning_rate : float, default 1e-3
+        Adam learning rate.
+    batch_size : int, default 1024
+        Tokens per step.
+    epochs : int, default 20
+        Passes over the training tokens.
+    validation_fraction : float, default 0.1
+        Tokens held out to choose the best epoch (lowest validation FVU).
+    seed : int, default 0
+        Seeds the split, the initialisation and the batches.
+    normalize : bool, default True
+        Divide inputs by the mean token norm / sqrt(d), so one L1 coefficient suits any hidden size.
+    """
 
     expansion_factor: int = 8
     l1_coefficient: float = 1.0

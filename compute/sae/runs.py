@@ -1,11 +1,11 @@
 """SAE runs of a data set: one trained SAE (expansion factor, layer) with its knowledge graph.
 
-A run lives in ``{sae_dir}/ef{N}/layer_{L}/`` (:func:`compute.sae.model.checkpoint_dir`) and holds, next
+A run lives in ``{sae_dir}/ef{N}/layer_{L}/`` (:func:`isograph.sae.model.checkpoint_dir`) and holds, next
 to the SAE checkpoint::
 
     run.json            layer_idx, expansion_factor, sets, and paths relative to sae_dir of
                         lm (the DNA model), sequences (the sequence table), activations (the cache)
-    edges.parquet       token edges (:func:`compute.sae.graph.token_edges`)
+    edges.parquet       token edges (:func:`isograph.sae.graph.token_edges`)
     kg.json             the knowledge graph (node-link JSON)
     centrality.parquet  PageRank and degree centrality of every node
     centrality_by_set.parquet  the same within each sequence set's own edges (+ ``set``)
@@ -30,11 +30,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from compute.errors import InputError
-from compute.io import resolve_inside, write_json, write_parquet
+from isograph.dataset.io import resolve_inside, write_json, write_parquet
+from isograph.errors import InputError
 
 if TYPE_CHECKING:
-    from compute.sae.model import SAEConfig
+    from isograph.sae.model import SAEConfig
 
 __all__ = ["RunData", "SAERun", "build_run", "find_runs", "load_run_data", "load_run_graph", "load_run_models",
            "load_set_centrality", "top_subgraph"]
@@ -113,11 +113,11 @@ def build_run(sae_dir: str | os.PathLike, lm_path: str | os.PathLike, sequences:
     sae_dir : path
         The run goes to ``{sae_dir}/ef{N}/layer_{L}/``; activations are cached in ``{sae_dir}/activations``.
     lm_path : path
-        A local masked LM (:func:`compute.sae.lm.load_masked_lm`), inside ``sae_dir``.
+        A local masked LM (:func:`isograph.sae.lm.load_masked_lm`), inside ``sae_dir``.
     sequences : DataFrame
         A sequence table (+ optional ``gene_id``/``gene_name`` columns, carried into the token table).
     layer_idx : int
-    config : compute.sae.model.SAEConfig, optional
+    config : isograph.sae.model.SAEConfig, optional
     sequences_path : path, optional
         Where ``sequences`` is stored (recorded; default: written to ``{sae_dir}/sequences.parquet``).
     gene_column : str, default "gene_id"
@@ -129,7 +129,7 @@ def build_run(sae_dir: str | os.PathLike, lm_path: str | os.PathLike, sequences:
     progress : callable, optional
         ``progress(fraction, message, epoch_metrics or None)``.
     should_stop : callable, optional
-        Passed to :func:`compute.sae.model.train_sae` (stop after the current epoch).
+        Passed to :func:`isograph.sae.model.train_sae` (stop after the current epoch).
 
     Returns
     -------
@@ -137,8 +137,8 @@ def build_run(sae_dir: str | os.PathLike, lm_path: str | os.PathLike, sequences:
         ``run`` (SAERun), ``train`` (SAETrainResult), ``edges`` (DataFrame), ``tokens`` (token table with
         the sequences' gene columns), ``z`` (ndarray of feature activations, tokens x features).
     """
-    from compute.sae.embed import activation_cache_dir, embed_sequences
-    from compute.sae.graph import (
+    from isograph.sae.embed import activation_cache_dir, embed_sequences
+    from isograph.sae.graph import (
         build_knowledge_graph,
         centrality,
         contrast_sets,
@@ -146,8 +146,8 @@ def build_run(sae_dir: str | os.PathLike, lm_path: str | os.PathLike, sequences:
         strongest_features,
         token_edges,
     )
-    from compute.sae.lm import load_masked_lm
-    from compute.sae.model import SAEConfig, checkpoint_dir, encode, save_sae, train_sae
+    from isograph.sae.lm import load_masked_lm
+    from isograph.sae.model import SAEConfig, checkpoint_dir, encode, save_sae, train_sae
 
     report = progress or (lambda fraction, message, row: None)
     root = Path(sae_dir).resolve()
@@ -229,7 +229,7 @@ def top_subgraph(edges: pd.DataFrame, centrality_table: pd.DataFrame | None = No
     edges : DataFrame
         Token edges (``token, seq_id, set, feature, weight``).
     centrality_table : DataFrame, optional
-        :func:`compute.sae.graph.centrality` of the edges kept (after the ``sets`` filter); computed
+        :func:`isograph.sae.graph.centrality` of the edges kept (after the ``sets`` filter); computed
         here when None (see :func:`load_set_centrality` for stored per-set tables).
     sets : list of str, optional
         Keep edges of these sequence sets only.
@@ -247,7 +247,7 @@ def top_subgraph(edges: pd.DataFrame, centrality_table: pd.DataFrame | None = No
     links : DataFrame
         ``source, target, weight, n_edges`` (token or sequence -> feature).
     """
-    from compute.sae.graph import centrality
+    from isograph.sae.graph import centrality
 
     if sets:
         edges = edges[edges["set"].isin(sets)]
@@ -318,14 +318,14 @@ def load_set_centrality(run: SAERun, sets: tuple[str, ...]) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        As :func:`compute.sae.graph.centrality`.
+        As :func:`isograph.sae.graph.centrality`.
     """
     return _set_centrality(run, tuple(sorted(sets)), _stamp(run))
 
 
 @functools.lru_cache(maxsize=16)
 def _set_centrality(run: SAERun, sets: tuple[str, ...], stamp_ns: int) -> pd.DataFrame:
-    from compute.sae.graph import centrality
+    from isograph.sae.graph import centrality
 
     stored = run.folder / "centrality_by_set.parquet"
     if len(sets) == 1 and stored.exists():
@@ -337,14 +337,14 @@ def _set_centrality(run: SAERun, sets: tuple[str, ...], stamp_ns: int) -> pd.Dat
 
 
 def load_run_models(run: SAERun) -> tuple[object, object]:
-    """The run's language model (:class:`compute.sae.lm.LocalLM`) and SAE, loaded once (cached)."""
+    """The run's language model (:class:`isograph.sae.lm.LocalLM`) and SAE, loaded once (cached)."""
     return _run_models(run, _stamp(run))
 
 
 @functools.lru_cache(maxsize=2)
 def _run_data(run: SAERun, _stamp_ns: int) -> RunData:
-    from compute.sae.embed import load_activations
-    from compute.sae.model import encode, load_sae
+    from isograph.sae.embed import load_activations
+    from isograph.sae.model import encode, load_sae
 
     acts = load_activations(run.path("activations"), [run.layer_idx])
     sequences = pd.read_parquet(run.path("sequences"))
@@ -363,7 +363,7 @@ def _run_graph(run: SAERun, _stamp_ns: int) -> tuple[pd.DataFrame, pd.DataFrame,
 
 @functools.lru_cache(maxsize=2)
 def _run_models(run: SAERun, _stamp_ns: int) -> tuple[object, object]:
-    from compute.sae.lm import load_masked_lm
-    from compute.sae.model import load_sae
+    from isograph.sae.lm import load_masked_lm
+    from isograph.sae.model import load_sae
 
     return load_masked_lm(run.path("lm")), load_sae(run.folder)[0]

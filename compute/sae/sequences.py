@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from compute.errors import InputError
+from isograph.errors import InputError
 
 __all__ = ["SEQUENCE_COLUMNS", "parse_header", "read_fasta", "read_sequence_sets", "tile_sequences"]
 

@@ -3,7 +3,7 @@
 BERT-style masked-token training: 15% of the real tokens of each window are chosen; of those 80% become
 ``<mask>``, 10% a random k-mer and 10% stay; the loss is the cross-entropy on the chosen tokens. AdamW
 with linear warm-up, fixed seed, CPU. The model is saved with ``save_pretrained`` so that
-:func:`compute.sae.lm.load_masked_lm` reads it like any local Hugging Face model.
+:func:`isograph.sae.lm.load_masked_lm` reads it like any local Hugging Face model.
 """
 
 from __future__ import annotations
@@ -17,17 +17,41 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from compute.errors import InputError
-from compute.io import write_json
-from compute.sae.lm import kmer_tokens, load_masked_lm, make_esm_lm
-from compute.sae.sequences import tile_sequences
+from isograph.dataset.io import write_json
+from isograph.errors import InputError
+from isograph.sae.lm import kmer_tokens, load_masked_lm, make_esm_lm
+from isograph.sae.sequences import tile_sequences
 
 __all__ = ["LMConfig", "train_masked_lm"]
 
 
 @dataclass
 class LMConfig:
-    """Architecture and training options (saved as ``training.json`` next to the model)."""
+    """Architecture and training options (saved as ``training.json`` next to the model).
+
+    Attributes
+    ----------
+    hidden_size : int, default 64
+        Width of the transformer (hidden states have this many dimensions).
+    n_layers : int, default 4
+        Transformer layers.
+    n_heads : int, default 4
+        Attention heads per layer.
+    window_tokens : int, default 100
+        6-mer tokens per training window.
+    batch_size : int, default 32
+        Windows per step.
+    epochs : int, default 3
+        Passes over the windows.
+    learning_rate : float, default 1e-3
+        AdamW learning rate.
+    mask_fraction : float, default 0.15
+        Fraction of tokens masked for the masked-token objective.
+    max_seconds : float or None, default None
+        Stop training after this many seconds (None: train every epoch).
+    seed : int, default 0
+        Seeds the initialisation, the masks and the batches.
+    """
 
     hidden_size: int = 64
     n_layers: int = 4

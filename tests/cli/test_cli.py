@@ -12,14 +12,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cli import main
-from compute.explain import read_manifest
+from isograph.cli import main
+from isograph.explain import read_manifest
 
 
 def _isograph() -> list[str]:
     script = Path(sys.executable).parent / "isograph"
     found = shutil.which("isograph")
-    return [str(script)] if script.exists() else [found] if found else [sys.executable, "-m", "cli"]
+    return [str(script)] if script.exists() else [found] if found else [sys.executable, "-m", "isograph.cli"]
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
@@ -149,7 +149,7 @@ def test_simulate_bad_parameter(tmp_path, capsys):
 
 
 def test_plot_writes_valid_pdf_and_png(small_dir, tmp_path, capsys):
-    from components.export import chrome_path
+    from isograph.figures.render import chrome_path
 
     if chrome_path() is None or shutil.which("pdftotext") is None:
         pytest.skip("needs chromium and poppler-utils (installed by .ci/run)")

@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cli import main
-from compute.artifacts import load_fit_artifacts
+from isograph.cli import main
+from isograph.dataset.artifacts import load_fit_artifacts
 
 REFERENCE = Path(__file__).resolve().parents[2] / "data" / "reference" / "isar_example"
 

@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cli import main
-from compute.sae.lm import make_esm_lm
-from compute.structure import read_gtf
+from isograph.cli import main
+from isograph.sae.lm import make_esm_lm
+from isograph.structure.gtf import read_gtf
 
 GTF = Path(__file__).resolve().parents[2] / "data" / "reference" / "isar_example" / "example.gtf.gz"
 
@@ -77,7 +77,7 @@ def test_train_lm_then_embed_with_it(tmp_path, capsys):
 def test_bad_fasta_from_the_shell(tmp_path, workdir):
     bad = tmp_path / "bad.fa"
     bad.write_text(">ok\nACGT\n>broken\nACGZ\n")
-    proc = subprocess.run([sys.executable, "-m", "cli", "sae", "embed", "--input", str(bad), "--model-name",
+    proc = subprocess.run([sys.executable, "-m", "isograph.cli", "sae", "embed", "--input", str(bad), "--model-name",
                            str(workdir / "lm"), "--layer-idx", "1", "--output", str(tmp_path / "x")],
                           capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2])
     assert proc.returncode == 2 and "Traceback" not in proc.stderr

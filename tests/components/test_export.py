@@ -10,8 +10,9 @@ import threading
 import plotly.graph_objects as go
 import pytest
 
-from components.export import ExportService, export_via, figure_bytes
-from compute.errors import InputError
+from components.export_service import ExportService, export_via
+from isograph.errors import InputError
+from isograph.figures.render import figure_bytes
 
 needs_chrome = pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium (installed by .ci/run)")
 
@@ -75,7 +76,7 @@ def test_forked_child_of_a_warm_process_exports_on_its_own(tmp_path):
 @needs_chrome
 def test_a_stuck_exporter_is_replaced(monkeypatch):
     """An export that hangs (a wedged Chromium) is abandoned after EXPORT_TIMEOUT_S and retried on a new exporter."""
-    import components.export as export
+    import isograph.figures.render as export
 
     figure_bytes(go.Figure(go.Bar(x=["A"], y=[1])), "svg")  # a warm exporter
     real, calls = go.Figure.to_image, []

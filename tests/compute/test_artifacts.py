@@ -9,15 +9,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from compute.artifacts import (
+from isograph.dataset.artifacts import (
     load_feature_meta,
     load_feature_table,
     load_fit_artifacts,
     resolve_module_ids,
     shared_samples,
 )
-from compute.errors import InputError, InputWarning
-from compute.explain import explain_module
+from isograph.errors import InputError, InputWarning
+from isograph.explain import explain_module
 
 
 def _one_line(exc_info) -> str:

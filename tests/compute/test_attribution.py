@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 import torch
 
-from compute.artifacts import load_fit_artifacts
-from compute.attribution import choose_latent, decoder_delta, integrated_gradients, prepare_attribution
-from compute.errors import InputError
-from compute.explain import ExplainConfig, explain_module
+from isograph.dataset.artifacts import load_fit_artifacts
+from isograph.errors import InputError
+from isograph.explain import ExplainConfig, explain_module
+from isograph.explain.attribution import choose_latent, decoder_delta, integrated_gradients, prepare_attribution
 
 
 @pytest.fixture(scope="module")
@@ -42,9 +42,11 @@ def test_integrated_gradients_completeness(inputs, baseline):
     table, attr = integrated_gradients(inputs, 3, baseline=baseline, n_steps=200, sample_ids=samples)
     x = torch.as_tensor(inputs.raw[:20], dtype=torch.float32)
     base = torch.zeros_like(x) if baseline == "zero" else torch.as_tensor(inputs.centre, dtype=torch.float32).expand_as(x)
+    def f(v):
+        return inputs.model.encoder((v - torch.as_tensor(inputs.centre, dtype=torch.float32))
+                                    / torch.as_tensor(inputs.scale, dtype=torch.float32))[0][:, 3]
+
     with torch.no_grad():
-        f = lambda v: inputs.model.encoder((v - torch.as_tensor(inputs.centre, dtype=torch.float32))
-                                           / torch.as_tensor(inputs.scale, dtype=torch.float32))[0][:, 3]
         gap = (f(x) - f(base)).double().numpy()
     total = attr.sum(axis=1)
     assert np.max(np.abs(total - gap) / np.maximum(np.abs(gap), 1e-12)) <= 0.01

@@ -10,10 +10,10 @@ import pytest
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
-from compute.consequence_enrichment import CONSEQUENCE_TYPES, consequence_enrichment
-from compute.simulate import REFERENCE_GTF
-from compute.structure import load_transcript_models
-from compute.switch_consequences import annotate_pairs
+from isograph.simulate import REFERENCE_GTF
+from isograph.structure.consequences import annotate_pairs
+from isograph.structure.enrichment import CONSEQUENCE_TYPES, consequence_enrichment
+from isograph.structure.gtf import load_transcript_models
 
 
 def _two_sided_binomial(k: int, n: int) -> float:

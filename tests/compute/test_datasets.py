@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from compute.datasets import DatasetError, find_datasets, open_dataset
-from compute.explain import explain_module
+from isograph.dataset.datasets import DatasetError, find_datasets, open_dataset
+from isograph.explain import explain_module
 
 
 @pytest.fixture

@@ -1,11 +1,11 @@
-"""compute.eigengene against numpy SVD (WGCNA definition) and hand-computed cases."""
+"""isograph.explain.eigengene against numpy SVD (WGCNA definition) and hand-computed cases."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from compute.eigengene import module_eigengene
+from isograph.explain.eigengene import module_eigengene
 
 
 def _module(rng, n_rows=30, n_samples=60):

@@ -10,10 +10,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from compute import io as cio
-from compute.artifacts import load_fit_artifacts
-from compute.eigengene import module_eigengene
-from compute.explain import (
+from isograph.dataset import io as cio
+from isograph.dataset.artifacts import load_fit_artifacts
+from isograph.explain import (
     GENE_DRIVER_COLUMNS,
     HIGH_VS_LOW_COLUMNS,
     MANIFEST_NAME,
@@ -22,6 +21,7 @@ from compute.explain import (
     explain_module,
     read_manifest,
 )
+from isograph.explain.eigengene import module_eigengene
 
 
 def _auc(pos: np.ndarray, neg: np.ndarray) -> float:
@@ -189,7 +189,7 @@ def test_module_score_table_overrides_eigengene(small_dir, small_sim):
                          module_score_table=scores)
     pd.testing.assert_series_equal(res["M001"].eigengene, scores["M001"], check_names=False)
     assert res["M001"].eigengene_source == "module_score_table"
-    from compute.errors import InputError
+    from isograph.errors import InputError
 
     with pytest.raises(InputError, match="module score table \\(DataFrame\\): no column for module\\(s\\) M001"):
         explain_module(small_dir / "oracle_fit", small_sim.feature_table, small_sim.feature_meta,
@@ -294,7 +294,7 @@ def test_annotation_table_merges_by_transcript_and_gene(small_dir, small_sim):
 
 
 def test_annotation_table_without_key_is_an_error(small_dir, small_sim):
-    from compute.errors import InputError
+    from isograph.errors import InputError
 
     with pytest.raises(InputError, match="needs a feature_id, transcript_id or gene_id column"):
         explain_module(small_dir / "oracle_fit", small_sim.feature_table, small_sim.feature_meta,
@@ -307,7 +307,7 @@ def test_annotation_table_without_key_is_an_error(small_dir, small_sim):
     ("eigengene_method", "mean", "eigengene_method must be one of pc1, aligned_mean"),
 ])
 def test_bad_config(small_dir, small_sim, field, value, message):
-    from compute.errors import InputError
+    from isograph.errors import InputError
 
     with pytest.raises(InputError, match=message):
         explain_module(small_dir / "oracle_fit", small_sim.feature_table, small_sim.feature_meta,

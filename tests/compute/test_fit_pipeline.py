@@ -9,16 +9,16 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from compute.artifacts import load_fit_artifacts
-from compute.eigengene import module_eigengene
-from compute.errors import InputError, InputWarning
-from compute.explain import explain_module
-from compute.fit_pipeline import FitConfig, run_fit
-from compute.importers import match_annotation
-from compute.module_discovery import DiscoveryConfig, module_recovery
-from compute.simulate import SimulationConfig, simulate
-from compute.vae import load_checkpoint
-from compute.vae_config import VAEConfig
+from isograph.dataset.artifacts import load_fit_artifacts
+from isograph.errors import InputError, InputWarning
+from isograph.explain import explain_module
+from isograph.explain.eigengene import module_eigengene
+from isograph.fit.importers import match_annotation
+from isograph.fit.modules import DiscoveryConfig, module_recovery
+from isograph.fit.pipeline import FitConfig, run_fit
+from isograph.fit.vae import load_checkpoint
+from isograph.fit.vae_config import VAEConfig
+from isograph.simulate import SimulationConfig, simulate
 
 NOISY = SimulationConfig(dispersion=0.3, confounder_strength=1.0, seed=1)
 

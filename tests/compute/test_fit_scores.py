@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from compute.fit import abundance_scores, feature_scores_frame, switch_scores
+from isograph.fit.scores import abundance_scores, feature_scores_frame, switch_scores
 
 
 @pytest.fixture

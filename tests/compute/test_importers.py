@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from compute.errors import InputError, InputWarning
-from compute.importers import load_counts, load_salmon_dir, load_tx2gene, match_annotation
-from compute.simulate import REFERENCE_GTF
+from isograph.errors import InputError, InputWarning
+from isograph.fit.importers import load_counts, load_salmon_dir, load_tx2gene, match_annotation
+from isograph.simulate import REFERENCE_GTF
 
 QUANT = Path(__file__).resolve().parents[2] / "data" / "reference" / "isar_example" / "quant"
 

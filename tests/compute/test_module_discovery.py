@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from compute.module_discovery import DiscoveryConfig, discover_modules, module_recovery
+from isograph.fit.modules import DiscoveryConfig, discover_modules, module_recovery
 
 
 def _planted(rng, sizes=(12, 9, 6), n_noise=10, n=60):

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from compute.errors import InputError
-from compute.structure import load_transcript_models
-from compute.simulate import REFERENCE_GTF, SimulationConfig, simulate
+from isograph.errors import InputError
+from isograph.simulate import REFERENCE_GTF, SimulationConfig, simulate
+from isograph.structure.gtf import load_transcript_models
 
 
 def test_same_seed_gives_identical_outputs_and_another_seed_differs():

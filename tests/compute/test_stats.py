@@ -1,4 +1,4 @@
-"""compute.stats against per-feature scipy.stats / statsmodels loops (the independent oracles)."""
+"""isograph.explain.stats against per-feature scipy.stats / statsmodels loops (the independent oracles)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
-from compute.stats import bh_qvalues, pearson_rows, welch_ttest_groups, welch_ttest_rows
+from isograph.explain.stats import bh_qvalues, pearson_rows, welch_ttest_groups, welch_ttest_rows
 
 
 def _nan_matrix(rng, n_rows, n_samples, frac, *, offset=0.0):

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from compute.errors import InputError, InputWarning
-from compute.structure import load_transcript_models, read_gtf, splice_junctions, transcript_models
+from isograph.errors import InputError, InputWarning
+from isograph.structure.gtf import load_transcript_models, read_gtf, splice_junctions, transcript_models
 
 GTF = Path(__file__).resolve().parents[2] / "data" / "reference" / "isar_example" / "example.gtf.gz"
 

@@ -7,9 +7,9 @@ import json
 import pandas as pd
 import pytest
 
-from compute.errors import InputError
-from compute.simulate import REFERENCE_GTF
-from compute.structure_run import annotate_switches, read_pairs_upload, with_structure_labels
+from isograph.errors import InputError
+from isograph.simulate import REFERENCE_GTF
+from isograph.structure.annotate import annotate_switches, read_pairs_upload, with_structure_labels
 
 
 def test_annotate_switches_writes_every_table_and_says_if_the_cache_was_used(tmp_path):

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from compute.errors import InputError
-from compute.vae import VAEConfig, load_checkpoint, reconstruct, save_checkpoint, train_vae
+from isograph.errors import InputError
+from isograph.fit.vae import VAEConfig, load_checkpoint, reconstruct, save_checkpoint, train_vae
 
 SMALL = VAEConfig(latent_dim=2, hidden_dim=16, max_epochs=400, kl_warmup_epochs=20, patience=40, learning_rate=1e-2)
 

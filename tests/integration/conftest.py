@@ -27,7 +27,7 @@ def pytest_setup_options():
 @pytest.fixture(scope="session")
 def demo_root(tmp_path_factory):
     """A data root holding the demo data set (built once per run)."""
-    from compute.demo import build_demo
+    from isograph.demo import build_demo
 
     root = tmp_path_factory.mktemp("data_root")
     build_demo(root / "demo", sae_lm_seconds=8)  # a briefly trained DNA model: the pages, not the science

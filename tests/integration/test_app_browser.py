@@ -10,8 +10,8 @@ import time
 import dash
 import pandas as pd
 import pytest
-from selenium.webdriver.common.action_chains import ActionChains
 from selenium.common.exceptions import ElementClickInterceptedException
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
 from app import create_app

@@ -73,11 +73,10 @@ def test_export_job_says_what_is_wrong(app):
 
 
 def test_export_job_without_a_browser(app, monkeypatch):
-    import components.export
-
+    import isograph.figures.render
     from components.jobs import run_export_job
 
-    monkeypatch.setattr(components.export, "chrome_path", lambda: None)
+    monkeypatch.setattr(isograph.figures.render, "chrome_path", lambda: None)
     _, set_progress = _progress()
     download, message = run_export_job(set_progress, {"figure": {}, "format": "pdf", "filename": "x"})
     assert download is dash.no_update and "No Chrome/Chromium on the server" in message and "camera" in message

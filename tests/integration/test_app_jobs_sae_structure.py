@@ -83,7 +83,7 @@ def test_annotation_of_one_module_flows_into_the_driver_tables(app, root_copy):
 
 
 def test_training_job_reports_every_epoch_and_saves_a_run(app, root_copy):
-    from compute.sae.runs import find_runs
+    from isograph.sae.runs import find_runs
     from pages.sae import training_job
 
     calls = []
@@ -97,7 +97,7 @@ def test_training_job_reports_every_epoch_and_saves_a_run(app, root_copy):
 
 
 def test_intervention_job_ablates_the_feature(app, root_copy):
-    from compute.sae.runs import find_runs, load_run_data
+    from isograph.sae.runs import find_runs, load_run_data
     from pages.sae_feature import intervention_job
 
     run = next(r for r in find_runs(root_copy / "demo" / "sae") if r.key == "ef8/layer_2")

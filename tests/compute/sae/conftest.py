@@ -9,7 +9,7 @@ import pytest
 
 @pytest.fixture(scope="session")
 def tiny_lm_dir(tmp_path_factory):
-    from compute.sae.lm import make_esm_lm
+    from isograph.sae.lm import make_esm_lm
 
     return make_esm_lm(tmp_path_factory.mktemp("tiny_lm"), hidden_size=16, n_layers=3, n_heads=2, max_tokens=64,
                        seed=1)
@@ -17,7 +17,7 @@ def tiny_lm_dir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def tiny_lm(tiny_lm_dir):
-    from compute.sae.lm import load_masked_lm
+    from isograph.sae.lm import load_masked_lm
 
     return load_masked_lm(tiny_lm_dir)
 

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from compute.sae.demo import build_sae_demo, transcript_windows
-from compute.sae.graph import load_graph
-from compute.simulate import REFERENCE_GTF
+from isograph.sae.demo import build_sae_demo, transcript_windows
+from isograph.sae.graph import load_graph
+from isograph.simulate import REFERENCE_GTF
 
 
 @pytest.fixture(scope="module")
@@ -24,9 +24,9 @@ def demo(tmp_path_factory):
 
 
 def test_windows_lie_in_their_region(tmp_path):
-    from compute.sae.demo import REFERENCE_FASTA
-    from compute.sae.sequences import read_fasta
-    from compute.structure import load_transcript_models
+    from isograph.sae.demo import REFERENCE_FASTA
+    from isograph.sae.sequences import read_fasta
+    from isograph.structure.gtf import load_transcript_models
 
     models = load_transcript_models(REFERENCE_GTF, cache=tmp_path / "models.parquet").models
     windows = transcript_windows(read_fasta(REFERENCE_FASTA), models)

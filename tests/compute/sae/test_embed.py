@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from compute.errors import InputError
-from compute.sae.embed import embed_sequences, load_activations
-from compute.sae.lm import kmer_tokens, load_masked_lm, nt_vocabulary
+from isograph.errors import InputError
+from isograph.sae.embed import embed_sequences, load_activations
+from isograph.sae.lm import kmer_tokens, load_masked_lm, nt_vocabulary
 
 from .conftest import random_sequences
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from compute.errors import InputError
-from compute.sae.go import GO_DIR, enrich, load_gene_ontology
+from isograph.errors import InputError
+from isograph.sae.go import GO_DIR, enrich, load_gene_ontology
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +96,7 @@ def test_enrichment_needs_symbols(go):
 
 
 def test_edge_genes_splits_and_drops_empty_names():
-    from compute.sae.go import edge_genes
+    from isograph.sae.go import edge_genes
 
     edges = pd.DataFrame({"feature": [1, 2, 3, 1], "genes": ["A,B", "", None, "C"]})
     assert edge_genes(edges).values.tolist() == [[1, "A"], [1, "B"], [1, "C"]]

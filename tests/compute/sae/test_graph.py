@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from compute.errors import InputError
-from compute.sae.graph import (
+from isograph.errors import InputError
+from isograph.sae.graph import (
     annotate_tokens,
     build_knowledge_graph,
     centrality,

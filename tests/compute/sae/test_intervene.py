@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from compute.errors import InputError
-from compute.sae.embed import embed_sequences
-from compute.sae.intervene import edit_features, hidden_state_module, intervene
-from compute.sae.lm import kmer_tokens
-from compute.sae.model import SAEConfig, train_sae
+from isograph.errors import InputError
+from isograph.sae.embed import embed_sequences
+from isograph.sae.intervene import edit_features, hidden_state_module, intervene
+from isograph.sae.lm import kmer_tokens
+from isograph.sae.model import SAEConfig, train_sae
 
 from .conftest import random_sequences
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from compute.errors import InputError
-from compute.sae.model import SAEConfig, checkpoint_dir, encode, load_sae, train_sae
+from isograph.errors import InputError
+from isograph.sae.model import SAEConfig, checkpoint_dir, encode, load_sae, train_sae
 
 
 def planted(n: int = 20000, d: int = 32, m: int = 64, active: int = 3, seed: int = 0):

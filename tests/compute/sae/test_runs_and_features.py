@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from compute.errors import InputError
-from compute.sae.features import clean_dna, feature_profile, sequence_activations, sequence_track, token_activations
-from compute.sae.model import SAEConfig
-from compute.sae.runs import build_run, find_runs, top_subgraph
+from isograph.errors import InputError
+from isograph.sae.features import clean_dna, feature_profile, sequence_activations, sequence_track, token_activations
+from isograph.sae.model import SAEConfig
+from isograph.sae.runs import build_run, find_runs, top_subgraph
 
 from .conftest import random_sequences
 
@@ -40,8 +40,8 @@ def test_build_run_writes_a_findable_run(run):
         assert found.path(name).exists(), name
     assert [r for _, _, r in rows if r is not None][-1]["epoch"] == 3 and rows[-1][0] == 1.0
     # the oracle: edges = each token's argmax feature, recomputed from the saved SAE and the cached activations
-    from compute.sae.embed import load_activations
-    from compute.sae.model import encode, load_sae
+    from isograph.sae.embed import load_activations
+    from isograph.sae.model import encode, load_sae
 
     sae, _ = load_sae(found.folder)
     z = encode(sae, load_activations(found.path("activations")).layer(2))
@@ -77,8 +77,8 @@ def test_top_subgraph_links_are_summed_edges(run):
     assert (kept["weight"] >= heavy).all() and len(kept) < len(links)
     only_b, _ = top_subgraph(edges, sets=["b"], top_n=3)
     assert set(only_b.loc[only_b["kind"] == "sequence", "set"]) == {"b"}
-    from compute.sae.graph import centrality
-    from compute.sae.runs import load_set_centrality
+    from isograph.sae.graph import centrality
+    from isograph.sae.runs import load_set_centrality
 
     [found] = find_runs(sae_dir)
     stored = load_set_centrality(found, ("b",))  # written by build_run; equal to a recomputation
@@ -114,8 +114,8 @@ def test_feature_profile_against_direct_counts(run):
 
 def test_pasted_sequence_activations_equal_the_hooked_model(run, tiny_lm):
     """Oracle: the intervention hook's own encoding of the same layer (an identity edit)."""
-    from compute.sae.intervene import intervene
-    from compute.sae.model import load_sae
+    from isograph.sae.intervene import intervene
+    from isograph.sae.model import load_sae
 
     sae_dir, _, _ = run
     [found] = find_runs(sae_dir)
@@ -166,8 +166,8 @@ def test_rebuilding_a_run_replaces_it_whole(run):
     assert len(metrics["epochs"]) == 1 and after.key == before.key
     assert sorted(p.name for p in after.folder.parent.iterdir()) == ["layer_2"]
     edges = pd.read_parquet(after.path("edges"))
-    from compute.sae.embed import load_activations
-    from compute.sae.model import encode, load_sae
+    from isograph.sae.embed import load_activations
+    from isograph.sae.model import encode, load_sae
 
     z = encode(load_sae(after.folder)[0], load_activations(after.path("activations")).layer(2))
     np.testing.assert_array_equal(edges["feature"].to_numpy(), z.argmax(axis=1)[z.max(axis=1) > 0])

@@ -6,8 +6,8 @@ import gzip
 
 import pytest
 
-from compute.errors import InputError
-from compute.sae.sequences import read_fasta, read_sequence_sets, tile_sequences
+from isograph.errors import InputError
+from isograph.sae.sequences import read_fasta, read_sequence_sets, tile_sequences
 
 
 def _write(path, text: str, *, gz: bool = False):
@@ -31,7 +31,7 @@ def test_reads_plain_and_gzip_with_coordinates(tmp_path):
 
 
 def test_real_transcript_fasta():
-    from compute.sae.demo import REFERENCE_FASTA
+    from isograph.sae.demo import REFERENCE_FASTA
 
     table = read_fasta(REFERENCE_FASTA)
     assert len(table) == 1092 and table["seq_id"].is_unique

@@ -1,0 +1,80 @@
+"""Background-callback manager for the app's long work (explain, export, fit ...).
+
+``make_manager(settings)`` returns Dash's ``DiskcacheManager`` on a diskcache folder (``cache_dir``,
+default a per-user temp folder) — or a ``CeleryManager`` when ``settings["celery_broker"]`` (or the
+``REDIS_URL`` environment variable) names a broker and celery is installed. Dash is imported only when a
+manager is made, so the rest of ``compute`` stays free of the web stack.
+
+``job_gate(settings)`` is an optional diskcache lock that a job waits on before it starts; tests hold it
+to observe the "running" state and cancel deterministically (plotly/dash's ``app.test_lock`` pattern).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+
+from isograph.errors import InputError
+
+__all__ = ["default_cache_dir", "job_gate", "make_manager"]
+
+
+def default_cache_dir() -> Path:
+    """``$TMPDIR/isograph-jobs-<uid>``."""
+    return Path(tempfile.gettempdir()) / f"isograph-jobs-{os.getuid()}"
+
+
+def make_manager(settings: dict) -> object:
+    """The background-callback manager of the app.
+
+    Parameters
+    ----------
+    settings : dict
+        ``cache_dir`` (diskcache folder), optional ``celery_broker``.
+
+    Returns
+    -------
+    dash.DiskcacheManager or dash.CeleryManager
+
+    Raises
+    ------
+    InputError
+        A Celery broker was configured but celery is not installed.
+    """
+    broker = settings.get("celery_broker") or os.environ.get("REDIS_URL")
+    if broker:
+        try:
+            from celery import Celery
+        except ImportError:
+            raise InputError(f"a Celery broker ({broker}) is configured but celery is not installed;"
+                             " pip install celery redis, or unset REDIS_URL to use diskcache") from None
+        from dash import CeleryManager
+
+        return CeleryManager(Celery(__name__, broker=broker, backend=broker))
+    import diskcache
+    from dash import DiskcacheManager
+
+    folder = Path(settings.get("cache_dir") or default_cache_dir())
+    folder.mkdir(parents=True, exist_ok=True)
+    return DiskcacheManager(diskcache.Cache(str(folder)))
+
+
+def job_gate(settings: dict) -> AbstractContextManager:
+    """A context manager every job enters first: a diskcache lock when ``settings["job_gate"]`` is set.
+
+    Parameters
+    ----------
+    settings : dict
+        The app settings (``job_gate``, ``cache_dir``).
+
+    Returns
+    -------
+    context manager
+    """
+    if not settings.get("job_gate"):
+        return nullcontext()
+    import diskcache
+
+    return diskcache.Lock(diskcache.Cache(str(settings["cache_dir"])), "isograph-job-gate")

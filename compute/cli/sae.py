@@ -1,0 +1,286 @@
+"""``isograph sae ...``: the Hidden-State-Genomics workflows (embed, train, kg, enrich, intervene, train-lm).
+
+Each subcommand is a thin call into :mod:`isograph.sae`; errors are one line and exit status 2 (see
+:mod:`cli`). File names follow the seed's conventions: SAE checkpoints under
+``{sae_dir}/ef{N}/layer_{idx}/``, graphs ``{dataset}_kg.json``, intervention reports under
+``intervention_reports/feature_{id}/``, gene sets under ``{dataset}_gene_sets/enrich_{feature}/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from isograph.cli.config_args import add_config_arguments, config_from_args
+from isograph.sae.model import SAEConfig
+from isograph.sae.train_lm import LMConfig
+
+__all__ = ["add_sae"]
+
+
+def _progress(prog: str):
+    def report(fraction: float, message: str, *_rest) -> None:
+        print(f"isograph sae {prog}: [{fraction:4.0%}] {message}", file=sys.stderr, flush=True)
+    return report
+
+
+def _sequences(args: argparse.Namespace):
+    from isograph.sae.sequences import read_fasta, read_sequence_sets, tile_sequences
+
+    if getattr(args, "negative", None):
+        table = read_sequence_sets({"positive": args.input, "negative": args.negative})
+    else:
+        table = read_fasta(args.input, allow_iupac=args.allow_iupac)
+    if args.tile:
+        table = tile_sequences(table, window=args.tile, stride=args.tile_stride)
+    return table
+
+
+def _add_sequence_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--input", required=True, metavar="FASTA", help="sequences (FASTA, .gz allowed)")
+    p.add_argument("--negative", metavar="FASTA", help="a second set (the input is then the 'positive' set)")
+    p.add_argument("--tile", type=int, metavar="BP", help="cut sequences into windows of BP bases")
+    p.add_argument("--tile-stride", type=int, metavar="BP", help="bases between windows (default: the window)")
+    p.add_argument("--allow-iupac", action="store_true", help="turn IUPAC ambiguity codes into N")
+
+
+def _add_model_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model-name", "--model", dest="model", required=True, metavar="DIR",
+                   help="local masked-LM folder or a model already in the Hugging Face cache (never downloaded)")
+    p.add_argument("--layer-idx", type=int, default=23, metavar="L", help="hidden_states[L] (default 23)")
+
+
+def _run_embed(args: argparse.Namespace) -> int:
+    from isograph.sae.embed import embed_sequences, save_activations
+    from isograph.sae.lm import load_masked_lm
+
+    lm = load_masked_lm(args.model)
+    acts = embed_sequences(lm, _sequences(args), [args.layer_idx], batch_size=args.batch_size,
+                           progress=_progress("embed"))
+    save_activations(acts, args.output)
+    print(f"isograph sae embed: {len(acts.tokens):,} tokens, layer {args.layer_idx}, {acts.seconds:.1f} s"
+          f" ({len(acts.tokens) / max(acts.seconds, 1e-9):,.0f} tokens/s)", file=sys.stderr)
+    print(args.output)
+    return 0
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    from isograph.sae.embed import embed_sequences, load_activations
+    from isograph.sae.lm import load_masked_lm
+    from isograph.sae.model import train_sae
+
+    if args.activations:
+        values = load_activations(args.activations, [args.layer_idx]).layer(args.layer_idx)
+    else:
+        if not (args.model and args.input):
+            from isograph.errors import InputError
+
+            raise InputError("give --activations DIR (from `isograph sae embed`), or --model-name and --input")
+        lm = load_masked_lm(args.model)
+        values = embed_sequences(lm, _sequences(args), [args.layer_idx]).layer(args.layer_idx)
+    config = config_from_args(SAEConfig, args)
+    result = train_sae(values, config, layer_idx=args.layer_idx, sae_dir=args.sae_dir, progress=_progress("train"))
+    best = result.metrics[result.best_epoch - 1]
+    print(f"isograph sae train: best epoch {result.best_epoch}: FVU {best['val_fvu']:.3f}, L0 {best['l0']:.1f},"
+          f" dead {best['dead_fraction']:.1%}; {result.tokens_per_second:,.0f} tokens/s", file=sys.stderr)
+    print(result.path)
+    return 0
+
+
+def _load_gtf_rows(path: str | None):
+    if not path:
+        return None
+    from isograph.structure.gtf import read_gtf
+
+    return read_gtf(path)
+
+
+def _edges(args: argparse.Namespace):
+    from isograph.sae.embed import embed_sequences
+    from isograph.sae.graph import strongest_features, token_edges
+    from isograph.sae.lm import load_masked_lm
+    from isograph.sae.model import checkpoint_dir, encode, load_sae
+
+    lm = load_masked_lm(args.model)
+    sae, _config = load_sae(args.sae or checkpoint_dir(args.sae_dir, args.expansion_factor, args.layer_idx))
+    acts = embed_sequences(lm, _sequences(args), [args.layer_idx], progress=_progress("kg"))
+    z = encode(sae, acts.layer(args.layer_idx))
+    feature, value = strongest_features([z], len(z))
+    return token_edges(acts.tokens, feature, value, threshold=args.threshold, gtf_rows=_load_gtf_rows(args.gtf))
+
+
+def _run_kg(args: argparse.Namespace) -> int:
+    from isograph.dataset.io import write_parquet
+    from isograph.sae.graph import build_knowledge_graph, centrality, contrast_sets, save_graph
+
+    edges = _edges(args)
+    output = Path(args.output or f"{Path(args.input).name.split('.')[0]}_kg.json")
+    save_graph(build_knowledge_graph(edges, layer_idx=args.layer_idx, expansion_factor=args.expansion_factor), output)
+    stem = output.with_suffix("")
+    write_parquet(edges, f"{stem}_edges.parquet")
+    table = centrality(edges)
+    write_parquet(table, f"{stem}_centrality.parquet")
+    if args.negative:
+        write_parquet(contrast_sets(edges, "positive", "negative"), f"{stem}_contrast.parquet")
+    top = table[table["kind"] == "feature"].head(5)
+    print(f"isograph sae kg: {len(edges):,} token edges; top features by PageRank: "
+          + ", ".join(f"{n} ({p:.3g})" for n, p in zip(top["node"], top["pagerank"])), file=sys.stderr)
+    print(output)
+    return 0
+
+
+def _run_enrich(args: argparse.Namespace) -> int:
+    from isograph.dataset.io import write_parquet, write_tsv
+    from isograph.errors import InputError
+    from isograph.sae.go import edge_genes, enrich, load_gene_ontology
+
+    edges = pd.read_parquet(args.edges)
+    if "genes" not in edges or "feature" not in edges:
+        raise InputError(f"{args.edges}: needs the columns feature and genes (from `isograph sae kg`)")
+    genes_of = edge_genes(edges)
+    background = genes_of["gene"].unique()
+    ontology = load_gene_ontology()
+    out_root = Path(args.output_dir or f"{Path(args.edges).name.split('_kg')[0].split('.')[0]}_gene_sets")
+    features = args.feature or genes_of["feature"].value_counts().head(args.top).index.tolist()
+    for feat in features:
+        table = enrich(genes_of.loc[genes_of["feature"] == int(feat), "gene"].unique(), background, ontology,
+                       min_genes=args.min_genes)
+        folder = out_root / f"enrich_{int(feat)}"
+        write_parquet(table, folder / "go_enrichment.parquet")
+        write_tsv(table.head(200), folder / "go_enrichment.tsv")
+        best = table.iloc[0] if len(table) else None
+        print(f"isograph sae enrich: feature {feat}: {(table['qvalue'] < 0.05).sum()} GO terms at q < 0.05"
+              + (f"; best {best['go_id']} {best['term']} (q {best['qvalue']:.2g})" if best is not None else ""),
+              file=sys.stderr)
+    print(out_root)
+    return 0
+
+
+def _run_intervene(args: argparse.Namespace) -> int:
+    from isograph.dataset.io import atomic_write, write_parquet
+    from isograph.sae.intervene import intervene
+    from isograph.sae.lm import load_masked_lm
+    from isograph.sae.model import checkpoint_dir, load_sae
+
+    lm = load_masked_lm(args.model)
+    sae, _config = load_sae(args.sae or checkpoint_dir(args.sae_dir, args.expansion_factor, args.layer_idx))
+    sequences = _sequences(args).head(args.max_sequences)
+    results = [intervene(lm, sae, s, layer_idx=args.layer_idx, feature=args.feature, delta=args.min_act,
+                         alpha=args.act_factor, seq_id=i) for i, s in zip(sequences["seq_id"], sequences["sequence"])]
+    effects = pd.concat([r.effects for r in results], ignore_index=True)
+    folder = Path(args.output_dir) / f"feature_{args.feature}"
+    write_parquet(effects, folder / "effects.parquet")
+    per_seq = effects.groupby("seq_id").agg(mean_kl=("kl", "mean"), max_kl=("kl", "max"),
+                                            top_changed=("top_changed", "sum"), tokens=("kl", "size"))
+    lines = [f"# Intervention on feature {args.feature} (layer {args.layer_idx}, ef{args.expansion_factor})", "",
+             f"z_f <- max(z_f, {args.min_act}) x {args.act_factor}; other features x 1/{args.act_factor}"
+             " (0: ablated); reconstruction error added back.", "",
+             f"- sequences: {len(results)}; tokens: {len(effects)}",
+             f"- mean KL(base || edited) per token: {effects['kl'].mean():.4g}",
+             f"- largest |logit change|: {max(r.max_abs_logit_change for r in results):.4g}",
+             f"- tokens whose top prediction changed: {int(effects['top_changed'].sum())}", "",
+             "| seq_id | tokens | mean KL | max KL | top changed |", "|---|---|---|---|---|"]
+    lines += [f"| {i} | {r.tokens} | {r.mean_kl:.4g} | {r.max_kl:.4g} | {r.top_changed} |" for i, r in per_seq.iterrows()]
+    atomic_write(folder / "report.md", lambda tmp: tmp.write_text("\n".join(lines) + "\n"))
+    _intervention_figure(effects, folder, args.feature)
+    print(f"isograph sae intervene: mean KL {effects['kl'].mean():.4g}, {int(effects['top_changed'].sum())} of"
+          f" {len(effects)} top tokens changed", file=sys.stderr)
+    print(folder)
+    return 0
+
+
+def _intervention_figure(effects, folder: Path, feature: int) -> None:
+    from isograph.dataset.io import atomic_write
+    from isograph.figures.render import chrome_path, figure_bytes
+    from isograph.figures.sae import intervention_effects
+
+    fig = intervention_effects(effects, title=f"feature {feature}: effect of the edit per token")
+    for fmt in ("html", "pdf") if chrome_path() else ("html",):
+        data = figure_bytes(fig, fmt)
+        atomic_write(folder / f"effects.{fmt}", lambda tmp, data=data: tmp.write_bytes(data))
+
+
+def _run_train_lm(args: argparse.Namespace) -> int:
+    from isograph.sae.sequences import read_fasta
+    from isograph.sae.train_lm import train_masked_lm
+
+    config = config_from_args(LMConfig, args)
+    report = train_masked_lm(read_fasta(args.input), args.output, config, progress=_progress("train-lm"))
+    last = report["history"][-1]
+    print(f"isograph sae train-lm: {report['n_windows']} windows, loss {last['loss']:.3f}, masked-token accuracy"
+          f" {last['accuracy']:.3f}, {report['seconds']:.0f} s", file=sys.stderr)
+    print(json.dumps({"model": report["out_dir"]}))
+    return 0
+
+
+def add_sae(sub: argparse._SubParsersAction, parser_class: type[argparse.ArgumentParser]) -> None:
+    """Add ``isograph sae`` and its subcommands.
+
+    Parameters
+    ----------
+    sub : argparse subparsers
+    parser_class : type
+        The parser class of the subcommands (one-line errors, exit 2).
+    """
+    sae = sub.add_parser("sae", help="DNA language-model SAE features: embed, train, kg, enrich, intervene, train-lm",
+                         description="The Hidden-State-Genomics workflows, offline.")
+    cmds = sae.add_subparsers(dest="sae_command", required=True, metavar="STEP", parser_class=parser_class)
+
+    p = cmds.add_parser("embed", help="hidden states of every token, cached to a folder")
+    _add_sequence_args(p)
+    _add_model_args(p)
+    p.add_argument("--output", required=True, metavar="DIR")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.set_defaults(run=_run_embed)
+
+    p = cmds.add_parser("train", help="train a sparse autoencoder on one layer's hidden states")
+    p.add_argument("--activations", metavar="DIR", help="from `isograph sae embed`")
+    p.add_argument("--input", metavar="FASTA", help="or embed these sequences first (with --model-name)")
+    p.add_argument("--negative", help=argparse.SUPPRESS)
+    p.add_argument("--tile", type=int, metavar="BP")
+    p.add_argument("--tile-stride", type=int, metavar="BP")
+    p.add_argument("--allow-iupac", action="store_true")
+    p.add_argument("--model-name", "--model", dest="model", metavar="DIR")
+    p.add_argument("--layer-idx", type=int, default=23, metavar="L")
+    add_config_arguments(p, SAEConfig, flags={"l1_coefficient": ("--l1", "--l1-coefficient")})
+    p.add_argument("--sae-dir", default="checkpoints", metavar="DIR", help="default checkpoints/")
+    p.set_defaults(run=_run_train)
+
+    for name, helptext, run in (("kg", "build the token/sequence -> feature knowledge graph", _run_kg),
+                                ("intervene", "edit one feature and measure the masked-LM output", _run_intervene)):
+        p = cmds.add_parser(name, help=helptext)
+        _add_sequence_args(p)
+        _add_model_args(p)
+        p.add_argument("--expansion-factor", type=int, default=8, choices=[8, 16, 32])
+        p.add_argument("--sae-dir", default="checkpoints", metavar="DIR")
+        p.add_argument("--sae", metavar="DIR", help="the SAE folder (default {sae-dir}/ef{N}/layer_{L})")
+        if name == "kg":
+            p.add_argument("--output", metavar="JSON", help="default {input name}_kg.json")
+            p.add_argument("--threshold", type=float, default=0.0, help="strongest activation must exceed this")
+            p.add_argument("--gtf", metavar="GTF", help="annotate tokens with the GTF rows and genes they overlap")
+        else:
+            p.add_argument("--feature", type=int, required=True)
+            p.add_argument("--min-act", type=float, default=0.1, metavar="DELTA", help="floor of the edited feature")
+            p.add_argument("--act-factor", type=float, default=10.0, metavar="ALPHA",
+                           help="edited feature x ALPHA, others x 1/ALPHA (0 ablates the others)")
+            p.add_argument("--max-sequences", type=int, default=20)
+            p.add_argument("--output-dir", default="intervention_reports", metavar="DIR")
+        p.set_defaults(run=run)
+
+    p = cmds.add_parser("enrich", help="GO enrichment of the genes of each feature's tokens")
+    p.add_argument("--edges", required=True, metavar="PARQUET", help="{dataset}_kg_edges.parquet from `sae kg`")
+    p.add_argument("--feature", type=int, nargs="+", help="features (default: the --top most frequent)")
+    p.add_argument("--top", type=int, default=10)
+    p.add_argument("--min-genes", type=int, default=3)
+    p.add_argument("--output-dir", metavar="DIR", help="default {dataset}_gene_sets/")
+    p.set_defaults(run=_run_enrich)
+
+    p = cmds.add_parser("train-lm", help="train the project's small DNA masked LM on FASTA sequences")
+    p.add_argument("--input", required=True, metavar="FASTA")
+    p.add_argument("--output", required=True, metavar="DIR")
+    add_config_arguments(p, LMConfig, flags={"n_layers": ("--layers", "--n-layers"), "n_heads": ("--heads", "--n-heads")})
+    p.set_defaults(run=_run_train_lm)

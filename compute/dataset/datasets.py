@@ -1,0 +1,300 @@
+"""Data sets under a data root: discovery, safe paths, and cached loading for the app.
+
+A *data set* is a folder below the data root holding a fit (``fit/modules.parquet``), its feature table
+and feature meta, and an explain output (``explain/module_explanation_manifest.json``); ``dataset.json``
+(as ``isograph demo`` writes it) names the paths, otherwise the demo layout is assumed. Nothing outside
+the data root is ever opened: every path is resolved and checked against the root.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from isograph.dataset.io import resolve_inside
+from isograph.errors import InputError
+
+__all__ = ["Dataset", "DatasetError", "find_datasets", "open_dataset", "search_genes"]
+
+DEFAULT_PATHS = {"fit": "fit", "explain": "explain", "feature_table": "features.parquet",
+                 "feature_meta": "feature_metadata.parquet", "gtf": "annotation.gtf.gz", "structure": "structure",
+                 "sae": "sae"}
+
+
+class DatasetError(InputError):
+    """A data set that cannot be opened (unknown, outside the root, incomplete)."""
+
+
+def _inside(root: Path, path: Path) -> Path:
+    resolved = resolve_inside(root, path)
+    if resolved is None:
+        raise DatasetError(f"{path} is outside the data root {root}; only data under it can be opened")
+    return resolved
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One data set: its name (folder relative to the root) and resolved paths."""
+
+    name: str
+    root: Path
+    paths: dict[str, Path] = field(hash=False, compare=False)
+    title: str = ""
+
+    def manifest(self) -> dict:
+        """The explain manifest (modules, files, config)."""
+        return _manifest(str(self.paths["explain"]))
+
+    @property
+    def module_ids(self) -> list[str]:
+        """Explained modules, sorted."""
+        return sorted(self.manifest().get("modules", {}))
+
+    def table(self, module_id: str, name: str) -> pd.DataFrame:
+        """A per-module explain table (``gene_driver_table``, ``transcript_polarity_table``,
+        ``high_vs_low_table``, ``eigengene``, ``vae_drivers``, ``ig_attributions``), cached.
+
+        Raises
+        ------
+        DatasetError
+            Unknown module or table.
+        """
+        modules = self.manifest().get("modules", {})
+        if module_id not in modules:
+            raise DatasetError(f"module {module_id!r} is not in data set {self.name!r}; it has"
+                               f" {', '.join(sorted(modules)) or 'no explained modules'}")
+        rel = modules[module_id]["files"].get(name)
+        if rel is None:
+            raise DatasetError(f"module {module_id} of {self.name!r} has no {name.replace('_', ' ')}")
+        return _parquet(str(_inside(self.root, self.paths["explain"] / rel)))
+
+    def usage(self) -> pd.DataFrame:
+        """The samples x features table (cached)."""
+        from isograph.dataset.artifacts import load_feature_table
+
+        return _cached_call(load_feature_table, str(self.paths["feature_table"]))
+
+    def gene_index(self) -> pd.DataFrame:
+        """``gene_id, gene_name, module_id, abs_r`` of every explained gene (module order, strongest
+        driver first within a module), cached; for search and for finding a gene's module."""
+        return _gene_index(self)
+
+    def module_of(self, gene_id: str) -> str | None:
+        """The module a gene belongs to (None if it is in none)."""
+        index = self.gene_index()
+        hits = index["module_id"].to_numpy(dtype=object)[index["gene_id"].to_numpy(dtype=object) == gene_id]
+        return str(hits[0]) if len(hits) else None
+
+    def structure_table(self, name: str) -> pd.DataFrame | None:
+        """A table of ``structure/`` (``pairs``, ``transcripts``, ``enrichment``; see
+        :mod:`isograph.structure.annotate`), or None before the first annotation. Re-read when the file changes."""
+        from isograph.structure.annotate import STRUCTURE_FILES
+
+        path = self.paths["structure"] / STRUCTURE_FILES[name]
+        if not path.exists():
+            return None
+        return _parquet_versioned(str(path), path.stat().st_mtime_ns)
+
+    def sae_runs(self) -> list:
+        """The SAE runs of ``sae/`` (:func:`isograph.sae.runs.find_runs`), newest listing each call."""
+        from isograph.sae.runs import find_runs
+
+        return find_runs(self.paths["sae"]) if self.paths["sae"].is_dir() else []
+
+    def gtf_files(self) -> list[Path]:
+        """GTF files (``.gtf``, ``.gtf.gz``) under the data root, the data set's own first."""
+        found = sorted(p for pattern in ("*.gtf", "*.gtf.gz", "*/*.gtf", "*/*.gtf.gz", "*/*/*.gtf", "*/*/*.gtf.gz")
+                       for p in self.root.glob(pattern) if p.is_file() and not p.is_symlink())
+        own = self.paths.get("gtf")
+        return sorted(found, key=lambda p: (p != own, str(p)))
+
+    def inside(self, path: str | os.PathLike) -> Path:
+        """``path`` resolved, if it lies under the data root.
+
+        Raises
+        ------
+        DatasetError
+            It does not (``..``, absolute paths elsewhere, symlinks out).
+        """
+        return _inside(self.root, Path(path))
+
+    def gtf_models(self, gtf: str | os.PathLike) -> pd.DataFrame:
+        """All transcript models of a GTF under the data root (cached; refused outside the root)."""
+        return _models(str(_inside(self.root, Path(gtf))))
+
+    def transcript_models(self, gene_id: str) -> pd.DataFrame:
+        """Transcript models of one gene from the data set's GTF (empty without a GTF)."""
+        gtf = self.paths.get("gtf")
+        if gtf is None or not gtf.exists():
+            return pd.DataFrame()
+        models = _models(str(gtf))
+        return models[models["gene_id"] == gene_id]
+
+
+def search_genes(index: pd.DataFrame, text: str | None, *, module_id: str | None = None,
+                 limit: int = 25) -> pd.DataFrame:
+    """Genes whose ID or name contains ``text`` (case-insensitive), best matches first.
+
+    Parameters
+    ----------
+    index : DataFrame
+        As :meth:`Dataset.gene_index` (``gene_id, gene_name, module_id, abs_r``).
+    text : str or None
+        What the user typed; empty gives the strongest drivers.
+    module_id : str, optional
+        Genes of this module come first.
+    limit : int, default 25
+
+    Returns
+    -------
+    DataFrame
+        Up to ``limit`` rows of ``index``, ordered by: exact match, prefix match, in ``module_id``,
+        then |r| (descending).
+
+    Examples
+    --------
+    >>> index = pd.DataFrame({"gene_id": ["G1", "G2", "G3"], "gene_name": ["ABC1", "XABC", "ABC"],
+    ...                       "module_id": ["M000", "M000", "M001"], "abs_r": [0.9, 0.8, 0.5]})
+    >>> search_genes(index, "abc")["gene_name"].tolist()
+    ['ABC', 'ABC1', 'XABC']
+    >>> search_genes(index, "abc", module_id="M000")["gene_name"].tolist()
+    ['ABC', 'ABC1', 'XABC']
+    >>> search_genes(index, "zz").empty
+    True
+    """
+    text = (text or "").strip().lower()
+    ids = index["gene_id"].to_numpy(dtype=object).astype(str)
+    names = index["gene_name"].to_numpy(dtype=object)
+    names = np.where(pd.isna(names), ids, names).astype(str)
+    ids_l, names_l = np.char.lower(ids), np.char.lower(names)
+    if text:
+        hit = (np.char.find(ids_l, text) >= 0) | (np.char.find(names_l, text) >= 0)
+        exact = (ids_l == text) | (names_l == text)
+        prefix = np.char.startswith(ids_l, text) | np.char.startswith(names_l, text)
+    else:
+        hit = exact = prefix = np.ones(len(index), dtype=bool)
+    in_module = index["module_id"].to_numpy(dtype=object) == module_id if module_id else np.zeros(len(index), bool)
+    rows = np.flatnonzero(hit)
+    order = np.lexsort((-index["abs_r"].to_numpy(dtype=float)[rows], ~in_module[rows], ~prefix[rows], ~exact[rows]))
+    return index.iloc[rows[order[:limit]]].reset_index(drop=True)
+
+
+@functools.lru_cache(maxsize=64)
+def _manifest(explain_dir: str) -> dict:
+    from isograph.explain import read_manifest
+
+    return read_manifest(explain_dir)
+
+
+@functools.lru_cache(maxsize=512)
+def _parquet(path: str) -> pd.DataFrame:
+    return pd.read_parquet(path)
+
+
+@functools.lru_cache(maxsize=64)
+def _parquet_versioned(path: str, _mtime_ns: int) -> pd.DataFrame:
+    return pd.read_parquet(path)
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_call(function, path: str):
+    return function(path)
+
+
+@functools.lru_cache(maxsize=16)
+def _gene_index(dataset: Dataset) -> pd.DataFrame:
+    parts = []
+    for mid in dataset.module_ids:
+        table = dataset.table(mid, "gene_driver_table")
+        parts.append(pd.DataFrame({"gene_id": table["gene_id"], "gene_name": table["gene_name"], "module_id": mid,
+                                   "abs_r": table["r"].abs()}))
+    if not parts:
+        return pd.DataFrame(columns=["gene_id", "gene_name", "module_id", "abs_r"])
+    return pd.concat(parts, ignore_index=True).drop_duplicates("gene_id")
+
+
+@functools.lru_cache(maxsize=8)
+def _models(gtf: str) -> pd.DataFrame:
+    from isograph.structure.gtf import load_transcript_models
+
+    return load_transcript_models(gtf).models
+
+
+def _dataset(root: Path, folder: Path) -> Dataset | None:
+    spec_file = folder / "dataset.json"
+    spec = {}
+    if spec_file.exists():
+        try:
+            spec = json.loads(spec_file.read_text())
+        except json.JSONDecodeError:
+            return None
+    rel = {**DEFAULT_PATHS, **{k: v for k, v in spec.get("paths", {}).items() if isinstance(v, str)}}
+    try:
+        paths = {k: _inside(root, folder / v) for k, v in rel.items()}
+    except DatasetError:
+        return None
+    if not (paths["explain"] / "module_explanation_manifest.json").exists() or not paths["feature_table"].exists():
+        return None
+    name = folder.relative_to(root).as_posix() if folder != root else "."
+    return Dataset(name=name, root=root, paths=paths, title=str(spec.get("name", name)))
+
+
+def find_datasets(data_root: str | os.PathLike, *, max_depth: int = 3) -> list[Dataset]:
+    """Data sets below ``data_root`` (the root itself included), sorted by name.
+
+    Parameters
+    ----------
+    data_root : path
+    max_depth : int, default 3
+        How deep to look.
+
+    Returns
+    -------
+    list of Dataset
+    """
+    root = Path(data_root).resolve()
+    if not root.is_dir():
+        return []
+    found = []
+    for depth in range(max_depth + 1):
+        for folder in ([root] if depth == 0 else root.glob("/".join(["*"] * depth))):
+            if folder.is_dir() and not folder.is_symlink():
+                dataset = _dataset(root, folder)
+                if dataset is not None:
+                    found.append(dataset)
+    return sorted({d.name: d for d in found}.values(), key=lambda d: d.name)
+
+
+def open_dataset(data_root: str | os.PathLike, name: str | None) -> Dataset:
+    """The data set called ``name`` (a folder relative to the root); the first one when None.
+
+    Parameters
+    ----------
+    data_root : path
+    name : str or None
+        As listed by :func:`find_datasets` (``.`` for the root itself).
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    DatasetError
+        No data set of that name under the root (names with ``..`` or absolute paths are refused).
+    """
+    datasets = find_datasets(data_root)
+    if not datasets:
+        raise DatasetError(f"no data set under {Path(data_root).resolve()}; run `isograph demo --out` there")
+    if name in (None, ""):
+        return datasets[0]
+    for dataset in datasets:
+        if dataset.name == name:
+            return dataset
+    raise DatasetError(f"no data set {name!r} under the data root; available: {', '.join(d.name for d in datasets)}")

@@ -1,0 +1,180 @@
+"""The contracts of explain-module: its options, its result and the names and columns of its files.
+
+Sign convention, stated once: a positive ``r`` (or ``delta``/``tstat``) means the feature is *used more in
+high-module samples*; a negative one means it is used more in low-module samples.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from isograph.errors import InputError
+from isograph.explain.eigengene import EIGENGENE_METHODS
+
+__all__ = [
+    "DIRECTION_WORDS",
+    "GENE_DRIVER_COLUMNS",
+    "HIGH_VS_LOW_COLUMNS",
+    "MANIFEST_NAME",
+    "META_PASSTHROUGH",
+    "TABLE_FILES",
+    "TRANSCRIPT_POLARITY_COLUMNS",
+    "ExplainConfig",
+    "ExplainResult",
+]
+
+# The manual's columns, in the manual's order; extra columns follow them.
+GENE_DRIVER_COLUMNS = ("gene_id", "r", "pvalue", "qvalue", "n_samples", "missing_fraction")
+TRANSCRIPT_POLARITY_COLUMNS = (
+    "feature_id", "gene_id", "r", "pvalue", "qvalue", "n_samples", "missing_fraction", "switch_strength",
+)
+HIGH_VS_LOW_COLUMNS = (
+    "feature_id", "gene_id", "mean_high", "mean_low", "delta", "se", "tstat", "pvalue", "n_high", "n_low",
+    "missing_fraction",
+)
+MANIFEST_NAME = "module_explanation_manifest.json"
+TABLE_FILES = {
+    "gene_driver_table": "gene_driver_table.parquet",
+    "transcript_polarity_table": "transcript_polarity_table.parquet",
+    "high_vs_low_table": "high_vs_low_table.parquet",
+    "eigengene": "module_eigengene.parquet",
+    "vae_drivers": "vae_drivers.parquet",
+    "ig_attributions": "ig_attributions.parquet",
+}
+META_PASSTHROUGH = ("feature_type", "transcript_id", "gene_name", "exon_id", "event_id", "source_coordinate")
+DIRECTION_WORDS = ("used more in high-module samples", "used more in low-module samples")
+
+
+
+@dataclass(frozen=True)
+class ExplainConfig:
+    """Options of :func:`explain_module` (the CLI flags of ``isograph explain-module``).
+
+    Attributes
+    ----------
+    split_percentile : float, default 50.0
+        P of the high-vs-low split: high = samples at or above the (100 - P)th percentile of the
+        eigengene, low = at or below the Pth. In (0, 50].
+    min_complete_pairs : int, default 3
+        Correlations on fewer complete sample pairs are NaN. >= 2.
+    eigengene_method : {"pc1", "aligned_mean"}, default "pc1"
+        WGCNA PC1 eigengene or IsoGraph's sign-aligned mean (ignored with a module score table).
+    confidence_level : float, default 0.95
+        Level of the Fisher-z interval (``ci_low``, ``ci_high``).
+    vae_attribution : bool, default False
+        Decoder finite-difference drivers from the fit's ``vae_checkpoint.pt`` (``vae_drivers.parquet``;
+        see :mod:`isograph.explain.attribution`).
+    vae_fdr_threshold : float, default 0.05
+        High-confidence drivers need ``qvalue`` at most this.
+    vae_percentile_threshold : float, default 90.0
+        High-confidence drivers also need |decoded_delta| at or above this percentile among the module's
+        genes.
+    vae_eps : float, default 1.0
+        Half-step of the central difference, in latent units.
+    integrated_gradients : bool, default False
+        Captum Integrated Gradients through the encoder (``ig_attributions.parquet``).
+    ig_n_steps : int, default 100
+        Integration steps of Integrated Gradients.
+    ig_baseline : {"zero", "mean"}, default "zero"
+        The baseline input: all-zero scores (no switching) or each feature's mean.
+    """
+
+    split_percentile: float = 50.0
+    min_complete_pairs: int = 3
+    eigengene_method: str = "pc1"
+    confidence_level: float = 0.95
+    vae_attribution: bool = False
+    vae_fdr_threshold: float = 0.05
+    vae_percentile_threshold: float = 90.0
+    vae_eps: float = 1.0
+    integrated_gradients: bool = False
+    ig_n_steps: int = 100
+    ig_baseline: str = "zero"
+
+    def validate(self) -> None:
+        """Raise :class:`InputError` for an option out of range."""
+        if not 0.0 < float(self.split_percentile) <= 50.0:
+            raise InputError(f"split_percentile must be in (0, 50]; got {self.split_percentile}")
+        if int(self.min_complete_pairs) != self.min_complete_pairs or self.min_complete_pairs < 2:
+            raise InputError(f"min_complete_pairs must be an integer >= 2; got {self.min_complete_pairs}")
+        if self.eigengene_method not in EIGENGENE_METHODS:
+            raise InputError(
+                f"eigengene_method must be one of {', '.join(EIGENGENE_METHODS)}; got {self.eigengene_method!r}"
+            )
+        if not 0.0 < self.confidence_level < 1.0:
+            raise InputError(f"confidence_level must be in (0, 1); got {self.confidence_level}")
+        if not 0.0 <= self.vae_fdr_threshold <= 1.0:
+            raise InputError(f"vae_fdr_threshold must be in [0, 1]; got {self.vae_fdr_threshold}")
+        if not 0.0 <= self.vae_percentile_threshold <= 100.0:
+            raise InputError(f"vae_percentile_threshold must be in [0, 100]; got {self.vae_percentile_threshold}")
+        if not self.vae_eps > 0:
+            raise InputError(f"vae_eps must be > 0; got {self.vae_eps}")
+        if self.ig_baseline not in ("zero", "mean"):
+            raise InputError(f"ig_baseline must be zero or mean; got {self.ig_baseline!r}")
+        if self.ig_n_steps < 2:
+            raise InputError(f"ig_n_steps must be >= 2; got {self.ig_n_steps}")
+
+
+@dataclass
+class ExplainResult:
+    """What :func:`explain_module` found for one module.
+
+    Attributes
+    ----------
+    module_id : str
+    gene_driver_table : DataFrame
+        One row per module gene, sorted by |r| (NaN last). Columns: ``gene_id`` (str), ``r`` (float,
+        Pearson r of the gene's feature-score row with the eigengene; for a gene with a switch and an
+        abundance row, the row with the larger |r|), ``pvalue``, ``qvalue`` (BH within the table),
+        ``n_samples`` (int, complete pairs), ``missing_fraction`` (1 - n_samples / samples used), then
+        ``ci_low, ci_high`` (Fisher-z interval), ``score_feature_type`` (channel of the kept row),
+        ``gene_name``, ``n_features``, ``switch_strength``, ``top_positive_feature``,
+        ``top_negative_feature`` (the gene's transcript-usage features with the largest and smallest r),
+        ``switch_description`` (that switch in words), and any annotation columns.
+    transcript_polarity_table : DataFrame
+        One row per module feature, sorted by the gene's ``switch_strength`` (descending), then gene,
+        then r (descending). Columns: ``feature_id, gene_id, r, pvalue, qvalue, n_samples,
+        missing_fraction, switch_strength`` (max r - min r over the gene's transcript-usage features
+        with finite r; 0 with fewer than 2), then ``ci_low, ci_high, direction`` (the sign of r in
+        words: "used more in high-module samples" / "used more in low-module samples"), ``feature_type,
+        transcript_id, gene_name, exon_id, event_id, source_coordinate`` and annotation columns.
+    high_vs_low_table : DataFrame
+        One row per module feature, sorted by p-value (NaN last). Columns: ``feature_id, gene_id,
+        mean_high, mean_low, delta`` (mean_high - mean_low), ``se, tstat`` (Welch; positive = used more
+        in high-module samples), ``pvalue, n_high, n_low`` (finite values per group),
+        ``missing_fraction`` (over the high and low samples), then ``qvalue, df, feature_type,
+        transcript_id, gene_name`` and annotation columns.
+    eigengene : Series
+        Eigengene over the samples used (index ``sample_id``).
+    sample_ids : list of str
+        Samples used (sorted intersection of fit, feature table and module score table).
+    eigengene_source : str
+        ``"pc1"``, ``"aligned_mean"`` or ``"module_score_table"``.
+    variance_explained : float or None
+        Of the computed eigengene (None for a module score table).
+    high_samples, low_samples : list of str
+        The two groups of the high-vs-low contrast.
+    vae_drivers : DataFrame or None
+        With ``vae_attribution``: see :func:`isograph.explain.attribution.vae_drivers`.
+    ig_attributions : DataFrame or None
+        With ``integrated_gradients``: see :func:`isograph.explain.attribution.integrated_gradients`.
+    files : dict
+        Paths written (empty without ``output_dir``).
+    """
+
+    module_id: str
+    gene_driver_table: pd.DataFrame
+    transcript_polarity_table: pd.DataFrame
+    high_vs_low_table: pd.DataFrame
+    eigengene: pd.Series
+    sample_ids: list[str]
+    eigengene_source: str
+    variance_explained: float | None
+    high_samples: list[str]
+    low_samples: list[str]
+    config: ExplainConfig = field(default_factory=ExplainConfig)
+    vae_drivers: pd.DataFrame | None = None
+    ig_attributions: pd.DataFrame | None = None
+    files: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,315 @@
+"""The statistics of one module: align the inputs once, then per module the eigengene, the feature and gene
+correlations with it, switch strengths and the high- vs low-module contrast (vectorised over features).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+
+from isograph.dataset.artifacts import TRANSCRIPT_USAGE, FitArtifacts, shared_samples
+from isograph.errors import InputError, warn
+from isograph.explain.contracts import (
+    DIRECTION_WORDS,
+    GENE_DRIVER_COLUMNS,
+    META_PASSTHROUGH,
+    ExplainConfig,
+    ExplainResult,
+)
+from isograph.explain.eigengene import module_eigengene
+from isograph.explain.stats import bh_qvalues, pearson_rows, welch_ttest_groups
+
+__all__ = ["PreparedInputs", "explain_one", "merge_annotations", "n_workers"]
+
+
+def _order(values: np.ndarray, *, descending: bool) -> np.ndarray:
+    """argsort with NaN last."""
+    key = np.where(np.isnan(values), np.inf, -values if descending else values)
+    return np.argsort(key, kind="stable")
+
+
+def _gene_extremes(codes: np.ndarray, r: np.ndarray, usable: np.ndarray, n_genes: int) -> dict[str, np.ndarray]:
+    """Per gene code: rows of the largest and smallest finite r among ``usable`` rows, and switch strength.
+
+    Returns arrays of length ``n_genes``: ``max_row``/``min_row`` (-1 where the gene has no finite usable
+    row) and ``strength`` = r[max_row] - r[min_row] when the gene has >= 2 such rows, else 0.
+    """
+    rows = np.flatnonzero(usable & np.isfinite(r))
+    rows = rows[np.lexsort((r[rows], codes[rows]))]
+    c = codes[rows]
+    starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]]) if rows.size else np.array([], dtype=int)
+    ends = np.r_[starts[1:], rows.size] - 1 if rows.size else np.array([], dtype=int)
+    max_row = np.full(n_genes, -1)
+    min_row = np.full(n_genes, -1)
+    strength = np.zeros(n_genes)
+    genes = c[starts]
+    max_row[genes], min_row[genes] = rows[ends], rows[starts]
+    multi = ends > starts
+    strength[genes[multi]] = r[rows[ends[multi]]] - r[rows[starts[multi]]]
+    return {"max_row": max_row, "min_row": min_row, "strength": strength}
+
+
+def _direction_words(r: np.ndarray) -> pd.Categorical:
+    """The sign of r in words (empty where r is NaN or 0)."""
+    codes = np.where(r > 0, 0, np.where(r < 0, 1, -1))
+    return pd.Categorical.from_codes(codes, categories=list(DIRECTION_WORDS))
+
+
+def _switch_sentences(top_pos: np.ndarray, top_neg: np.ndarray) -> np.ndarray:
+    """'A used more in high-module samples, B in low-module samples' per gene (None without a switch)."""
+    out = np.full(top_pos.shape, None, dtype=object)
+    for i, (pos, neg) in enumerate(zip(top_pos, top_neg)):
+        if pos is not None and neg is not None and pos != neg:
+            out[i] = f"{pos} used more in high-module samples, {neg} in low-module samples"
+    return out
+
+
+def _pick(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """values[rows] with None where rows == -1 (object output)."""
+    out = np.full(rows.shape, None, dtype=object)
+    ok = rows >= 0
+    out[ok] = values[rows[ok]]
+    return out
+
+
+def _gene_table(gene_index: pd.Index, score_codes: np.ndarray, score_stats: pd.DataFrame,
+                score_types: np.ndarray, feature_codes: np.ndarray, feature_ids: np.ndarray,
+                extremes: dict[str, np.ndarray], gene_names: pd.Series, n_used: int) -> pd.DataFrame:
+    """One row per module gene from its best feature-score row (largest |r|), sorted by |r|."""
+    n_genes = len(gene_index)
+    abs_r = np.abs(score_stats["r"].to_numpy())
+    order = np.lexsort((np.where(np.isnan(abs_r), -1.0, -abs_r), score_codes))
+    first = np.flatnonzero(np.r_[True, score_codes[order][1:] != score_codes[order][:-1]]) if order.size else order
+    best = np.full(n_genes, -1)
+    best[score_codes[order[first]]] = order[first]
+    has = best >= 0
+    table = pd.DataFrame({"gene_id": np.asarray(gene_index, dtype=object)})
+    for col in ("r", "pvalue", "ci_low", "ci_high"):
+        values = np.full(n_genes, np.nan)
+        values[has] = score_stats[col].to_numpy()[best[has]]
+        table[col] = values
+    n_samples = np.zeros(n_genes, dtype=np.int64)
+    n_samples[has] = score_stats["n_samples"].to_numpy()[best[has]]
+    table["n_samples"] = n_samples
+    table["missing_fraction"] = 1.0 - n_samples / n_used
+    table["qvalue"] = bh_qvalues(table["pvalue"].to_numpy())
+    table["score_feature_type"] = _pick(score_types, best)
+    table["gene_name"] = gene_names.reindex(gene_index).to_numpy(dtype=object)
+    table["n_features"] = np.bincount(feature_codes, minlength=n_genes).astype(np.int64)
+    table["switch_strength"] = extremes["strength"]
+    table["top_positive_feature"] = _pick(feature_ids, extremes["max_row"])
+    table["top_negative_feature"] = _pick(feature_ids, extremes["min_row"])
+    table["switch_description"] = _switch_sentences(table["top_positive_feature"].to_numpy(),
+                                                    table["top_negative_feature"].to_numpy())
+    columns = list(GENE_DRIVER_COLUMNS) + [
+        "ci_low", "ci_high", "score_feature_type", "gene_name", "n_features", "switch_strength",
+        "top_positive_feature", "top_negative_feature", "switch_description",
+    ]
+    table = table[columns]
+    return table.iloc[_order(np.abs(table["r"].to_numpy()), descending=True)].reset_index(drop=True)
+
+
+def merge_annotations(table: pd.DataFrame, annotation: pd.DataFrame, key: str) -> tuple[pd.DataFrame, int]:
+    """Left-join annotation columns on ``key``.
+
+    A ``transcript_id`` annotation joins on the table's ``transcript_id`` (its ``feature_id`` where that
+    is empty). A column the table already has is added as ``annotation_<name>``.
+
+    Parameters
+    ----------
+    table : DataFrame
+        An explain table (gene, transcript-polarity or high-vs-low).
+    annotation : DataFrame
+        Labels with a ``key`` column.
+    key : {"feature_id", "transcript_id", "gene_id"}
+
+    Returns
+    -------
+    tuple of (DataFrame, int)
+        The table with the annotation columns after its own, and the number of its rows matched.
+    """
+    if key == "transcript_id":
+        join = table["transcript_id"].astype("string").fillna(table["feature_id"].astype("string"))
+    else:
+        join = table[key].astype("string")
+    extra = annotation.set_index(key)
+    extra = extra.rename(columns={c: f"annotation_{c}" for c in extra.columns if c in table.columns})
+    merged = extra.reindex(join.to_numpy())
+    merged.index = table.index
+    return pd.concat([table, merged], axis=1), int(join.isin(extra.index).sum())
+
+
+class PreparedInputs:
+    """Inputs aligned once for all modules: matrices over the samples used, module row indices."""
+
+    def __init__(self, fit: FitArtifacts, table: pd.DataFrame, meta: pd.DataFrame,
+                 score_table: pd.DataFrame | None) -> None:
+        self.fit = fit
+        table_samples = list(table.index)
+        if score_table is not None:
+            table_samples = sorted(set(table_samples) & set(score_table.index))
+        self.samples = shared_samples(fit.sample_ids, table_samples, table_name="feature table"
+                                      + (" and module score table" if score_table is not None else ""))
+        fit_pos = pd.Index(fit.sample_ids).get_indexer(self.samples)
+        self.fit_scores_all = fit.scores
+        identity = np.array_equal(fit_pos, np.arange(len(fit.sample_ids)))
+        self.fit_scores = fit.scores if identity else fit.scores[:, fit_pos]
+        self.fit_sample_pos = fit_pos
+
+        columns = pd.Index(np.asarray(table.columns, dtype=object))
+        col_of_meta = columns.get_indexer(np.asarray(meta["feature_id"], dtype=object))
+        in_table = col_of_meta >= 0
+        n_unmatched = len(columns) - int(in_table.sum())
+        if n_unmatched:
+            matched = np.zeros(len(columns), dtype=bool)
+            matched[col_of_meta[in_table]] = True
+            warn(f"{n_unmatched} feature-table column(s) have no row in feature meta and are ignored"
+                 f" (e.g. {columns[~matched][0]!r})")
+        self.meta = meta[in_table].reset_index(drop=True)
+        self.meta_col = col_of_meta[in_table]
+        values = table.to_numpy(dtype=np.float64, copy=False)
+        row_pos = table.index.get_indexer(self.samples)
+        if not np.array_equal(row_pos, np.arange(len(table))):
+            values = values[row_pos]
+        self.values = values  # samples x table columns
+
+        module_genes = pd.Index(np.asarray(fit.modules["gene_id"], dtype=object))
+        module_of = np.append(np.asarray(fit.modules["module_id"], dtype=object), None)
+        self.score_module = module_of[module_genes.get_indexer(np.asarray(fit.score_meta["gene_id"], dtype=object))]
+        self.feature_module = module_of[module_genes.get_indexer(np.asarray(self.meta["gene_id"], dtype=object))]
+        names = meta.dropna(subset=["gene_name"]).drop_duplicates("gene_id")
+        self.gene_names = names.set_index("gene_id")["gene_name"]
+        self.score_table = score_table.loc[self.samples] if score_table is not None else None
+
+    def feature_matrix(self, rows: np.ndarray) -> np.ndarray:
+        """(n_features, n_samples) C-contiguous matrix of the meta rows given."""
+        return np.ascontiguousarray(self.values[:, self.meta_col[rows]].T)
+
+
+def _eigengene(prep: PreparedInputs, module_id: str, score_rows: np.ndarray,
+               config: ExplainConfig) -> tuple[np.ndarray, str, float | None]:
+    if prep.score_table is not None:
+        return prep.score_table[module_id].to_numpy(dtype=np.float64), "module_score_table", None
+    if score_rows.size == 0:
+        raise InputError(
+            f"module {module_id}: none of its genes has a row in {prep.fit.artifact_dir / 'feature_scores.parquet'}"
+        )
+    try:
+        res = module_eigengene(prep.fit_scores_all[score_rows], method=config.eigengene_method)
+    except ValueError:
+        raise InputError(
+            f"module {module_id}: no feature-score row has two finite values with non-zero variance in"
+            f" {prep.fit.artifact_dir / 'feature_scores.parquet'}; the eigengene is undefined"
+        ) from None
+    return res.values[prep.fit_sample_pos], config.eigengene_method, res.variance_explained
+
+
+def explain_one(prep: PreparedInputs, module_id: str, config: ExplainConfig, meta_name: str) -> ExplainResult:
+    """The statistics of one module (no annotation, attribution or files).
+
+    Parameters
+    ----------
+    prep : PreparedInputs
+        The inputs aligned once for all modules.
+    module_id : str
+    config : ExplainConfig
+    meta_name : str
+        How error messages name the feature meta (its path).
+
+    Returns
+    -------
+    ExplainResult
+
+    Raises
+    ------
+    InputError
+        The module has no transcript-usage feature, or its eigengene is undefined.
+    """
+    genes = prep.fit.module_genes(module_id)
+    score_rows = np.flatnonzero(prep.score_module == module_id)
+    feat_rows = np.flatnonzero(prep.feature_module == module_id)
+    feat_meta = prep.meta.iloc[feat_rows].reset_index(drop=True)
+    usage = feat_meta["feature_type"].to_numpy(dtype=object) == TRANSCRIPT_USAGE
+    if not usage.any():
+        raise InputError(
+            f"module {module_id}: none of its {len(genes)} genes has a transcript_usage feature in {meta_name}"
+            f" that is also a feature-table column (e.g. gene {genes[0]!r}); check that feature meta gene_id"
+            " values match modules.parquet and feature_type is 'transcript_usage'"
+        )
+    eig, source, var_expl = _eigengene(prep, module_id, score_rows, config)
+    n_used = len(prep.samples)
+    pearson = dict(min_complete_pairs=config.min_complete_pairs, confidence_level=config.confidence_level)
+
+    # integer gene codes (alphabetical) for every per-gene reduction
+    gene_index = pd.Index(np.sort(np.asarray(genes, dtype=object)))
+    feature_ids = feat_meta["feature_id"].to_numpy(dtype=object)
+    feature_genes = feat_meta["gene_id"].to_numpy(dtype=object)
+    fcodes = gene_index.get_indexer(feature_genes)
+    scodes = gene_index.get_indexer(prep.fit.score_meta["gene_id"].to_numpy(dtype=object)[score_rows])
+
+    # feature level: correlation with the eigengene
+    x = prep.feature_matrix(feat_rows)
+    fres = pearson_rows(x, eig, **pearson)
+    extremes = _gene_extremes(fcodes, fres.r, usage, len(gene_index))
+    strength = extremes["strength"][fcodes]
+    polarity = pd.DataFrame({
+        "feature_id": feat_meta["feature_id"], "gene_id": feat_meta["gene_id"], "r": fres.r, "pvalue": fres.pvalue,
+        "qvalue": bh_qvalues(fres.pvalue), "n_samples": fres.n_complete.astype(np.int64),
+        "missing_fraction": 1.0 - fres.n_complete / n_used, "switch_strength": strength,
+        "ci_low": fres.ci_low, "ci_high": fres.ci_high, "direction": _direction_words(fres.r),
+    })
+    polarity = pd.concat([polarity, feat_meta[list(META_PASSTHROUGH)]], axis=1)
+    order = np.lexsort((-np.nan_to_num(fres.r, nan=-np.inf), fcodes, -strength))
+    polarity = polarity.take(order).reset_index(drop=True)
+
+    # gene level: feature-score rows of the module's genes
+    sres = pearson_rows(prep.fit_scores[score_rows], eig, **pearson)
+    gene_table = _gene_table(gene_index, scodes, sres.to_frame(),
+                             prep.fit.score_meta["feature_type"].to_numpy(dtype=object)[score_rows],
+                             fcodes, feature_ids, extremes, prep.gene_names, n_used)
+
+    # high vs low
+    p = float(config.split_percentile)
+    finite_eig = eig[np.isfinite(eig)]
+    hi_thr, lo_thr = np.percentile(finite_eig, 100.0 - p), np.percentile(finite_eig, p)
+    with np.errstate(invalid="ignore"):
+        high, low = eig >= hi_thr, eig <= lo_thr
+    wres = welch_ttest_groups(x, high, low)
+    both = high & low  # samples at the threshold itself belong to both groups (P = 50, odd n)
+    n_split_finite = wres.n_a + wres.n_b - (np.isfinite(x[:, both]).sum(axis=1) if both.any() else 0)
+    hvl = pd.DataFrame({
+        "feature_id": feat_meta["feature_id"], "gene_id": feat_meta["gene_id"],
+        "mean_high": wres.mean_a, "mean_low": wres.mean_b, "delta": wres.delta, "se": wres.se,
+        "tstat": wres.tstat, "pvalue": wres.pvalue,
+        "n_high": wres.n_a.astype(np.int64), "n_low": wres.n_b.astype(np.int64),
+        "missing_fraction": 1.0 - n_split_finite / max(int((high | low).sum()), 1),
+        "qvalue": bh_qvalues(wres.pvalue), "df": wres.df,
+    })
+    hvl = pd.concat([hvl, feat_meta[["feature_type", "transcript_id", "gene_name"]]], axis=1)
+    hvl = hvl.take(_order(wres.pvalue, descending=False)).reset_index(drop=True)
+
+    samples = np.asarray(prep.samples)
+    return ExplainResult(
+        module_id=module_id,
+        gene_driver_table=gene_table,
+        transcript_polarity_table=polarity,
+        high_vs_low_table=hvl,
+        eigengene=pd.Series(eig, index=pd.Index(prep.samples, name="sample_id"), name="eigengene"),
+        sample_ids=list(prep.samples),
+        eigengene_source=source,
+        variance_explained=var_expl,
+        high_samples=samples[high].tolist(),
+        low_samples=samples[low].tolist(),
+        config=config,
+    )
+
+
+def n_workers(n_tasks: int) -> int:
+    """Threads for per-module work: the CPUs this process may use (at most 4), never more than tasks."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 4, n_tasks))

@@ -1,0 +1,73 @@
+"""The manual's per-module figure files (``explain-module --plot``): built and written atomically."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from isograph.dataset.io import atomic_write
+from isograph.explain.contracts import ExplainResult
+from isograph.errors import InputError
+from isograph.figures.render import EXPORT_FORMATS, figure_bytes
+
+__all__ = ["module_figures", "write_module_figures"]
+
+
+def module_figures(result: ExplainResult, usage: pd.DataFrame, *, top_n: int = 30) -> dict[str, go.Figure]:
+    """The manual's three per-module figures for an ``ExplainResult``.
+
+    Parameters
+    ----------
+    result : isograph.explain.ExplainResult
+    usage : DataFrame
+        The samples x features table explain used.
+    top_n : int, default 30
+        Genes in the barplot.
+
+    Returns
+    -------
+    dict
+        ``driver_barplot``, ``usage_gradient``, ``driver_heatmap``.
+    """
+    from isograph.figures.explain import driver_barplot, driver_heatmap, usage_gradient
+
+    mid = result.module_id
+    return {
+        "driver_barplot": driver_barplot(result.gene_driver_table, top_n=top_n, title=f"{mid}: top driver genes"),
+        "usage_gradient": usage_gradient(result.transcript_polarity_table, usage, result.eigengene),
+        "driver_heatmap": driver_heatmap(result.transcript_polarity_table, usage, result.eigengene),
+    }
+
+
+def write_module_figures(results: dict, usage: pd.DataFrame, output_dir: str | os.PathLike,
+                         formats: Iterable[str] = ("pdf",)) -> list[Path]:
+    """Write every module's figures to ``{output_dir}/{module_id}/figures/{name}.{fmt}`` (atomically).
+
+    Parameters
+    ----------
+    results : dict of str to ExplainResult
+    usage : DataFrame
+        The samples x features table explain used.
+    output_dir : path
+    formats : iterable of str, default ("pdf",)
+
+    Returns
+    -------
+    list of Path
+    """
+    formats = list(dict.fromkeys(formats))
+    for fmt in formats:
+        if fmt not in EXPORT_FORMATS:
+            raise InputError(f"unknown figure format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
+    written = []
+    for mid, result in results.items():
+        for name, fig in module_figures(result, usage).items():
+            for fmt in formats:
+                data = figure_bytes(fig, fmt)
+                path = Path(output_dir) / mid / "figures" / f"{name}.{fmt}"
+                written.append(atomic_write(path, lambda tmp, data=data: tmp.write_bytes(data)))
+    return written

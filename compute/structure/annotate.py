@@ -1,0 +1,166 @@
+"""Annotate a data set's switch pairs and store the results where the app reads them.
+
+``{dataset}/structure/`` holds (each written atomically, the manifest last)::
+
+    switch_pairs_annotated.parquet   annotate_pairs output (one row per pair, status, words, deltas)
+    transcript_annotation.parquet    per-transcript labels (structure_consequences, structure_nmd, ...)
+    consequence_enrichment.parquet   gain vs loss per consequence type (binomial test, BH)
+    structure.json                   the GTF, whether its cache was used, counts and timings
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from isograph.dataset.io import write_json, write_parquet
+from isograph.errors import InputError
+from isograph.structure.consequences import annotate_pairs, transcript_annotation
+from isograph.structure.enrichment import consequence_enrichment
+from isograph.structure.gtf import load_transcript_models
+
+__all__ = ["STRUCTURE_FILES", "annotate_switches", "read_pairs_upload", "with_structure_labels"]
+
+STRUCTURE_FILES = {"pairs": "switch_pairs_annotated.parquet", "transcripts": "transcript_annotation.parquet",
+                   "enrichment": "consequence_enrichment.parquet", "summary": "structure.json"}
+PAIR_COLUMNS = ("gene_id", "transcript_id_1", "transcript_id_2")
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+def annotate_switches(gtf: str | os.PathLike, pairs: pd.DataFrame, out_dir: str | os.PathLike, *,
+                      gtf_cache: str | os.PathLike | None = None,
+                      progress: Callable[[float, str], None] | None = None) -> dict:
+    """Annotate ``pairs`` with the GTF's transcript models and write the tables of ``out_dir``.
+
+    Parameters
+    ----------
+    gtf : path
+    pairs : DataFrame
+        ``gene_id, transcript_id_1, transcript_id_2`` (+ e.g. ``module_id``, kept).
+    out_dir : path
+        Usually ``{dataset}/structure``.
+    gtf_cache : path, optional
+        Default ``{gtf}.isograph-cache.parquet``.
+    progress : callable, optional
+        ``progress(fraction, message)``.
+
+    Returns
+    -------
+    dict
+        The ``structure.json`` content: ``gtf, cache_used, cache_path, n_transcripts, n_pairs, n_ok,
+        seconds_models, seconds_annotate``.
+    """
+    missing = [c for c in PAIR_COLUMNS if c not in pairs.columns]
+    if missing:
+        raise InputError(f"switch pairs: missing required column(s) {', '.join(missing)}")
+    if pairs.empty:
+        raise InputError("switch pairs: no rows to annotate")
+    report = progress or (lambda fraction, message: None)
+    out = Path(out_dir)
+    report(0.05, f"reading transcript models of {Path(gtf).name}")
+    t0 = time.perf_counter()
+    loaded = load_transcript_models(gtf, cache=gtf_cache)
+    t1 = time.perf_counter()
+    report(0.5, f"{len(loaded.models):,} transcripts ({'from the cache' if loaded.cache_used else 'parsed'});"
+                f" annotating {len(pairs):,} pairs")
+    annotated = annotate_pairs(pairs, loaded.models)
+    per_transcript = transcript_annotation(annotated, loaded.models)
+    enrichment = consequence_enrichment(annotated)
+    t2 = time.perf_counter()
+    report(0.9, "writing the tables")
+    write_parquet(annotated, out / STRUCTURE_FILES["pairs"])
+    write_parquet(per_transcript, out / STRUCTURE_FILES["transcripts"])
+    write_parquet(enrichment, out / STRUCTURE_FILES["enrichment"])
+    summary = {"gtf": str(Path(gtf).name), "cache_used": bool(loaded.cache_used),
+               "cache_path": str(loaded.cache_path) if loaded.cache_path else None,
+               "n_transcripts": len(loaded.models), "n_pairs": len(pairs),
+               "n_ok": int((annotated["status"] == "ok").sum()),
+               "seconds_models": round(t1 - t0, 3), "seconds_annotate": round(t2 - t1, 3)}
+    write_json(summary, out / STRUCTURE_FILES["summary"])
+    report(1.0, "done")
+    return summary
+
+
+def read_pairs_upload(content: bytes, filename: str) -> pd.DataFrame:
+    """Switch pairs from an uploaded TSV/CSV (bytes), checked.
+
+    Parameters
+    ----------
+    content : bytes
+        The file's bytes.
+    filename : str
+        Its name (``.csv`` is read comma-separated, anything else tab-separated; named in errors).
+
+    Returns
+    -------
+    DataFrame
+        All columns as strings; ``gene_id, transcript_id_1, transcript_id_2`` present and non-empty.
+
+    Raises
+    ------
+    InputError
+        Too large, not text, or missing ``gene_id, transcript_id_1, transcript_id_2`` (named), or empty.
+    """
+    import io
+
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise InputError(f"{filename}: {len(content) / 1e6:.1f} MB is more than the {MAX_UPLOAD_BYTES // 2**20} MiB"
+                         " an upload may have; run `isograph annotate-structure` on big tables")
+    sep = "," if filename.lower().endswith(".csv") else "\t"
+    try:
+        table = pd.read_csv(io.BytesIO(content), sep=sep, dtype=str, keep_default_na=False)
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f"{filename}: not a {'CSV' if sep == ',' else 'tab-separated'} table"
+                         f" ({str(exc).splitlines()[0]})") from None
+    missing = [c for c in PAIR_COLUMNS if c not in table.columns]
+    if missing:
+        raise InputError(f"{filename}: missing column(s) {', '.join(missing)}; a switch-pair table has gene_id,"
+                         " transcript_id_1, transcript_id_2 (tab-separated)")
+    empty = table[list(PAIR_COLUMNS)].eq("").any(axis=1)
+    if empty.any():
+        raise InputError(f"{filename}: row {int(empty.to_numpy().argmax()) + 2} has an empty gene or transcript ID")
+    if table.empty:
+        raise InputError(f"{filename}: no rows")
+    return table
+
+
+def with_structure_labels(genes: pd.DataFrame, polarity: pd.DataFrame, pairs: pd.DataFrame | None,
+                          transcripts: pd.DataFrame | None, *, module_id: str | None = None
+                          ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Driver tables with the structural labels of :func:`annotate_switches` merged in.
+
+    Parameters
+    ----------
+    genes, polarity : DataFrame
+        ``gene_driver_table`` and ``transcript_polarity_table`` of one module.
+    pairs, transcripts : DataFrame or None
+        The ``structure/`` tables (None: returned unchanged).
+    module_id : str, optional
+        Use only pairs of this module (when the pairs have ``module_id``).
+
+    Returns
+    -------
+    genes : DataFrame
+        Plus ``switch_consequences`` (the words of the gene's annotated switch, transcript 1 -> 2).
+    polarity : DataFrame
+        Plus the ``structure_*`` columns of each transcript (matched on ``transcript_id``, else
+        ``feature_id``).
+    """
+    if pairs is not None:
+        ok = pairs[pairs["status"] == "ok"]
+        if module_id is not None and "module_id" in ok:
+            ok = ok[ok["module_id"] == module_id]
+        words = ok.drop_duplicates("gene_id").set_index("gene_id")["consequences"]
+        genes = genes.assign(switch_consequences=genes["gene_id"].map(words))
+    if transcripts is not None:
+        key = polarity["transcript_id"] if "transcript_id" in polarity else polarity["feature_id"]
+        key = key.astype("string").fillna(polarity["feature_id"].astype("string"))
+        labels = transcripts.set_index("transcript_id")
+        polarity = polarity.copy()
+        for column in labels.columns:
+            polarity[column] = labels[column].reindex(key.to_numpy()).to_numpy()
+    return genes, polarity

@@ -1,0 +1,116 @@
+"""Figure factories: the data in the traces (CI bounds, colours by sign, ordering), not just a figure."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from isograph.explain import explain_module
+from isograph.figures.common import NEGATIVE, POSITIVE
+from isograph.figures.explain import (
+    driver_barplot,
+    driver_heatmap,
+    eigengene_overview,
+    high_low_contrast,
+    usage_gradient,
+)
+from isograph.figures.structure import transcript_structures
+from isograph.structure.gtf import read_gtf, transcript_models
+
+
+@pytest.fixture(scope="module")
+def module(_written):
+    from tests.conftest import SMALL, _simulated
+
+    sim = _simulated(SMALL)
+    res = explain_module(_written["small"] / "oracle_fit", sim.feature_table, sim.feature_meta, module_ids=["M000"])
+    return res["M000"], sim
+
+
+def test_driver_barplot_bars_ci_colours_order():
+    drivers = pd.DataFrame({
+        "gene_id": ["G1", "G2", "G3", "G4"], "gene_name": ["A", None, "C", "D"], "r": [0.9, -0.8, 0.5, np.nan],
+        "qvalue": [1e-5, 1e-4, 0.01, np.nan], "n_samples": [50, 48, 50, 0],
+        "ci_low": [0.83, -0.88, 0.26, np.nan], "ci_high": [0.94, -0.67, 0.68, np.nan],
+    })
+    fig = driver_barplot(drivers, top_n=3)
+    pos, neg = fig.data
+    assert (pos.name, neg.name) == ("r > 0", "r < 0")
+    assert pos.marker.color == POSITIVE and neg.marker.color == NEGATIVE
+    assert list(pos.y) == ["A", "C"] and list(neg.y) == ["G2"]  # gene name, else gene ID; NaN r dropped
+    np.testing.assert_allclose(pos.x, [0.9, 0.5])
+    np.testing.assert_allclose(pos.x + pos.error_x.array, [0.94, 0.68])  # upper CI bound of |r|
+    np.testing.assert_allclose(pos.x - pos.error_x.arrayminus, [0.83, 0.26])
+    np.testing.assert_allclose(neg.x + neg.error_x.array, [0.88])  # r = -0.8, CI [-0.88, -0.67] -> |r| in [0.67, 0.88]
+    np.testing.assert_allclose(neg.x - neg.error_x.arrayminus, [0.67])
+    assert list(fig.layout.yaxis.categoryarray) == ["C", "G2", "A"]  # strongest at the top
+    assert pos.customdata[0][0] == "G1"  # a click carries the gene ID
+
+
+def test_driver_heatmap_rows_and_sample_order(module):
+    res, sim = module
+    fig = driver_heatmap(res.transcript_polarity_table, sim.feature_table, res.eigengene, top_n=4)
+    heat = fig.data[0]
+    eig = res.eigengene.sort_values()
+    assert list(heat.x) == list(eig.index)  # samples by increasing eigengene
+    pol = res.transcript_polarity_table
+    top = pol.sort_values("r", ascending=False)["feature_id"].iloc[0]
+    assert heat.y[-1] == top or heat.y[-1].startswith(f"{top} ")  # the top row (drawn last) is the largest r
+    z = np.asarray(heat.z, dtype=float)
+    np.testing.assert_allclose(np.nanmean(z, axis=1), 0, atol=1e-9)  # z-scored per row
+    assert np.corrcoef(np.nan_to_num(z[-1]), np.arange(z.shape[1]))[0, 1] > 0.3  # rises with the eigengene
+
+
+def test_usage_gradient_points_and_trends(module):
+    res, sim = module
+    fig = usage_gradient(res.transcript_polarity_table, sim.feature_table, res.eigengene, top_n=2)
+    markers = [t for t in fig.data if t.mode == "markers"]
+    trends = [t for t in fig.data if t.mode == "lines"]
+    assert len(markers) == len(trends) >= 4
+    gene = markers[0].customdata[0]
+    first = res.transcript_polarity_table.iloc[0]
+    assert gene == first["gene_id"]
+    np.testing.assert_allclose(markers[0].x, res.eigengene.to_numpy())
+    rising = [t for t in trends if t.line.color.startswith("rgb(") and t.name.startswith(markers[0].name)][0]
+    assert rising.y[-1] > rising.y[0]  # the most positive transcript's trend rises
+
+
+def test_eigengene_overview_groups(module):
+    res, _ = module
+    frame = pd.DataFrame({"sample_id": res.eigengene.index, "eigengene": res.eigengene.to_numpy(),
+                          "group": np.where(res.eigengene.index.isin(res.high_samples), "high", "low")})
+    fig = eigengene_overview(frame)
+    high = next(t for t in fig.data if t.name == "high")
+    assert min(high.y) >= max(next(t for t in fig.data if t.name == "low").y)
+    assert high.marker.color == POSITIVE
+
+
+def test_high_low_contrast_interval():
+    from scipy import stats
+
+    table = pd.DataFrame({"feature_id": ["T1", "T2"], "delta": [-0.2, 0.3], "se": [0.05, 0.1], "df": [30.0, 40.0],
+                          "mean_high": [0.4, 0.6], "mean_low": [0.6, 0.3], "pvalue": [0.001, 0.004]})
+    trace = high_low_contrast(table).data[0]
+    assert list(trace.y) == ["T2", "T1"] and list(trace.marker.color) == [POSITIVE, NEGATIVE]
+    np.testing.assert_allclose(trace.error_x.array, [stats.t.ppf(0.975, 40) * 0.1, stats.t.ppf(0.975, 30) * 0.05])
+
+
+def test_transcript_glyphs_cds_taller_than_utr_and_minus_reversed(tmp_path):
+    text = "\n".join([
+        'chr1\tt\texon\t100\t200\t.\t-\t.\tgene_id "G"; transcript_id "T1";',
+        'chr1\tt\texon\t300\t400\t.\t-\t.\tgene_id "G"; transcript_id "T1";',
+        'chr1\tt\tCDS\t150\t200\t.\t-\t0\tgene_id "G"; transcript_id "T1";',
+        'chr1\tt\tCDS\t300\t350\t.\t-\t0\tgene_id "G"; transcript_id "T1";',
+    ]) + "\n"
+    (tmp_path / "g.gtf").write_text(text)
+    models = transcript_models(read_gtf(tmp_path / "g.gtf"))
+    fig = transcript_structures(models, r=pd.Series({"T1": 0.7}))
+    heights = sorted({round(s.y1 - s.y0, 2) for s in fig.layout.shapes})
+    assert heights == [0.25, 0.5]  # UTR and CDS boxes
+    cds = [s for s in fig.layout.shapes if round(s.y1 - s.y0, 2) == 0.5]
+    assert sorted((s.x0 + 0.5, s.x1 - 0.5) for s in cds) == [(150, 200), (300, 350)]
+    assert fig.layout.xaxis.autorange == "reversed"  # minus strand drawn 5'->3'
+    arrows = [t for t in fig.data if t.mode == "markers" and t.marker.symbol]
+    assert arrows[0].marker.symbol == "triangle-left"
+    assert fig.layout.yaxis.ticktext[0] == "T1 (r = +0.70)"
