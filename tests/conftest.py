@@ -1,4 +1,9 @@
-"""Shared fixtures: simulated data sets built once per test run; every test gets its own copy."""
+"""Shared fixtures: simulated data sets and the demo, built once per test run; tests copy what they change.
+
+Markers are set here from the fixtures a test uses, so that ``pytest -m "not slow and not browser"`` is a
+quick loop: ``browser`` for tests that drive headless Chromium (``dash_duo``), ``slow`` for tests that need
+the demo or a fitted data set.
+"""
 
 from __future__ import annotations
 
@@ -34,7 +39,33 @@ def _copy(src: Path, dst: Path) -> Path:
     return dst
 
 
-@pytest.fixture
+SLOW_FIXTURES = {"demo_root", "_fitted", "fitted_dir"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        if "dash_duo" in names:
+            item.add_marker(pytest.mark.browser)
+        if names & SLOW_FIXTURES or "dash_duo" in names:
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session")
+def demo_root(tmp_path_factory) -> Path:
+    """A data root holding the demo data set, built once per test run (tests that change it take a copy).
+
+    Its DNA language model trains for 15 s instead of the product's 40 s: the pages and the SAE statistics,
+    not the model's quality, are under test here.
+    """
+    from isograph.demo import build_demo
+
+    root = tmp_path_factory.mktemp("data_root")
+    build_demo(root / "demo", sae_lm_seconds=15)
+    return root
+
+
+@pytest.fixture(scope="session")
 def standard_sim() -> SimulationResult:
     """The standard simulated set (frames are shared: do not modify them in place)."""
     return _simulated(STANDARD)
@@ -46,7 +77,7 @@ def standard_dir(_written, tmp_path) -> Path:
     return _copy(_written["standard"], tmp_path / "standard")
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def small_sim() -> SimulationResult:
     return _simulated(SMALL)
 

@@ -10,8 +10,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from isograph.dataset.io import atomic_write
-from isograph.explain.contracts import ExplainResult
 from isograph.errors import InputError
+from isograph.explain.contracts import ExplainResult
 from isograph.figures.render import EXPORT_FORMATS, figure_bytes
 
 __all__ = ["module_figures", "write_module_figures"]

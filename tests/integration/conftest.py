@@ -1,11 +1,19 @@
-"""Browser tests: the real app in headless Debian chromium driven by dash[testing] (dash_duo)."""
+"""App tests: the real app on the shared demo, in headless Debian chromium (dash[testing]'s dash_duo) or
+called as plain functions. ``ui`` holds the browser helpers every browser test uses."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
+import subprocess
+import time
+from pathlib import Path
 
 import pytest
+from selenium.common.exceptions import ElementClickInterceptedException
+from selenium.webdriver.common.by import By
 
 os.environ.setdefault("DASH_DEBUG", "false")
 os.environ.setdefault("SE_OFFLINE", "true")  # never let Selenium look for a driver on the network
@@ -24,29 +32,114 @@ def pytest_setup_options():
     return options
 
 
-@pytest.fixture(scope="session")
-def demo_root(tmp_path_factory):
-    """A data root holding the demo data set (built once per run)."""
-    from isograph.demo import build_demo
-
-    root = tmp_path_factory.mktemp("data_root")
-    build_demo(root / "demo", sae_lm_seconds=8)  # a briefly trained DNA model: the pages, not the science
-    return root
-
-
 @pytest.fixture(autouse=True)
 def _needs_browser(request):
     if "dash_duo" in request.fixturenames and (shutil.which("chromium") is None or shutil.which("chromedriver") is None):
         pytest.skip("needs Debian's chromium and chromium-driver (installed by .ci/run)")
 
 
-@pytest.fixture
-def app(demo_root):
-    """The app on the demo data root (test modules that call jobs directly override it)."""
-    import dash
+@pytest.fixture(scope="session", autouse=True)
+def _warm_exporter():
+    """Start this process's figure exporter (kaleido's Chromium and its threads) before any test server.
 
+    dash[testing]'s threaded server stops by raising SystemExit in every thread started after it was
+    (``KillerThread.kill``). An exporter first started during a browser test would lose its threads that
+    way, and the next export in this process would wait on a dead event loop until the render watchdog
+    gives up (60 s). Started here, its threads predate every test server and are left alone.
+    """
+    from isograph.figures.common import empty_figure
+    from isograph.figures.render import chrome_path, figure_bytes
+
+    if chrome_path() is not None:
+        figure_bytes(empty_figure(), "svg")
+
+
+@pytest.fixture
+def make_app(tmp_path):
+    """``make_app(data_root, **settings)``: a fresh app with its own job cache folder."""
     from app import create_app
 
-    dash._pages.PAGE_REGISTRY.clear()  # a fresh page registry per app (as vizro's tests reset it)
-    yield create_app({"data_root": demo_root})
-    dash._pages.PAGE_REGISTRY.clear()
+    def make(data_root: Path, **settings):
+        return create_app({"data_root": data_root, "cache_dir": str(tmp_path / "jobs"), **settings})
+
+    return make
+
+
+@pytest.fixture
+def app(make_app, demo_root):
+    """The app on the shared demo data root."""
+    return make_app(demo_root)
+
+
+class Browser:
+    """What the browser tests do to a page: find figure cards, click, wait, export."""
+
+    def __init__(self, dash_duo) -> None:
+        self.duo = dash_duo
+
+    def graph(self, name: str):
+        """The dcc.Graph of a figure card (Dash serialises dict IDs with sorted keys)."""
+        component_id = json.dumps({"graph": name, "type": "figure"}, separators=(",", ":"))
+        return self.duo.driver.find_element(By.XPATH, f"//div[@id='{component_id}']")
+
+    def click(self, element) -> None:
+        """Scroll an element to the middle of the window, then click it."""
+        self.duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+        try:
+            element.click()
+        except ElementClickInterceptedException:  # a loading overlay still covers the page: click the button itself
+            self.duo.driver.execute_script("arguments[0].click();", element)
+
+    @staticmethod
+    def wait(predicate, timeout: float = 15.0):
+        """The first truthy ``predicate()`` within ``timeout`` seconds (exceptions count as not yet)."""
+        end = time.time() + timeout
+        while time.time() < end:
+            try:
+                result = predicate()
+                if result:
+                    return result
+            except Exception:  # element not there yet
+                pass
+            time.sleep(0.2)
+        raise AssertionError("timed out")
+
+    @staticmethod
+    def settled(find, timeout: float = 15.0):
+        """The element ``find()`` returns once its position and size have stopped changing (the page has loaded)."""
+        end, last = time.time() + timeout, None
+        while time.time() < end:
+            try:
+                element = find()
+                rect = element.rect
+            except Exception:  # not there yet, or replaced while we looked
+                rect = None
+            if rect is not None and rect == last:
+                return element
+            last = rect
+            time.sleep(0.5)
+        raise AssertionError("the element did not settle")
+
+    def export_pdf(self, graph_name: str, folder: Path) -> str:
+        """Export one figure card as PDF through the app's export job; check the file; return its text."""
+        for old in folder.glob("*.pdf"):
+            old.unlink()
+        driver = self.duo.driver
+        driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(folder)})
+        card = self.graph(graph_name).find_element(By.XPATH, "./ancestor::div[contains(@class,'card')]")
+        self.click(card.find_element(By.CSS_SELECTOR, ".dropdown-toggle"))
+        self.click(self.wait(lambda: card.find_element(By.XPATH, ".//*[text()='PDF']")))
+        pdf = self.wait(lambda: next(iter(folder.glob("*.pdf")), None), timeout=30)
+        self.wait(lambda: not list(folder.glob("*.crdownload")))
+        assert self.wait(lambda: "Exported" in self.duo.find_element("#export-message").text)  # the job's toast
+        assert not self.duo.find_element("#export-cancel").is_enabled()  # finished
+        assert pdf.read_bytes()[:5] == b"%PDF-"
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+        assert re.search(r"^Pages:\s+1$", info, re.MULTILINE)
+        return subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+
+
+@pytest.fixture
+def ui(dash_duo) -> Browser:
+    """Browser helpers bound to this test's ``dash_duo``."""
+    return Browser(dash_duo)

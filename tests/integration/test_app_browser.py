@@ -2,105 +2,36 @@
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
-import time
 
-import dash
 import pandas as pd
 import pytest
-from selenium.common.exceptions import ElementClickInterceptedException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
-from app import create_app
 
-
-def _graph(dash_duo, name: str):
-    """The dcc.Graph of a figure card (Dash serialises dict IDs with sorted keys)."""
-    component_id = json.dumps({"graph": name, "type": "figure"}, separators=(",", ":"))
-    return dash_duo.driver.find_element(By.XPATH, f"//div[@id='{component_id}']")
-
-
-def _click(dash_duo, element) -> None:
-    """Scroll an element to the middle of the window, then click it."""
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
-    try:
-        element.click()
-    except ElementClickInterceptedException:  # a loading overlay still covers the page: click the button itself
-        dash_duo.driver.execute_script("arguments[0].click();", element)
-
-
-def _wait(predicate, timeout: float = 15.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            result = predicate()
-            if result:
-                return result
-        except Exception:  # element not there yet
-            pass
-        time.sleep(0.2)
-    raise AssertionError("timed out")
-
-
-def _settled(find, timeout: float = 15.0):
-    """The element ``find()`` returns once its position and size have stopped changing (the page has loaded)."""
-    end, last = time.time() + timeout, None
-    while time.time() < end:
-        try:
-            element = find()
-            rect = element.rect
-        except Exception:  # not there yet, or replaced while we looked
-            rect = None
-        if rect is not None and rect == last:
-            return element
-        last = rect
-        time.sleep(0.5)
-    raise AssertionError("the element did not settle")
-
-
-def _export_pdf(dash_duo, graph_name: str, folder) -> str:
-    """Export one figure card as PDF through the app's export job; check the file; return its text."""
-    for old in folder.glob("*.pdf"):
-        old.unlink()
-    dash_duo.driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(folder)})
-    card = _graph(dash_duo, graph_name).find_element(By.XPATH, "./ancestor::div[contains(@class,'card')]")
-    _click(dash_duo, card.find_element(By.CSS_SELECTOR, ".dropdown-toggle"))
-    _click(dash_duo, _wait(lambda: card.find_element(By.XPATH, ".//*[text()='PDF']")))
-    pdf = _wait(lambda: next(iter(folder.glob("*.pdf")), None), timeout=30)
-    _wait(lambda: not list(folder.glob("*.crdownload")))
-    assert _wait(lambda: "Exported" in dash_duo.find_element("#export-message").text)  # the job's toast
-    assert not dash_duo.find_element("#export-cancel").is_enabled()  # finished
-    assert pdf.read_bytes()[:5] == b"%PDF-"
-    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
-    assert re.search(r"^Pages:\s+1$", info, re.MULTILINE)
-    return subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-
-
-def test_module_to_gene_view_and_pdf_export(dash_duo, app, demo_root, tmp_path):
+def test_module_to_gene_view_and_pdf_export(dash_duo, ui, app, demo_root, tmp_path):
     """Open /, open a module, export its driver barplot as PDF, click the top driver bar, land on the gene
     view with its transcripts drawn, export those as PDF too."""
     top_driver = pd.read_parquet(demo_root / "demo" / "explain" / "M000" / "gene_driver_table.parquet").iloc[0]
     dash_duo.start_server(app)
     dash_duo.wait_for_element("#home-modules", timeout=20)
     dash_duo.find_element("#home-link-M000").click()
-    paths = _wait(lambda: _graph(dash_duo, "module-driver-bar").find_elements(By.CSS_SELECTOR, ".barlayer .point path"))
-    text = _export_pdf(dash_duo, "module-driver-bar", tmp_path)
+    paths = ui.wait(lambda: ui.graph("module-driver-bar").find_elements(By.CSS_SELECTOR, ".barlayer .point path"))
+    text = ui.export_pdf("module-driver-bar", tmp_path)
     assert top_driver["gene_name"] in text  # the strongest driver is named in the PDF
-    paths = _wait(lambda: _graph(dash_duo, "module-driver-bar").find_elements(By.CSS_SELECTOR, ".barlayer .point path"))
+    paths = ui.wait(lambda: ui.graph("module-driver-bar").find_elements(By.CSS_SELECTOR, ".barlayer .point path"))
     top = min(paths, key=lambda p: p.rect["y"])  # the strongest driver is drawn at the top
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", top)
     ActionChains(dash_duo.driver).move_to_element(top).click().perform()
-    _wait(lambda: "/genes/" in dash_duo.driver.current_url)
+    ui.wait(lambda: "/genes/" in dash_duo.driver.current_url)
     gene_id = re.search(r"/genes/([^?]+)", dash_duo.driver.current_url).group(1)
     assert "module=M000" in dash_duo.driver.current_url
     assert gene_id == top_driver["gene_id"]  # the bar drawn at the top is the strongest driver
     sentence = dash_duo.wait_for_element("#gene-direction", timeout=20).text
     assert "used more in high-module samples" in sentence and "M000" in sentence
-    assert _wait(lambda: _graph(dash_duo, "gene-structures").find_elements(By.CSS_SELECTOR, ".shapelayer path"))
-    text = _export_pdf(dash_duo, "gene-structures", tmp_path)
+    assert ui.wait(lambda: ui.graph("gene-structures").find_elements(By.CSS_SELECTOR, ".shapelayer path"))
+    text = ui.export_pdf("gene-structures", tmp_path)
     assert re.search(r"TCONS_\d+", text)  # the transcripts are labelled in the PDF
     assert dash_duo.get_logs() == []
 
@@ -111,16 +42,17 @@ def _tables(demo_root):
             pd.read_parquet(explain / "transcript_polarity_table.parquet"))
 
 
-def _landed_on(dash_duo, gene_id: str, module: str = "M000") -> None:
+def _landed_on(ui, gene_id: str, module: str = "M000") -> None:
+    dash_duo = ui.duo
     try:
-        _wait(lambda: f"/genes/{gene_id}?" in dash_duo.driver.current_url)
+        ui.wait(lambda: f"/genes/{gene_id}?" in dash_duo.driver.current_url)
     except AssertionError:
         raise AssertionError(f"expected the view of {gene_id}, the browser is at {dash_duo.driver.current_url}") from None
     assert f"module={module}" in dash_duo.driver.current_url
     assert dash_duo.wait_for_element("#gene-direction", timeout=20).text
 
 
-def test_heatmap_row_opens_its_gene(dash_duo, app, demo_root):
+def test_heatmap_row_opens_its_gene(dash_duo, ui, app, demo_root):
     """Clicking the top heatmap row opens the gene of the strongest positive driver transcript."""
     _, polarity = _tables(demo_root)
     usage = polarity[polarity["feature_type"] == "transcript_usage"]
@@ -128,9 +60,9 @@ def test_heatmap_row_opens_its_gene(dash_duo, app, demo_root):
     top_label = usage.loc[usage["r"].idxmax(), "feature_id"]
     dash_duo.start_server(app)
     dash_duo.driver.get(dash_duo.server_url + "/modules/M000")
-    _wait(lambda: _graph(dash_duo, "module-heatmap").find_element(By.CSS_SELECTOR, ".nsewdrag"))
+    ui.wait(lambda: ui.graph("module-heatmap").find_element(By.CSS_SELECTOR, ".nsewdrag"))
     for _ in range(3):  # the graph may still be redrawn once after it first appears
-        plot = _settled(lambda: _graph(dash_duo, "module-heatmap").find_element(By.CSS_SELECTOR, ".js-plotly-plot"))
+        plot = ui.settled(lambda: ui.graph("module-heatmap").find_element(By.CSS_SELECTOR, ".js-plotly-plot"))
         dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", plot)
         dx, dy = dash_duo.driver.execute_script(  # from the plot's centre to the middle of the top row
             "const gd = arguments[0], xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;"
@@ -139,44 +71,44 @@ def test_heatmap_row_opens_its_gene(dash_duo, app, demo_root):
             "        ya._offset + ya.l2p(gd.data[0].y.length - 1) - box.height / 2];", plot)
         ActionChains(dash_duo.driver).move_to_element(plot).pause(0.2).move_by_offset(int(dx), int(dy)).perform()
         try:  # plotly reports the click of the point it hovers: wait until the top row is hovered
-            _wait(lambda: top_label in dash_duo.driver.find_element(By.CSS_SELECTOR, ".hoverlayer .hovertext").text,
+            ui.wait(lambda: top_label in dash_duo.driver.find_element(By.CSS_SELECTOR, ".hoverlayer .hovertext").text,
                   timeout=5)
         except AssertionError:
             continue
         ActionChains(dash_duo.driver).click().perform()
         try:
-            _wait(lambda: "/genes/" in dash_duo.driver.current_url, timeout=5)
+            ui.wait(lambda: "/genes/" in dash_duo.driver.current_url, timeout=5)
             break
         except AssertionError:
             continue
-    _landed_on(dash_duo, expected)
+    _landed_on(ui, expected)
 
 
-def test_table_row_opens_its_gene(dash_duo, app, demo_root):
+def test_table_row_opens_its_gene(dash_duo, ui, app, demo_root):
     """Clicking a cell of the third row of the gene-driver table opens that gene."""
     genes, _ = _tables(demo_root)
     dash_duo.start_server(app)
     dash_duo.driver.get(dash_duo.server_url + "/modules/M000")
-    cell = _wait(lambda: dash_duo.driver.find_elements(
+    cell = ui.wait(lambda: dash_duo.driver.find_elements(
         By.CSS_SELECTOR, "#module-gene-table td[data-dash-column='gene_name']")[2])
-    _click(dash_duo, cell)
-    _landed_on(dash_duo, genes.iloc[2]["gene_id"])
+    ui.click(cell)
+    _landed_on(ui, genes.iloc[2]["gene_id"])
 
 
-def test_gene_search_on_the_home_page(dash_duo, app, demo_root):
+def test_gene_search_on_the_home_page(dash_duo, ui, app, demo_root):
     """Type part of a gene name on /, pick the suggestion, land on that gene's view."""
     genes, _ = _tables(demo_root)
     target = genes.iloc[4]
     dash_duo.start_server(app)
     dash_duo.wait_for_element("#home-modules", timeout=20)
-    _click(dash_duo, dash_duo.find_element(".gene-search .dash-dropdown-trigger, .gene-search"))
-    box = _wait(lambda: dash_duo.find_element(".dash-dropdown-search"))
+    ui.click(dash_duo.find_element(".gene-search .dash-dropdown-trigger, .gene-search"))
+    box = ui.wait(lambda: dash_duo.find_element(".dash-dropdown-search"))
     box.send_keys(target["gene_name"][1:])  # a part of the name, not its start
-    option = _wait(lambda: next(o for o in dash_duo.driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")
+    option = ui.wait(lambda: next(o for o in dash_duo.driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")
                                 if target["gene_id"] in o.text))
     assert option.text.endswith("M000")
-    _click(dash_duo, option)
-    _landed_on(dash_duo, target["gene_id"])
+    ui.click(option)
+    _landed_on(ui, target["gene_id"])
 
 
 @pytest.mark.parametrize(("path", "words"), [
@@ -196,15 +128,12 @@ def test_bad_urls_show_a_friendly_message(dash_duo, app, path, words):
 
 
 @pytest.fixture
-def gated_app(demo_root, tmp_path):
+def gated_app(make_app, demo_root):
     """An app whose jobs wait on a lock the test holds (deterministic running/cancel states)."""
-    dash._pages.PAGE_REGISTRY.clear()
-    app = create_app({"data_root": demo_root, "cache_dir": str(tmp_path / "jobs"), "job_gate": True})
-    yield app
-    dash._pages.PAGE_REGISTRY.clear()
+    return make_app(demo_root, job_gate=True)
 
 
-def test_explain_job_runs_and_cancels(dash_duo, gated_app, tmp_path):
+def test_explain_job_runs_and_cancels(dash_duo, ui, gated_app, tmp_path):
     """Start an explain job, see it running with a progress bar, cancel it; then run one to the end."""
     import diskcache
 
@@ -213,37 +142,37 @@ def test_explain_job_runs_and_cancels(dash_duo, gated_app, tmp_path):
     dash_duo.driver.get(dash_duo.server_url + "/modules/M001")
     run = dash_duo.wait_for_element("#job-run", timeout=20)
     with gate:
-        _click(dash_duo, run)
-        _wait(lambda: dash_duo.find_element("#job-cancel").is_enabled())  # running
+        ui.click(run)
+        ui.wait(lambda: dash_duo.find_element("#job-cancel").is_enabled())  # running
         assert not dash_duo.find_element("#job-run").is_enabled()
-        _wait(lambda: "waiting to start" in dash_duo.find_element("#job-progress").text)
-        _click(dash_duo, dash_duo.find_element("#job-cancel"))
-        _wait(lambda: dash_duo.find_element("#job-status").text == "Cancelled.")
-        _wait(lambda: dash_duo.find_element("#job-run").is_enabled())
+        ui.wait(lambda: "waiting to start" in dash_duo.find_element("#job-progress").text)
+        ui.click(dash_duo.find_element("#job-cancel"))
+        ui.wait(lambda: dash_duo.find_element("#job-status").text == "Cancelled.")
+        ui.wait(lambda: dash_duo.find_element("#job-run").is_enabled())
     dash_duo.find_element("#job-percentile").clear()
     dash_duo.find_element("#job-percentile").send_keys("20")
-    _click(dash_duo, dash_duo.find_element("#job-run"))
-    status = _wait(lambda: dash_duo.find_element("#job-status").text.startswith("Done") and
+    ui.click(dash_duo.find_element("#job-run"))
+    status = ui.wait(lambda: dash_duo.find_element("#job-status").text.startswith("Done") and
                    dash_duo.find_element("#job-status").text, timeout=60)
     assert "M001 with P = 20" in status and "40 high and 40 low samples" in status
     assert dash_duo.find_element("#job-table").text
 
 
-def test_export_job_runs_and_cancels(dash_duo, gated_app, tmp_path):
+def test_export_job_runs_and_cancels(dash_duo, ui, gated_app, tmp_path):
     """An export is a background job: the toast shows its progress and it can be cancelled."""
     import diskcache
 
     gate = diskcache.Lock(diskcache.Cache(str(tmp_path / "jobs")), "isograph-job-gate")
     dash_duo.start_server(gated_app)
     dash_duo.driver.get(dash_duo.server_url + "/modules/M001")
-    card = _graph(dash_duo, "module-driver-bar").find_element(By.XPATH, "./ancestor::div[contains(@class,'card')]")
+    card = ui.graph("module-driver-bar").find_element(By.XPATH, "./ancestor::div[contains(@class,'card')]")
     with gate:
-        _click(dash_duo, card.find_element(By.CSS_SELECTOR, ".dropdown-toggle"))
-        _click(dash_duo, _wait(lambda: card.find_element(By.XPATH, ".//*[text()='PNG']")))
-        _wait(lambda: dash_duo.find_element("#export-cancel").is_enabled())
-        _wait(lambda: "waiting to start" in dash_duo.find_element("#export-progress").text)
+        ui.click(card.find_element(By.CSS_SELECTOR, ".dropdown-toggle"))
+        ui.click(ui.wait(lambda: card.find_element(By.XPATH, ".//*[text()='PNG']")))
+        ui.wait(lambda: dash_duo.find_element("#export-cancel").is_enabled())
+        ui.wait(lambda: "waiting to start" in dash_duo.find_element("#export-progress").text)
         assert "job running" in dash_duo.find_element("#job-indicator").text  # the navbar, on every page
-        _click(dash_duo, dash_duo.find_element("#export-cancel"))
-        _wait(lambda: dash_duo.find_element("#export-message").text == "Cancelled.")
-        _wait(lambda: not dash_duo.find_element("#export-cancel").is_enabled())
+        ui.click(dash_duo.find_element("#export-cancel"))
+        ui.wait(lambda: dash_duo.find_element("#export-message").text == "Cancelled.")
+        ui.wait(lambda: not dash_duo.find_element("#export-cancel").is_enabled())
     assert dash_duo.find_element("#job-indicator").text == ""

@@ -9,14 +9,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from app import create_app
-
 
 @pytest.fixture
-def app(demo_root, tmp_path):
-    dash._pages.PAGE_REGISTRY.clear()
-    yield create_app({"data_root": demo_root, "cache_dir": str(tmp_path / "jobs")})
-    dash._pages.PAGE_REGISTRY.clear()
+def app(make_app, demo_root):
+    return make_app(demo_root)
 
 
 @pytest.fixture

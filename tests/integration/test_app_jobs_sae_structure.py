@@ -11,8 +11,6 @@ import plotly.graph_objects as go
 import pytest
 from dash import html
 
-from app import create_app
-
 
 @pytest.fixture(scope="module")
 def root_copy(demo_root, tmp_path_factory):
@@ -22,10 +20,8 @@ def root_copy(demo_root, tmp_path_factory):
 
 
 @pytest.fixture
-def app(root_copy, tmp_path):
-    dash._pages.PAGE_REGISTRY.clear()
-    yield create_app({"data_root": root_copy, "cache_dir": str(tmp_path / "jobs")})
-    dash._pages.PAGE_REGISTRY.clear()
+def app(make_app, root_copy):
+    return make_app(root_copy)
 
 
 def _text(component) -> str:

@@ -20,10 +20,8 @@ from isograph.structure.gtf import read_gtf, transcript_models
 
 
 @pytest.fixture(scope="module")
-def module(_written):
-    from tests.conftest import SMALL, _simulated
-
-    sim = _simulated(SMALL)
+def module(_written, small_sim):
+    sim = small_sim
     res = explain_module(_written["small"] / "oracle_fit", sim.feature_table, sim.feature_meta, module_ids=["M000"])
     return res["M000"], sim
 

@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import pandas as pd
 import pytest
 from scipy import stats
 
-from isograph.sae.demo import build_sae_demo, transcript_windows
+from isograph.sae.demo import transcript_windows
 from isograph.sae.graph import load_graph
 from isograph.simulate import REFERENCE_GTF
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    root = tmp_path_factory.mktemp("sae_demo")
-    gtf = root / "annotation.gtf.gz"  # a copy: the GTF cache is written next to it, not into the repository
-    shutil.copyfile(REFERENCE_GTF, gtf)
-    summary = build_sae_demo(root, gtf, lm_seconds=15)
-    return root / "sae", summary
+def demo(demo_root):
+    """The SAE part of the shared demo: its folder and summary."""
+    out = demo_root / "demo" / "sae"
+    return out, json.loads((out / "summary.json").read_text())
 
 
 def test_windows_lie_in_their_region(tmp_path):
