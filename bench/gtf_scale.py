@@ -29,13 +29,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from isograph.structure.gtf import (  # noqa: E402
-    ATTRIBUTES,
-    load_transcript_models,
-    read_gtf,
-    transcript_models,
-    write_cache,
-)
+from isograph.structure.cache import load_transcript_models, write_cache  # noqa: E402
+from isograph.structure.gtf import ATTRIBUTES, read_gtf  # noqa: E402
+from isograph.structure.models import transcript_models  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
 

@@ -35,7 +35,7 @@ from isograph.dataset.io import write_json, write_parquet, write_tsv
 from isograph.errors import InputError
 from isograph.fit.scores import feature_scores_frame, switch_scores
 from isograph.reference import reference_path
-from isograph.structure.gtf import load_transcript_models
+from isograph.structure.cache import load_transcript_models
 
 __all__ = [
     "REFERENCE_GTF",

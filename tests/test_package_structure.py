@@ -63,6 +63,18 @@ def test_the_manuals_api_imports():
     assert ExplainConfig.__module__ == ExplainResult.__module__ == "isograph.explain.contracts"
 
 
+@pytest.mark.parametrize("package", ["isograph.explain", "isograph.fit", "isograph.structure", "isograph.sae"])
+def test_each_domain_has_a_curated_facade(package):
+    """``from isograph.<domain> import ...`` works for what its ``__all__`` names; nothing is defined twice."""
+    module = importlib.import_module(package)
+    assert module.__all__
+    for name in module.__all__:
+        obj = getattr(module, name)
+        if inspect.isclass(obj) or inspect.isfunction(obj):
+            home = importlib.import_module(obj.__module__)
+            assert obj.__module__.startswith(package) and getattr(home, name) is obj
+
+
 def test_science_does_not_import_the_web_or_plotting_stack():
     names = ", ".join(m.__name__ for m in MODULES if m.__name__.startswith(SCIENCE))
     code = f"import sys, {names}; print(sorted(m for m in ('dash', 'plotly', 'kaleido') if m in sys.modules))"

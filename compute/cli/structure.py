@@ -53,8 +53,8 @@ def _write_table(df: pd.DataFrame, path: Path) -> None:
 def _run_annotate_structure(args: argparse.Namespace) -> int:
     from isograph.dataset.io import read_table, table_format
     from isograph.errors import InputError
+    from isograph.structure.cache import load_transcript_models
     from isograph.structure.consequences import annotate_pairs, transcript_annotation
-    from isograph.structure.gtf import load_transcript_models
 
     output = Path(args.output)
     table_format(output)  # refuse an unsupported suffix before any work

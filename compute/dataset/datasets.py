@@ -221,7 +221,7 @@ def _gene_index(dataset: Dataset) -> pd.DataFrame:
 
 @functools.lru_cache(maxsize=8)
 def _models(gtf: str) -> pd.DataFrame:
-    from isograph.structure.gtf import load_transcript_models
+    from isograph.structure.cache import load_transcript_models
 
     return load_transcript_models(gtf).models
 

@@ -17,7 +17,7 @@ def transcript_structures(models: pd.DataFrame, *, r: pd.Series | None = None, t
     Parameters
     ----------
     models
-        rows of ``isograph.structure.gtf.transcript_models`` for one gene.
+        rows of ``isograph.structure.models.transcript_models`` for one gene.
     r
         optional r per transcript_id, shown in the labels and used for the colour.
     title
@@ -105,7 +105,7 @@ def switch_pair(model_1: pd.Series, model_2: pd.Series, *, consequences: str | N
 
     Parameters
     ----------
-        model_1, model_2: ``isograph.structure.gtf.transcript_models`` rows (transcript 1 = used more in
+        model_1, model_2: ``isograph.structure.models.transcript_models`` rows (transcript 1 = used more in
         low-module samples, drawn blue on top; transcript 2 = used more in high-module samples, red).
     consequences
         the pair's words ("; "-joined), written under the title.

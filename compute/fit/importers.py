@@ -22,7 +22,7 @@ import pandas as pd
 from isograph.dataset.artifacts import TableSource
 from isograph.dataset.io import read_table
 from isograph.errors import InputError, warn
-from isograph.structure.gtf import load_transcript_models
+from isograph.structure.cache import load_transcript_models
 
 __all__ = [
     "CountsImport",

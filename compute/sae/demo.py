@@ -44,7 +44,7 @@ def transcript_windows(fasta: pd.DataFrame, models: pd.DataFrame, *, window: int
     fasta : DataFrame
         Sequence table of transcript sequences (``seq_id`` = ``transcript_id``).
     models : DataFrame
-        Transcript models (:func:`isograph.structure.gtf.load_transcript_models`).
+        Transcript models (:func:`isograph.structure.cache.load_transcript_models`).
     window : int, default 240
         Bases per window (40 six-mers).
 
@@ -141,7 +141,7 @@ def build_sae_demo(demo_dir: str | os.PathLike, gtf: str | os.PathLike, *, lm_se
     from isograph.sae.model import SAEConfig
     from isograph.sae.runs import build_run
     from isograph.sae.train_lm import LMConfig, train_masked_lm
-    from isograph.structure.gtf import load_transcript_models
+    from isograph.structure.cache import load_transcript_models
 
     report = progress or (lambda fraction, message: None)
     out = Path(demo_dir) / "sae"

@@ -176,7 +176,7 @@ def sequence_track(seq_id: str, length: int, models: pd.DataFrame, *, chrom: str
     length : int
         Window length in bases.
     models : DataFrame
-        :func:`isograph.structure.gtf.transcript_models` rows (any set; the transcript is looked up).
+        :func:`isograph.structure.models.transcript_models` rows (any set; the transcript is looked up).
     chrom, start, strand : optional
         Genomic coordinates of the sequence (1-based first base; ``start`` -1 = none), used when
         ``seq_id`` names no transcript: each base is labelled CDS, 5'UTR, 3'UTR (of a coding transcript's

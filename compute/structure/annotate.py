@@ -19,9 +19,9 @@ import pandas as pd
 
 from isograph.dataset.io import write_json, write_parquet
 from isograph.errors import InputError
+from isograph.structure.cache import load_transcript_models
 from isograph.structure.consequences import annotate_pairs, transcript_annotation
 from isograph.structure.enrichment import consequence_enrichment
-from isograph.structure.gtf import load_transcript_models
 
 __all__ = ["STRUCTURE_FILES", "annotate_switches", "read_pairs_upload", "with_structure_labels"]
 

@@ -137,7 +137,7 @@ def pair_consequences(model_1: pd.Series, model_2: pd.Series) -> dict:
     Parameters
     ----------
     model_1, model_2 : Series
-        Rows of :func:`isograph.structure.gtf.transcript_models` (same gene, same strand).
+        Rows of :func:`isograph.structure.models.transcript_models` (same gene, same strand).
 
     Returns
     -------
@@ -212,7 +212,7 @@ def annotate_pairs(pairs: pd.DataFrame, models: pd.DataFrame) -> pd.DataFrame:
     pairs : DataFrame
         ``gene_id, transcript_id_1, transcript_id_2`` (+ any columns, kept).
     models : DataFrame
-        From :func:`isograph.structure.gtf.transcript_models`.
+        From :func:`isograph.structure.models.transcript_models`.
 
     Returns
     -------
@@ -254,7 +254,7 @@ def transcript_annotation(annotated: pd.DataFrame, models: pd.DataFrame) -> pd.D
     annotated : DataFrame
         Output of :func:`annotate_pairs`.
     models : DataFrame
-        From :func:`isograph.structure.gtf.transcript_models`.
+        From :func:`isograph.structure.models.transcript_models`.
 
     Returns
     -------

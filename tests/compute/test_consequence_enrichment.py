@@ -11,9 +11,9 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
 from isograph.simulate import REFERENCE_GTF
+from isograph.structure.cache import load_transcript_models
 from isograph.structure.consequences import annotate_pairs
 from isograph.structure.enrichment import CONSEQUENCE_TYPES, consequence_enrichment
-from isograph.structure.gtf import load_transcript_models
 
 
 def _two_sided_binomial(k: int, n: int) -> float:

@@ -8,7 +8,7 @@ import pytest
 
 from isograph.errors import InputError
 from isograph.simulate import REFERENCE_GTF, SimulationConfig, simulate
-from isograph.structure.gtf import load_transcript_models
+from isograph.structure.cache import load_transcript_models
 
 
 def test_same_seed_gives_identical_outputs_and_another_seed_differs():

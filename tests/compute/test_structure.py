@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from isograph.errors import InputError, InputWarning
-from isograph.structure.gtf import load_transcript_models, read_gtf, splice_junctions, transcript_models
+from isograph.structure.cache import load_transcript_models
+from isograph.structure.gtf import read_gtf
+from isograph.structure.models import splice_junctions, transcript_models
 
 GTF = Path(__file__).resolve().parents[2] / "data" / "reference" / "isar_example" / "example.gtf.gz"
 

@@ -8,13 +8,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from isograph.structure.cache import load_transcript_models
 from isograph.structure.consequences import (
     CONSEQUENCE_COLUMNS,
     annotate_pairs,
     pair_consequences,
     transcript_annotation,
 )
-from isograph.structure.gtf import load_transcript_models, read_gtf, transcript_models
+from isograph.structure.gtf import read_gtf
+from isograph.structure.models import transcript_models
 
 MIRROR = 10_000  # a minus-strand copy maps x -> MIRROR - x
 A, B, C, D = (1000, 1199), (2000, 2099), (3000, 3149), (4000, 4299)

@@ -96,7 +96,8 @@ def test_job_indicator():
     assert "job running" in job_indicator(True)
 
 
-def test_click_data_to_gene_url():
+def test_click_data_to_gene_url(make_app, tmp_path):
+    make_app(tmp_path)  # pages register themselves with an app
     from pages.module import gene_href_from_click
 
     context = {"module": "M000", "dataset": "demo"}

@@ -16,7 +16,8 @@ from isograph.figures.explain import (
     usage_gradient,
 )
 from isograph.figures.structure import transcript_structures
-from isograph.structure.gtf import read_gtf, transcript_models
+from isograph.structure.gtf import read_gtf
+from isograph.structure.models import transcript_models
 
 
 @pytest.fixture(scope="module")

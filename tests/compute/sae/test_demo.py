@@ -23,7 +23,7 @@ def demo(demo_root):
 def test_windows_lie_in_their_region(tmp_path):
     from isograph.sae.demo import REFERENCE_FASTA
     from isograph.sae.sequences import read_fasta
-    from isograph.structure.gtf import load_transcript_models
+    from isograph.structure.cache import load_transcript_models
 
     models = load_transcript_models(REFERENCE_GTF, cache=tmp_path / "models.parquet").models
     windows = transcript_windows(read_fasta(REFERENCE_FASTA), models)
