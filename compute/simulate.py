@@ -24,6 +24,7 @@ simulated counts (:func:`isograph.fit.scores.switch_scores`); explain can be tes
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -42,6 +43,7 @@ __all__ = [
     "SimulationConfig",
     "SimulationResult",
     "simulate",
+    "switch_call_recovery",
     "write_simulation",
 ]
 
@@ -397,3 +399,30 @@ def write_simulation(sim: SimulationResult, out_dir: str | os.PathLike) -> dict[
     paths["config"] = write_json(params, out / "simulation_config.json")
     sim.paths = {k: str(v) for k, v in paths.items()}
     return sim.paths
+
+
+def switch_call_recovery(gene_tables: Iterable[pd.DataFrame], truth_genes: pd.DataFrame) -> dict:
+    """Precision and recall of the switch calls against the planted switching genes.
+
+    Parameters
+    ----------
+    gene_tables : iterable of DataFrame
+        ``gene_driver_table`` of every explained module (``gene_id, switch_called``).
+    truth_genes : DataFrame
+        ``SimulationResult.truth_genes`` (``gene_id, is_switching``).
+
+    Returns
+    -------
+    dict
+        ``n_called`` (genes with a called switch in some module), ``n_planted`` (planted switching genes,
+        all of them: one the fit left out of every module counts as missed), ``true_positives``,
+        ``precision`` (NaN with no call), ``recall``.
+    """
+    called = set()
+    for table in gene_tables:
+        called |= set(table.loc[table["switch_called"].astype(bool), "gene_id"])
+    planted = set(truth_genes.loc[truth_genes["is_switching"].astype(bool), "gene_id"])
+    hits = len(called & planted)
+    return {"n_called": len(called), "n_planted": len(planted), "true_positives": hits,
+            "precision": hits / len(called) if called else float("nan"),
+            "recall": hits / len(planted) if planted else float("nan")}

@@ -8,22 +8,13 @@ from dash import dcc, html
 
 from components.layout import alert, current_dataset, data_table, figure_card, href
 from isograph.dataset.datasets import DatasetError
+from isograph.explain.words import gene_sentence
 from isograph.figures.explain import high_low_contrast, usage_gradient
 from isograph.figures.structure import transcript_structures
 from isograph.structure.annotate import with_structure_labels
 
 dash.register_page(__name__, path_template="/genes/<gene_id>", path="/genes/example", name="Gene",
                    title=lambda gene_id=None, module=None, **_: f"{gene_id} — isoform switch in {module or 'its module'}")
-
-
-def direction_sentence(gene_row, gene_label: str, module_id: str) -> str:
-    """The switch in words, e.g. 'As M000 rises, GENE shifts from T2 to T1 (...)'."""
-    pos, neg = gene_row.get("top_positive_feature"), gene_row.get("top_negative_feature")
-    if not isinstance(pos, str) or not isinstance(neg, str) or pos == neg:
-        return f"{gene_label} has no transcript-usage switch in {module_id}."
-    return (f"As {module_id} rises, {gene_label} shifts from {neg} to {pos}: {pos} is used more in high-module"
-            f" samples and {neg} is used more in low-module samples (switch strength"
-            f" {gene_row['switch_strength']:.2f}, gene r = {gene_row['r']:.2f}, q = {gene_row['qvalue']:.2g}).")
 
 
 def layout(gene_id: str | None = None, module: str | None = None, dataset: str | None = None, **_query) -> html.Div:
@@ -49,10 +40,13 @@ def layout(gene_id: str | None = None, module: str | None = None, dataset: str |
     label = row["gene_name"] if isinstance(row["gene_name"], str) else gene_id
     mine = polarity[polarity["gene_id"] == gene_id]
     models = ds.transcript_models(gene_id)
+    config = ds.explain_config(module)
+    sentence = gene_sentence(row, mine, module, label=label, alpha=config["switch_alpha"],
+                             min_usage_change=config["min_usage_change"])
     return html.Div([
         html.H3([f"{label} ", html.Small(f"{gene_id} in ", className="text-muted"),
                  dcc.Link(module, href=href(f"/modules/{module}", dataset=ds.name))]),
-        dbc.Alert(direction_sentence(row, label, module), color="light", id="gene-direction"),
+        dbc.Alert(sentence, color="success" if bool(row.get("switch_called", False)) else "light", id="gene-direction"),
         _structure_note(row),
         figure_card("gene-structures", transcript_structures(models, r=mine.set_index("feature_id")["r"]),
                     title="Transcript structures (CDS tall, UTR short; drawn 5′→3′)", filename=f"{gene_id}_structures"),
@@ -65,7 +59,7 @@ def layout(gene_id: str | None = None, module: str | None = None, dataset: str |
         ]),
         html.H5("Transcripts"),
         data_table("gene-tx-table", mine, columns=["feature_id", "r", "ci_low", "ci_high", "pvalue", "qvalue",
-                                                   "n_samples", "direction", "structure_consequences", "structure_nmd",
+                                                   "delta_usage", "n_samples", "direction", "structure_consequences", "structure_nmd",
                                                    "structure_orf_length", "structure_partner"]),
     ])
 

@@ -125,6 +125,10 @@ def _run_demo(args: argparse.Namespace) -> int:
         dataset = build_demo(args.out, progress=ProgressPrinter("isograph demo"), sae=not args.no_sae)
         print(f"isograph demo: planted-module recovery (mean best Jaccard)"
               f" {dataset['module_recovery']['mean_best_jaccard']:.3f}", file=sys.stderr)
+        calls = dataset["switch_calls"]
+        print(f"isograph demo: switch calls against the planted switching genes: {calls['n_called']} called,"
+              f" precision {calls['precision']:.3f}, recall {calls['recall']:.3f}"
+              f" ({calls['true_positives']} of {calls['n_planted']} planted)", file=sys.stderr)
         if "sae" in dataset:
             best = dataset["sae"]["best_cds_feature"]
             print(f"isograph demo: SAE feature {best['feature']} is the CDS-enriched feature with the lowest p"

@@ -96,13 +96,19 @@ def add_make_switch_pairs(sub: argparse._SubParsersAction) -> None:
     ----------
     sub : argparse subparsers
     """
-    p = sub.add_parser("make-switch-pairs", help="switch pairs of the driver genes of explained modules",
-                       description="For each driver gene its most negative (transcript 1) and most positive"
-                       " (transcript 2) transcript by r: the switch the module drives.")
+    p = sub.add_parser("make-switch-pairs", help="switch pairs of the called switches of explained modules",
+                       description="For each called switch (switch_called in the gene table), every transcript"
+                       " significantly used more in low-module samples (transcript 1) paired with every one"
+                       " significantly used more in high-module samples (transcript 2), as IsoformSwitchAnalyzeR"
+                       " pairs a switch's isoforms. --all-drivers instead pairs the most negative and most positive"
+                       " transcript of every gene with q <= --fdr, significant or not.")
     p.add_argument("--explain-dir", required=True, metavar="DIR", help="an explain-module --output-dir")
     p.add_argument("--module-ids", nargs="+", metavar="ID", help="default: every explained module")
-    p.add_argument("--fdr", type=float, default=0.05, help="driver genes need gene q <= FDR (default 0.05)")
-    p.add_argument("--min-switch-strength", type=float, default=0.0)
+    p.add_argument("--all-drivers", action="store_true",
+                   help="not only called switches: the top pair of every gene with q <= --fdr (exploratory)")
+    p.add_argument("--fdr", type=float, default=0.05, help="with --all-drivers: genes need q <= FDR (default 0.05)")
+    p.add_argument("--min-switch-strength", type=float, default=0.0,
+                   help="genes need max r - min r of their transcripts >= this (default 0)")
     p.add_argument("--output", required=True, metavar="FILE", help="switch_pairs.tsv (or .parquet)")
     p.set_defaults(run=_run_make_switch_pairs)
 
@@ -112,10 +118,11 @@ def _run_make_switch_pairs(args: argparse.Namespace) -> int:
     from isograph.structure.consequences import switch_pairs_from_explain
 
     table_format(args.output)
-    pairs = switch_pairs_from_explain(args.explain_dir, module_ids=args.module_ids, fdr=args.fdr,
-                                      min_switch_strength=args.min_switch_strength)
+    pairs = switch_pairs_from_explain(args.explain_dir, module_ids=args.module_ids, called_only=not args.all_drivers,
+                                      fdr=args.fdr, min_switch_strength=args.min_switch_strength)
     _write_table(pairs, Path(args.output))
-    print(f"isograph make-switch-pairs: {len(pairs)} switch pairs from {pairs['module_id'].nunique()} module(s)",
-          file=sys.stderr)
+    what = "top pairs of driver genes (not all significant switches)" if args.all_drivers else "pairs of called switches"
+    print(f"isograph make-switch-pairs: {len(pairs)} {what}: {pairs['gene_id'].nunique()} genes in"
+          f" {pairs['module_id'].nunique()} module(s)", file=sys.stderr)
     print(args.output)
     return 0

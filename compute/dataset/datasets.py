@@ -74,6 +74,13 @@ class Dataset:
             raise DatasetError(f"module {module_id} of {self.name!r} has no {name.replace('_', ' ')}")
         return _parquet(str(_inside(self.root, self.paths["explain"] / rel)))
 
+    def explain_config(self, module_id: str) -> dict:
+        """The options explain ran with for a module (``ExplainConfig`` fields; defaults where not recorded)."""
+        from isograph.explain import ExplainConfig
+
+        recorded = self.manifest().get("modules", {}).get(module_id, {}).get("config", {})
+        return {**vars(ExplainConfig()), **recorded}
+
     def usage(self) -> pd.DataFrame:
         """The samples x features table (cached)."""
         from isograph.dataset.artifacts import load_feature_table

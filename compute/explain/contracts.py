@@ -12,10 +12,12 @@ import pandas as pd
 
 from isograph.errors import InputError
 from isograph.explain.eigengene import EIGENGENE_METHODS
+from isograph.explain.switch_calls import DRIVER_CHANNELS
 
 __all__ = [
     "DIRECTION_WORDS",
     "GENE_DRIVER_COLUMNS",
+    "GENE_DRIVER_EXTRA_COLUMNS",
     "HIGH_VS_LOW_COLUMNS",
     "MANIFEST_NAME",
     "META_PASSTHROUGH",
@@ -33,6 +35,16 @@ TRANSCRIPT_POLARITY_COLUMNS = (
 HIGH_VS_LOW_COLUMNS = (
     "feature_id", "gene_id", "mean_high", "mean_low", "delta", "se", "tstat", "pvalue", "n_high", "n_low",
     "missing_fraction",
+)
+#: The gene table's columns after the manual's, in this order.
+GENE_DRIVER_EXTRA_COLUMNS = (
+    "ci_low", "ci_high", "score_feature_type",
+    "switch_r", "switch_pvalue", "switch_qvalue", "abundance_r", "abundance_pvalue", "abundance_qvalue",
+    "switch_called", "driver_kind", "n_transcripts_up", "n_transcripts_down",
+    "switch_up_feature", "switch_up_qvalue", "switch_up_delta_usage",
+    "switch_down_feature", "switch_down_qvalue", "switch_down_delta_usage",
+    "gene_name", "n_features", "switch_strength", "top_positive_feature", "top_negative_feature",
+    "switch_description",
 )
 MANIFEST_NAME = "module_explanation_manifest.json"
 TABLE_FILES = {
@@ -79,6 +91,14 @@ class ExplainConfig:
         Integration steps of Integrated Gradients.
     ig_baseline : {"zero", "mean"}, default "zero"
         The baseline input: all-zero scores (no switching) or each feature's mean.
+    driver_channel : {"switch", "abundance", "strongest"}, default "switch"
+        Which feature-score row gives a gene's r, pvalue and qvalue: its switch row (single-transcript
+        genes: their abundance row), its abundance row, or the row with the larger |r|.
+    switch_alpha : float, default 0.05
+        Significance level of the switch call (the gene's switch q and each transcript's q; ISAR's alpha).
+    min_usage_change : float, default 0.1
+        Minimum |delta_usage| (mean usage high - low) of the up and the down transcript of a called switch
+        (ISAR's dIFcutoff).
     """
 
     split_percentile: float = 50.0
@@ -92,6 +112,9 @@ class ExplainConfig:
     integrated_gradients: bool = False
     ig_n_steps: int = 100
     ig_baseline: str = "zero"
+    driver_channel: str = "switch"
+    switch_alpha: float = 0.05
+    min_usage_change: float = 0.1
 
     def validate(self) -> None:
         """Raise :class:`InputError` for an option out of range."""
@@ -115,6 +138,13 @@ class ExplainConfig:
             raise InputError(f"ig_baseline must be zero or mean; got {self.ig_baseline!r}")
         if self.ig_n_steps < 2:
             raise InputError(f"ig_n_steps must be >= 2; got {self.ig_n_steps}")
+        if self.driver_channel not in DRIVER_CHANNELS:
+            raise InputError(f"driver_channel must be one of {', '.join(DRIVER_CHANNELS)}; got {self.driver_channel!r}")
+        if not 0.0 < self.switch_alpha <= 1.0:
+            raise InputError(f"switch_alpha must be in (0, 1]; got {self.switch_alpha}")
+        if not 0.0 <= self.min_usage_change <= 1.0:
+            raise InputError(f"min_usage_change must be in [0, 1] (a change of usage fraction); got"
+                             f" {self.min_usage_change}")
 
 
 @dataclass
@@ -126,26 +156,37 @@ class ExplainResult:
     module_id : str
     gene_driver_table : DataFrame
         One row per module gene, sorted by |r| (NaN last). Columns: ``gene_id`` (str), ``r`` (float,
-        Pearson r of the gene's feature-score row with the eigengene; for a gene with a switch and an
-        abundance row, the row with the larger |r|), ``pvalue``, ``qvalue`` (BH within the table),
-        ``n_samples`` (int, complete pairs), ``missing_fraction`` (1 - n_samples / samples used), then
-        ``ci_low, ci_high`` (Fisher-z interval), ``score_feature_type`` (channel of the kept row),
-        ``gene_name``, ``n_features``, ``switch_strength``, ``top_positive_feature``,
-        ``top_negative_feature`` (the gene's transcript-usage features with the largest and smallest r),
-        ``switch_description`` (that switch in words), and any annotation columns.
+        Pearson r with the eigengene of the gene's feature-score row in the driver channel: by default its
+        switch row, its abundance row for a single-transcript gene; see ``ExplainConfig.driver_channel``),
+        ``pvalue``, ``qvalue`` (BH within the table), ``n_samples`` (int, complete pairs),
+        ``missing_fraction`` (1 - n_samples / samples used), then ``ci_low, ci_high`` (Fisher-z interval),
+        ``score_feature_type`` (the channel of ``r``), ``switch_r, switch_pvalue, switch_qvalue`` and
+        ``abundance_r, abundance_pvalue, abundance_qvalue`` (each channel's row; q by BH over the module's
+        rows of that channel; NaN without the row), ``switch_called`` (bool: switch q <= switch_alpha and
+        a transcript significantly up and one significantly down, each with |delta_usage| >=
+        min_usage_change; see :mod:`isograph.explain.switch_calls`), ``driver_kind`` (``switch``,
+        ``abundance``, ``switch+abundance``, ``none``), ``n_transcripts_up, n_transcripts_down``,
+        ``switch_up_feature, switch_up_qvalue, switch_up_delta_usage`` and the same for ``down`` (the
+        significant transcript each way with the largest usage change), ``gene_name``, ``n_features``,
+        ``switch_strength``, ``top_positive_feature``, ``top_negative_feature`` (the gene's
+        transcript-usage features with the largest and smallest r, whether or not significant),
+        ``switch_description`` (a called switch in words; None otherwise), and any annotation columns.
     transcript_polarity_table : DataFrame
         One row per module feature, sorted by the gene's ``switch_strength`` (descending), then gene,
         then r (descending). Columns: ``feature_id, gene_id, r, pvalue, qvalue, n_samples,
         missing_fraction, switch_strength`` (max r - min r over the gene's transcript-usage features
-        with finite r; 0 with fewer than 2), then ``ci_low, ci_high, direction`` (the sign of r in
+        with finite r; 0 with fewer than 2), then ``delta_usage`` (transcript usage: mean in high- minus
+        low-module samples, IsoformSwitchAnalyzeR's dIF; NaN for other features), ``ci_low, ci_high,
+        direction`` (the sign of r in
         words: "used more in high-module samples" / "used more in low-module samples"), ``feature_type,
         transcript_id, gene_name, exon_id, event_id, source_coordinate`` and annotation columns.
     high_vs_low_table : DataFrame
         One row per module feature, sorted by p-value (NaN last). Columns: ``feature_id, gene_id,
         mean_high, mean_low, delta`` (mean_high - mean_low), ``se, tstat`` (Welch; positive = used more
         in high-module samples), ``pvalue, n_high, n_low`` (finite values per group),
-        ``missing_fraction`` (over the high and low samples), then ``qvalue, df, feature_type,
-        transcript_id, gene_name`` and annotation columns.
+        ``missing_fraction`` (over the high and low samples), then ``qvalue, df, delta_usage`` (= delta
+        for transcript usage, NaN otherwise), ``feature_type, transcript_id, gene_name`` and annotation
+        columns.
     eigengene : Series
         Eigengene over the samples used (index ``sample_id``).
     sample_ids : list of str

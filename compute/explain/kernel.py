@@ -14,12 +14,14 @@ from isograph.errors import InputError, warn
 from isograph.explain.contracts import (
     DIRECTION_WORDS,
     GENE_DRIVER_COLUMNS,
+    GENE_DRIVER_EXTRA_COLUMNS,
     META_PASSTHROUGH,
     ExplainConfig,
     ExplainResult,
 )
 from isograph.explain.eigengene import module_eigengene
 from isograph.explain.stats import bh_qvalues, pearson_rows, welch_ttest_groups
+from isograph.explain.switch_calls import call_switches, channel_rows, channel_table, driver_kinds
 
 __all__ = ["PreparedInputs", "explain_one", "merge_annotations", "n_workers"]
 
@@ -57,12 +59,12 @@ def _direction_words(r: np.ndarray) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, categories=list(DIRECTION_WORDS))
 
 
-def _switch_sentences(top_pos: np.ndarray, top_neg: np.ndarray) -> np.ndarray:
-    """'A used more in high-module samples, B in low-module samples' per gene (None without a switch)."""
-    out = np.full(top_pos.shape, None, dtype=object)
-    for i, (pos, neg) in enumerate(zip(top_pos, top_neg)):
-        if pos is not None and neg is not None and pos != neg:
-            out[i] = f"{pos} used more in high-module samples, {neg} in low-module samples"
+def _switch_sentences(up: np.ndarray, down: np.ndarray) -> np.ndarray:
+    """'A used more in high-module samples, B in low-module samples' per called switch (else None)."""
+    out = np.full(up.shape, None, dtype=object)
+    for i, (a, b) in enumerate(zip(up, down)):
+        if a is not None and b is not None:
+            out[i] = f"{a} used more in high-module samples, {b} in low-module samples"
     return out
 
 
@@ -76,14 +78,16 @@ def _pick(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
 
 def _gene_table(gene_index: pd.Index, score_codes: np.ndarray, score_stats: pd.DataFrame,
                 score_types: np.ndarray, feature_codes: np.ndarray, feature_ids: np.ndarray,
-                extremes: dict[str, np.ndarray], gene_names: pd.Series, n_used: int) -> pd.DataFrame:
-    """One row per module gene from its best feature-score row (largest |r|), sorted by |r|."""
+                extremes: dict[str, np.ndarray], gene_names: pd.Series, n_used: int, features: pd.DataFrame,
+                config: ExplainConfig) -> pd.DataFrame:
+    """One row per module gene: both channels, the driver channel's statistics, the switch call; by |r|.
+
+    ``features`` holds, per module feature (aligned with ``feature_codes``), ``r, qvalue, delta_usage`` and
+    ``usage`` (True for transcript usage).
+    """
     n_genes = len(gene_index)
     abs_r = np.abs(score_stats["r"].to_numpy())
-    order = np.lexsort((np.where(np.isnan(abs_r), -1.0, -abs_r), score_codes))
-    first = np.flatnonzero(np.r_[True, score_codes[order][1:] != score_codes[order][:-1]]) if order.size else order
-    best = np.full(n_genes, -1)
-    best[score_codes[order[first]]] = order[first]
+    best = channel_rows(score_codes, score_types, abs_r, n_genes, config.driver_channel)
     has = best >= 0
     table = pd.DataFrame({"gene_id": np.asarray(gene_index, dtype=object)})
     for col in ("r", "pvalue", "ci_low", "ci_high"):
@@ -96,17 +100,34 @@ def _gene_table(gene_index: pd.Index, score_codes: np.ndarray, score_stats: pd.D
     table["missing_fraction"] = 1.0 - n_samples / n_used
     table["qvalue"] = bh_qvalues(table["pvalue"].to_numpy())
     table["score_feature_type"] = _pick(score_types, best)
+    channels = []
+    for channel in ("switch", "abundance"):
+        rows = channel_rows(score_codes, score_types, abs_r, n_genes, channel)
+        rows[(rows >= 0) & (score_types[np.maximum(rows, 0)] != channel)] = -1  # only rows of this channel
+        channels.append(channel_table(score_stats, rows, f"{channel}_"))
+    table = pd.concat([table, *channels], axis=1)
+    calls = call_switches(feature_codes, features["r"].to_numpy(), features["qvalue"].to_numpy(),
+                          features["delta_usage"].to_numpy(), features["usage"].to_numpy(),
+                          table["switch_qvalue"].to_numpy(), alpha=config.switch_alpha,
+                          min_usage_change=config.min_usage_change)
+    table["switch_called"] = calls["switch_called"].to_numpy()
+    table["driver_kind"] = driver_kinds(table["switch_called"].to_numpy(), table["abundance_qvalue"].to_numpy(),
+                                        alpha=config.switch_alpha)
+    for side in ("up", "down"):
+        table[f"n_transcripts_{side}"] = calls[f"n_transcripts_{side}"].to_numpy()
+    for side in ("up", "down"):
+        table[f"switch_{side}_feature"] = _pick(feature_ids, calls[f"switch_{side}_row"].to_numpy())
+        table[f"switch_{side}_qvalue"] = calls[f"switch_{side}_qvalue"].to_numpy()
+        table[f"switch_{side}_delta_usage"] = calls[f"switch_{side}_delta_usage"].to_numpy()
+    called = table["switch_called"].to_numpy()
     table["gene_name"] = gene_names.reindex(gene_index).to_numpy(dtype=object)
     table["n_features"] = np.bincount(feature_codes, minlength=n_genes).astype(np.int64)
     table["switch_strength"] = extremes["strength"]
     table["top_positive_feature"] = _pick(feature_ids, extremes["max_row"])
     table["top_negative_feature"] = _pick(feature_ids, extremes["min_row"])
-    table["switch_description"] = _switch_sentences(table["top_positive_feature"].to_numpy(),
-                                                    table["top_negative_feature"].to_numpy())
-    columns = list(GENE_DRIVER_COLUMNS) + [
-        "ci_low", "ci_high", "score_feature_type", "gene_name", "n_features", "switch_strength",
-        "top_positive_feature", "top_negative_feature", "switch_description",
-    ]
+    table["switch_description"] = _switch_sentences(np.where(called, table["switch_up_feature"], None),
+                                                    np.where(called, table["switch_down_feature"], None))
+    columns = list(GENE_DRIVER_COLUMNS) + list(GENE_DRIVER_EXTRA_COLUMNS)
     table = table[columns]
     return table.iloc[_order(np.abs(table["r"].to_numpy()), descending=True)].reset_index(drop=True)
 
@@ -249,46 +270,51 @@ def explain_one(prep: PreparedInputs, module_id: str, config: ExplainConfig, met
     fcodes = gene_index.get_indexer(feature_genes)
     scodes = gene_index.get_indexer(prep.fit.score_meta["gene_id"].to_numpy(dtype=object)[score_rows])
 
-    # feature level: correlation with the eigengene
-    x = prep.feature_matrix(feat_rows)
-    fres = pearson_rows(x, eig, **pearson)
-    extremes = _gene_extremes(fcodes, fres.r, usage, len(gene_index))
-    strength = extremes["strength"][fcodes]
-    polarity = pd.DataFrame({
-        "feature_id": feat_meta["feature_id"], "gene_id": feat_meta["gene_id"], "r": fres.r, "pvalue": fres.pvalue,
-        "qvalue": bh_qvalues(fres.pvalue), "n_samples": fres.n_complete.astype(np.int64),
-        "missing_fraction": 1.0 - fres.n_complete / n_used, "switch_strength": strength,
-        "ci_low": fres.ci_low, "ci_high": fres.ci_high, "direction": _direction_words(fres.r),
-    })
-    polarity = pd.concat([polarity, feat_meta[list(META_PASSTHROUGH)]], axis=1)
-    order = np.lexsort((-np.nan_to_num(fres.r, nan=-np.inf), fcodes, -strength))
-    polarity = polarity.take(order).reset_index(drop=True)
-
-    # gene level: feature-score rows of the module's genes
-    sres = pearson_rows(prep.fit_scores[score_rows], eig, **pearson)
-    gene_table = _gene_table(gene_index, scodes, sres.to_frame(),
-                             prep.fit.score_meta["feature_type"].to_numpy(dtype=object)[score_rows],
-                             fcodes, feature_ids, extremes, prep.gene_names, n_used)
-
-    # high vs low
+    # the high- and low-module samples
     p = float(config.split_percentile)
     finite_eig = eig[np.isfinite(eig)]
     hi_thr, lo_thr = np.percentile(finite_eig, 100.0 - p), np.percentile(finite_eig, p)
     with np.errstate(invalid="ignore"):
         high, low = eig >= hi_thr, eig <= lo_thr
-    wres = welch_ttest_groups(x, high, low)
     both = high & low  # samples at the threshold itself belong to both groups (P = 50, odd n)
+
+    # feature level: correlation with the eigengene, and the high- vs low-module contrast
+    x = prep.feature_matrix(feat_rows)
+    fres = pearson_rows(x, eig, **pearson)
+    fq = bh_qvalues(fres.pvalue)
+    wres = welch_ttest_groups(x, high, low)
+    delta_usage = np.where(usage, wres.delta, np.nan)  # ISAR's dIF: mean usage high - low
     n_split_finite = wres.n_a + wres.n_b - (np.isfinite(x[:, both]).sum(axis=1) if both.any() else 0)
+    extremes = _gene_extremes(fcodes, fres.r, usage, len(gene_index))
+    strength = extremes["strength"][fcodes]
+    polarity = pd.DataFrame({
+        "feature_id": feat_meta["feature_id"], "gene_id": feat_meta["gene_id"], "r": fres.r, "pvalue": fres.pvalue,
+        "qvalue": fq, "n_samples": fres.n_complete.astype(np.int64),
+        "missing_fraction": 1.0 - fres.n_complete / n_used, "switch_strength": strength,
+        "delta_usage": delta_usage, "ci_low": fres.ci_low, "ci_high": fres.ci_high,
+        "direction": _direction_words(fres.r),
+    })
+    polarity = pd.concat([polarity, feat_meta[list(META_PASSTHROUGH)]], axis=1)
+    order = np.lexsort((-np.nan_to_num(fres.r, nan=-np.inf), fcodes, -strength))
+    polarity = polarity.take(order).reset_index(drop=True)
+
     hvl = pd.DataFrame({
         "feature_id": feat_meta["feature_id"], "gene_id": feat_meta["gene_id"],
         "mean_high": wres.mean_a, "mean_low": wres.mean_b, "delta": wres.delta, "se": wres.se,
         "tstat": wres.tstat, "pvalue": wres.pvalue,
         "n_high": wres.n_a.astype(np.int64), "n_low": wres.n_b.astype(np.int64),
         "missing_fraction": 1.0 - n_split_finite / max(int((high | low).sum()), 1),
-        "qvalue": bh_qvalues(wres.pvalue), "df": wres.df,
+        "qvalue": bh_qvalues(wres.pvalue), "df": wres.df, "delta_usage": delta_usage,
     })
     hvl = pd.concat([hvl, feat_meta[["feature_type", "transcript_id", "gene_name"]]], axis=1)
     hvl = hvl.take(_order(wres.pvalue, descending=False)).reset_index(drop=True)
+
+    # gene level: both feature-score rows of each module gene, the driver channel and the switch call
+    sres = pearson_rows(prep.fit_scores[score_rows], eig, **pearson)
+    features = pd.DataFrame({"r": fres.r, "qvalue": fq, "delta_usage": delta_usage, "usage": usage})
+    gene_table = _gene_table(gene_index, scodes, sres.to_frame(),
+                             prep.fit.score_meta["feature_type"].to_numpy(dtype=object)[score_rows],
+                             fcodes, feature_ids, extremes, prep.gene_names, n_used, features, config)
 
     samples = np.asarray(prep.samples)
     return ExplainResult(

@@ -284,9 +284,21 @@ def transcript_annotation(annotated: pd.DataFrame, models: pd.DataFrame) -> pd.D
     return table.reset_index()
 
 
+PAIR_TABLE_COLUMNS = ["gene_id", "transcript_id_1", "transcript_id_2", "module_id", "r_1", "r_2", "qvalue_1",
+                      "qvalue_2", "delta_usage_1", "delta_usage_2", "switch_strength", "switch_qvalue"]
+
+
 def switch_pairs_from_explain(output_dir: str | os.PathLike, *, module_ids: list[str] | None = None,
-                              fdr: float = 0.05, min_switch_strength: float = 0.0) -> pd.DataFrame:
-    """The switch each driver gene makes in its module: most negative -> most positive transcript.
+                              called_only: bool = True, fdr: float = 0.05,
+                              min_switch_strength: float = 0.0) -> pd.DataFrame:
+    """The switch pairs of the explained modules: transcript 1 used more in low-, 2 in high-module samples.
+
+    By default the called switches only (``switch_called`` in the gene table), and for each of them every
+    significantly-down transcript paired with every significantly-up one, as IsoformSwitchAnalyzeR pairs
+    the isoforms of a switch (significant: q <= the run's ``switch_alpha`` and |delta_usage| >= its
+    ``min_usage_change``, with the sign of r). With ``called_only=False``, each gene with
+    ``qvalue <= fdr`` gives one pair, its most negative and most positive transcript by r, significant or
+    not (an exploratory ranking, not a set of switches).
 
     Parameters
     ----------
@@ -294,23 +306,27 @@ def switch_pairs_from_explain(output_dir: str | os.PathLike, *, module_ids: list
         An ``explain-module`` output folder (with ``module_explanation_manifest.json``).
     module_ids : list of str, optional
         Default: every module of the manifest.
+    called_only : bool, default True
+        Only called switches (see above).
     fdr : float, default 0.05
-        Driver genes have ``qvalue`` at most this in ``gene_driver_table``.
+        With ``called_only=False``: genes need ``qvalue`` at most this in ``gene_driver_table``.
     min_switch_strength : float, default 0.0
+        Genes need at least this ``switch_strength`` (max r - min r of their transcripts).
 
     Returns
     -------
     DataFrame
-        ``gene_id, transcript_id_1`` (smallest r: used more in low-module samples), ``transcript_id_2``
-        (largest r: used more in high-module samples), ``module_id, r_1, r_2, switch_strength, qvalue``,
-        sorted by module then switch strength (descending).
+        ``gene_id, transcript_id_1, transcript_id_2, module_id, r_1, r_2, qvalue_1, qvalue_2,
+        delta_usage_1, delta_usage_2, switch_strength, switch_qvalue``, sorted by module then switch
+        strength (descending).
 
     Raises
     ------
     InputError
-        No manifest, or an unknown module ID.
+        No manifest, an unknown module ID, or (with ``called_only``) an explain output written before
+        switch calls existed.
     """
-    from isograph.explain import read_manifest
+    from isograph.explain import ExplainConfig, read_manifest
 
     out = Path(output_dir)
     manifest = read_manifest(out)
@@ -324,21 +340,52 @@ def switch_pairs_from_explain(output_dir: str | os.PathLike, *, module_ids: list
         files = modules[mid]["files"]
         genes = pd.read_parquet(out / files["gene_driver_table"])
         polarity = pd.read_parquet(out / files["transcript_polarity_table"])
-        drivers = genes[(genes["qvalue"] <= fdr) & (genes["switch_strength"] >= min_switch_strength)
-                        & genes["top_positive_feature"].notna() & genes["top_negative_feature"].notna()
-                        & (genes["top_positive_feature"] != genes["top_negative_feature"])]
-        by_feature = polarity.set_index("feature_id")
-        tx = by_feature["transcript_id"].astype("string").fillna(pd.Series(by_feature.index, index=by_feature.index))
-        parts.append(pd.DataFrame({
-            "gene_id": drivers["gene_id"].to_numpy(),
-            "transcript_id_1": tx.reindex(drivers["top_negative_feature"]).to_numpy(),
-            "transcript_id_2": tx.reindex(drivers["top_positive_feature"]).to_numpy(),
-            "module_id": mid,
-            "r_1": by_feature["r"].reindex(drivers["top_negative_feature"]).to_numpy(),
-            "r_2": by_feature["r"].reindex(drivers["top_positive_feature"]).to_numpy(),
-            "switch_strength": drivers["switch_strength"].to_numpy(),
-            "qvalue": drivers["qvalue"].to_numpy(),
-        }))
-    pairs = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-        columns=["gene_id", "transcript_id_1", "transcript_id_2", "module_id", "r_1", "r_2", "switch_strength", "qvalue"])
-    return pairs.sort_values(["module_id", "switch_strength"], ascending=[True, False], ignore_index=True)
+        if called_only and "switch_called" not in genes:
+            raise InputError(f"{out / files['gene_driver_table']}: no switch calls (written by an older version);"
+                             " re-run `isograph explain-module` for this module")
+        config = {**vars(ExplainConfig()), **modules[mid].get("config", {})}
+        genes = genes[genes["switch_strength"] >= min_switch_strength]
+        pairs = (_called_pairs(genes[genes["switch_called"]], polarity, config) if called_only
+                 else _top_pairs(genes[genes["qvalue"] <= fdr], polarity))
+        parts.append(pairs.assign(module_id=mid))
+    pairs = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=PAIR_TABLE_COLUMNS)
+    pairs = pairs.reindex(columns=PAIR_TABLE_COLUMNS)
+    return pairs.sort_values(["module_id", "switch_strength", "gene_id"], ascending=[True, False, True],
+                             ignore_index=True)
+
+
+def _transcript_ids(polarity: pd.DataFrame) -> pd.Series:
+    """transcript_id of each feature (its feature_id where the meta gave none)."""
+    return polarity["transcript_id"].astype("string").fillna(polarity["feature_id"].astype("string"))
+
+
+def _called_pairs(genes: pd.DataFrame, polarity: pd.DataFrame, config: dict) -> pd.DataFrame:
+    """Every significantly-down x significantly-up transcript of each called switch."""
+    usage = polarity[(polarity["feature_type"] == "transcript_usage") & polarity["gene_id"].isin(genes["gene_id"])]
+    usage = usage.assign(transcript_id=_transcript_ids(usage))
+    significant = usage["qvalue"] <= config["switch_alpha"]
+    up = usage[significant & (usage["r"] > 0) & (usage["delta_usage"] >= config["min_usage_change"])]
+    down = usage[significant & (usage["r"] < 0) & (usage["delta_usage"] <= -config["min_usage_change"])]
+    keep = ["gene_id", "transcript_id", "r", "qvalue", "delta_usage"]
+    pairs = down[keep].merge(up[keep], on="gene_id", suffixes=("_1", "_2"))
+    return pairs.merge(genes[["gene_id", "switch_strength", "switch_qvalue"]], on="gene_id")
+
+
+def _top_pairs(genes: pd.DataFrame, polarity: pd.DataFrame) -> pd.DataFrame:
+    """The most negative -> most positive transcript of each gene (the first version's pairs)."""
+    genes = genes[genes["top_positive_feature"].notna() & genes["top_negative_feature"].notna()
+                  & (genes["top_positive_feature"] != genes["top_negative_feature"])]
+    by_feature = polarity.set_index("feature_id")
+    tx = _transcript_ids(polarity).set_axis(polarity["feature_id"])
+    one, two = genes["top_negative_feature"], genes["top_positive_feature"]
+    return pd.DataFrame({
+        "gene_id": genes["gene_id"].to_numpy(),
+        "transcript_id_1": tx.reindex(one).to_numpy(), "transcript_id_2": tx.reindex(two).to_numpy(),
+        "r_1": by_feature["r"].reindex(one).to_numpy(), "r_2": by_feature["r"].reindex(two).to_numpy(),
+        "qvalue_1": by_feature["qvalue"].reindex(one).to_numpy(),
+        "qvalue_2": by_feature["qvalue"].reindex(two).to_numpy(),
+        "delta_usage_1": by_feature["delta_usage"].reindex(one).to_numpy() if "delta_usage" in by_feature else np.nan,
+        "delta_usage_2": by_feature["delta_usage"].reindex(two).to_numpy() if "delta_usage" in by_feature else np.nan,
+        "switch_strength": genes["switch_strength"].to_numpy(),
+        "switch_qvalue": genes["switch_qvalue"].to_numpy() if "switch_qvalue" in genes else np.nan,
+    })

@@ -148,7 +148,8 @@ def test_eigengene_tracks_planted_activity(standard_results, standard_sim):
         assert abs(np.corrcoef(res.eigengene, activity)[0, 1]) > 0.9
 
 
-def test_gene_with_two_channels_keeps_larger_abs_r(small_dir, small_sim):
+def _with_abundance_rows(small_dir, small_sim) -> tuple[list[str], pd.DataFrame, pd.DataFrame]:
+    """Give two M000 genes an abundance row: noise for the first, the module's activity for the second."""
     fs_path = small_dir / "oracle_fit" / "feature_scores.parquet"
     fs = pd.read_parquet(fs_path)
     samples = [c for c in fs.columns if c.startswith("S")]
@@ -158,20 +159,39 @@ def test_gene_with_two_channels_keeps_larger_abs_r(small_dir, small_sim):
     extra["feature_id"] = extra["gene_id"] + "::abundance"
     extra["feature_type"] = "abundance"
     activity = small_sim.module_activity.loc[samples, "M000"].to_numpy()
-    extra[samples] = np.vstack([rng.normal(size=len(samples)),  # noise: the switch row wins
-                                activity + 0.01 * rng.normal(size=len(samples))])  # the module: abundance wins
+    extra[samples] = np.vstack([rng.normal(size=len(samples)),  # noise: the switch row is stronger
+                                activity + 0.01 * rng.normal(size=len(samples))])  # the module: abundance is stronger
     pd.concat([fs, extra], ignore_index=True).to_parquet(fs_path)
-    res = explain_module(small_dir / "oracle_fit", small_sim.feature_table, small_sim.feature_meta)["M000"]
+    return genes, fs, extra
+
+
+@pytest.mark.parametrize("channel", ["switch", "abundance", "strongest"])
+def test_both_channels_are_kept_and_the_driver_channel_gives_r(small_dir, small_sim, channel):
+    genes, fs, extra = _with_abundance_rows(small_dir, small_sim)
+    res = explain_module(small_dir / "oracle_fit", small_sim.feature_table, small_sim.feature_meta,
+                         config=ExplainConfig(driver_channel=channel))["M000"]
     eig = res.eigengene
     table = res.gene_driver_table.set_index("gene_id")
     kept = []
     for gene, (_, abundance) in zip(genes, extra.iterrows()):
-        r_switch = stats.pearsonr(fs.set_index("gene_id").loc[gene, eig.index].astype(float), eig).statistic
-        r_abund = stats.pearsonr(abundance[eig.index].astype(float), eig).statistic
-        switch_wins = abs(r_switch) >= abs(r_abund)
-        assert table.loc[gene, "r"] == pytest.approx(r_switch if switch_wins else r_abund, abs=1e-12)
+        switch = stats.pearsonr(fs.set_index("gene_id").loc[gene, eig.index].astype(float), eig)
+        abund = stats.pearsonr(abundance[eig.index].astype(float), eig)
+        assert table.loc[gene, "switch_r"] == pytest.approx(switch.statistic, abs=1e-12)
+        assert table.loc[gene, "switch_pvalue"] == pytest.approx(switch.pvalue, rel=1e-9)
+        assert table.loc[gene, "abundance_r"] == pytest.approx(abund.statistic, abs=1e-12)
+        expected = {"switch": switch.statistic, "abundance": abund.statistic,
+                    "strongest": max(switch.statistic, abund.statistic, key=abs)}[channel]
+        assert table.loc[gene, "r"] == pytest.approx(expected, abs=1e-12)
         kept.append(table.loc[gene, "score_feature_type"])
-    assert kept == ["switch", "abundance"]
+    assert kept == {"switch": ["switch", "switch"], "abundance": ["abundance", "abundance"],
+                    "strongest": ["switch", "abundance"]}[channel]
+    others = table.drop(index=genes)  # genes without an abundance row: NaN abundance, r from the switch row
+    assert others["abundance_r"].isna().all() and (others["r"] == others["switch_r"]).all()
+    # each channel's q: BH over the module's rows of that channel
+    assert np.allclose(table["switch_qvalue"], stats.false_discovery_control(table["switch_pvalue"]), rtol=1e-12)
+    present = table["abundance_pvalue"].notna()
+    assert np.allclose(table.loc[present, "abundance_qvalue"],
+                       stats.false_discovery_control(table.loc[present, "abundance_pvalue"]), rtol=1e-12)
 
 
 def test_split_percentile_sets_group_sizes(small_dir, small_sim):

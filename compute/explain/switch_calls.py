@@ -1,0 +1,162 @@
+"""Per-gene driver channels and switch calls of one module (vectorised over genes).
+
+A gene has up to two feature-score rows: its ``switch`` row (the within-gene transcript-usage coordinate)
+and its ``abundance`` row. Both are kept (``switch_r/pvalue/qvalue``, ``abundance_r/pvalue/qvalue``, each
+q by Benjamini-Hochberg over that channel's rows in the module); the gene's ``r, pvalue, qvalue`` follow
+the chosen driver channel.
+
+A **switch call** (``switch_called``), as IsoformSwitchAnalyzeR calls a switch (its ``alpha`` and
+``dIFcutoff``): the switch row's q <= alpha, and at least one transcript significantly *up* (its
+transcript-usage q <= alpha with r > 0 and ``delta_usage`` >= the minimum usage change) and one
+significantly *down* (q <= alpha, r < 0, ``delta_usage`` <= -the minimum usage change), where
+``delta_usage`` is the mean usage in high- minus low-module samples (ISAR's dIF). ``driver_kind`` says
+which channels the gene drives the module through: ``switch``, ``abundance`` (abundance q <= alpha),
+``switch+abundance`` or ``none``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from isograph.explain.stats import bh_qvalues
+
+__all__ = ["DRIVER_CHANNELS", "DRIVER_KINDS", "call_switches", "channel_rows", "channel_table", "driver_kinds"]
+
+DRIVER_CHANNELS = ("switch", "abundance", "strongest")
+DRIVER_KINDS = ("switch", "abundance", "switch+abundance", "none")
+_STATS = ("r", "pvalue", "ci_low", "ci_high", "n_samples")
+
+
+def channel_rows(score_codes: np.ndarray, score_types: np.ndarray, abs_r: np.ndarray, n_genes: int,
+                 channel: str) -> np.ndarray:
+    """Per gene, the feature-score row of the driver channel (-1 where the gene has none).
+
+    Parameters
+    ----------
+    score_codes : ndarray of int, shape (n_rows,)
+        Gene code of each feature-score row (0 .. n_genes - 1).
+    score_types : ndarray of str, shape (n_rows,)
+        ``switch`` or ``abundance``.
+    abs_r : ndarray of float, shape (n_rows,)
+        |r| of each row with the eigengene (NaN allowed).
+    n_genes : int
+    channel : {"switch", "abundance", "strongest"}
+        ``switch``: the switch row, else (a single-transcript gene) the abundance row; ``abundance``: the
+        abundance row, else the switch row; ``strongest``: the row with the larger |r| (NaN last).
+
+    Returns
+    -------
+    ndarray of int, shape (n_genes,)
+    """
+    if channel == "strongest":
+        key = np.where(np.isnan(abs_r), -1.0, -abs_r)
+    else:
+        key = np.where(score_types == channel, 0.0, 1.0)
+    order = np.lexsort((key, score_codes))
+    codes = score_codes[order]
+    first = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if order.size else order
+    rows = np.full(n_genes, -1)
+    rows[codes[first]] = order[first]
+    return rows
+
+
+def _take(values: np.ndarray, rows: np.ndarray, fill: float = np.nan) -> np.ndarray:
+    out = np.full(rows.shape, fill, dtype=np.float64)
+    out[rows >= 0] = values[rows[rows >= 0]]
+    return out
+
+
+def channel_table(score_stats: pd.DataFrame, rows: np.ndarray, prefix: str) -> pd.DataFrame:
+    """``{prefix}r, {prefix}pvalue, {prefix}qvalue`` per gene from the rows given.
+
+    Parameters
+    ----------
+    score_stats : DataFrame
+        ``r, pvalue`` of every feature-score row.
+    rows : ndarray of int, shape (n_genes,)
+        Each gene's row (-1: none; its values are NaN).
+    prefix : str
+        ``"switch_"`` or ``"abundance_"``.
+
+    Returns
+    -------
+    DataFrame, one row per gene
+        q is Benjamini-Hochberg over the genes that have the row.
+    """
+    r, p = _take(score_stats["r"].to_numpy(), rows), _take(score_stats["pvalue"].to_numpy(), rows)
+    return pd.DataFrame({f"{prefix}r": r, f"{prefix}pvalue": p, f"{prefix}qvalue": bh_qvalues(p)})
+
+
+def call_switches(codes: np.ndarray, r: np.ndarray, qvalue: np.ndarray, delta_usage: np.ndarray,
+                  usage: np.ndarray, switch_qvalue: np.ndarray, *, alpha: float,
+                  min_usage_change: float) -> pd.DataFrame:
+    """The switch call of every gene from its transcripts' statistics.
+
+    Parameters
+    ----------
+    codes : ndarray of int, shape (n_features,)
+        Gene code of each feature (0 .. n_genes - 1).
+    r, qvalue : ndarray of float, shape (n_features,)
+        Each feature's correlation with the eigengene and its BH q (transcript-polarity table).
+    delta_usage : ndarray of float, shape (n_features,)
+        Mean usage in high- minus low-module samples.
+    usage : ndarray of bool, shape (n_features,)
+        True for transcript-usage features (others never count).
+    switch_qvalue : ndarray of float, shape (n_genes,)
+        q of each gene's switch row (NaN: no switch row).
+    alpha : float
+        Significance level for the gene's switch q and each transcript's q.
+    min_usage_change : float
+        Minimum |delta_usage| of the up and the down transcript.
+
+    Returns
+    -------
+    DataFrame, one row per gene code
+        ``switch_called`` (bool), ``n_transcripts_up``, ``n_transcripts_down`` (int: significant
+        transcripts each way), ``switch_up_feature``, ``switch_down_feature`` (the up and down transcript
+        with the largest |delta_usage|; None where there is none), ``switch_up_qvalue``,
+        ``switch_down_qvalue``, ``switch_up_delta_usage``, ``switch_down_delta_usage``.
+    """
+    n_genes = len(switch_qvalue)
+    with np.errstate(invalid="ignore"):
+        significant = usage & (qvalue <= alpha)
+        up = significant & (r > 0) & (delta_usage >= min_usage_change)
+        down = significant & (r < 0) & (delta_usage <= -min_usage_change)
+    out = pd.DataFrame({
+        "n_transcripts_up": np.bincount(codes[up], minlength=n_genes).astype(np.int64),
+        "n_transcripts_down": np.bincount(codes[down], minlength=n_genes).astype(np.int64),
+    })
+    with np.errstate(invalid="ignore"):
+        out.insert(0, "switch_called", (switch_qvalue <= alpha) & (out["n_transcripts_up"].to_numpy() > 0)
+                   & (out["n_transcripts_down"].to_numpy() > 0))
+    for side, mask, sign in (("up", up, -1.0), ("down", down, 1.0)):
+        rows = np.flatnonzero(mask)
+        rows = rows[np.lexsort((sign * delta_usage[rows], codes[rows]))]  # per gene, largest |delta| first
+        first = rows[np.r_[True, codes[rows][1:] != codes[rows][:-1]]] if rows.size else rows
+        best = np.full(n_genes, -1)
+        best[codes[first]] = first
+        out[f"switch_{side}_row"] = best
+        out[f"switch_{side}_qvalue"] = _take(qvalue, best)
+        out[f"switch_{side}_delta_usage"] = _take(delta_usage, best)
+    return out
+
+
+def driver_kinds(switch_called: np.ndarray, abundance_qvalue: np.ndarray, *, alpha: float) -> np.ndarray:
+    """``switch``, ``abundance``, ``switch+abundance`` or ``none`` per gene.
+
+    Parameters
+    ----------
+    switch_called : ndarray of bool, shape (n_genes,)
+    abundance_qvalue : ndarray of float, shape (n_genes,)
+        NaN where the gene has no abundance row.
+    alpha : float
+
+    Returns
+    -------
+    ndarray of str
+    """
+    with np.errstate(invalid="ignore"):
+        abundance = abundance_qvalue <= alpha
+    return np.select([switch_called & abundance, switch_called, abundance],
+                     ["switch+abundance", "switch", "abundance"], default="none").astype(object)
