@@ -19,13 +19,19 @@ def _module_rows(dataset) -> list:
     rows = []
     for mid in dataset.module_ids:
         entry = manifest["modules"][mid]
-        top = dataset.table(mid, "gene_driver_table").head(3)
-        names = ", ".join(top["gene_name"].fillna(top["gene_id"]).astype(str))
+        genes = dataset.table(mid, "gene_driver_table")
+        if "switch_called" in genes:
+            called = genes[genes["switch_called"]].sort_values("switch_qvalue")
+            top = called.head(3)
+            names = ", ".join(top["gene_name"].fillna(top["gene_id"]).astype(str)) or "no called switch"
+            n_called = str(len(called))
+        else:  # an explain output written before switch calls
+            names, n_called = "re-run explain for switch calls", "—"
         var = entry.get("variance_explained")
         rows.append(html.Tr([
             html.Td(dcc.Link(mid, href=href(f"/modules/{mid}", dataset=dataset.name), id=f"home-link-{mid}")),
             html.Td(entry.get("n_genes")), html.Td(entry.get("n_transcript_usage")),
-            html.Td(f"{var:.2f}" if isinstance(var, (int, float)) else "—"), html.Td(names),
+            html.Td(f"{var:.2f}" if isinstance(var, (int, float)) else "—"), html.Td(n_called), html.Td(names),
         ]))
     return rows
 
@@ -38,8 +44,9 @@ def layout(dataset: str | None = None, **_query) -> html.Div:
     others = find_datasets(current.root)
     picker = dbc.ButtonGroup([dbc.Button(d.title if d.name == "." else d.name, href=href("/", dataset=d.name), size="sm",
                                          outline=d.name != current.name, color="primary") for d in others])
-    table = dbc.Table([html.Thead(html.Tr([html.Th(h) for h in ("module", "genes", "transcripts",
-                                                                  "variance explained", "top drivers")])),
+    headers = ("module", "genes", "transcripts", "variance explained", "called switches",
+               "top called switches (by switch q)")
+    table = dbc.Table([html.Thead(html.Tr([html.Th(h) for h in headers])),
                        html.Tbody(_module_rows(current))], striped=True, hover=True, id="home-modules")
     return html.Div([
         dbc.Row([dbc.Col(html.H3(current.title), md=6),
@@ -47,6 +54,9 @@ def layout(dataset: str | None = None, **_query) -> html.Div:
                 className="mb-2"),
         html.P(["Data sets under the data root: ", picker], className="text-muted"),
         html.P("Pick a module to see which genes drive it and which transcript each driver uses more as the"
-               " module rises."),
+               " module rises. A called switch: the gene's switch score follows the module (q ≤ 0.05, BH) and one of"
+               " its transcripts is used significantly more in high-module samples and another in low-module samples"
+               " (q ≤ 0.05, usage change ≥ 0.1 each; the thresholds of each module's explain run).",
+               className="small"),
         table,
     ])

@@ -16,9 +16,11 @@ from isograph.structure.annotate import with_structure_labels
 dash.register_page(__name__, path_template="/modules/<module_id>", path="/modules/M000", name="Module",
                    title=lambda module_id=None, **_: f"{module_id} — IsoGraph Explorer")
 
-GENE_COLUMNS = ["gene_id", "gene_name", "r", "pvalue", "qvalue", "n_samples", "missing_fraction", "ci_low", "ci_high",
-                "switch_strength", "top_positive_feature", "top_negative_feature", "switch_consequences"]
-TX_COLUMNS = ["feature_id", "gene_id", "gene_name", "r", "pvalue", "qvalue", "n_samples", "switch_strength", "direction",
+GENE_COLUMNS = ["gene_id", "gene_name", "switch_called", "driver_kind", "switch_r", "switch_qvalue", "abundance_r",
+                "abundance_qvalue", "switch_up_feature", "switch_up_delta_usage", "switch_down_feature",
+                "switch_down_delta_usage", "n_samples", "missing_fraction", "switch_strength", "switch_consequences"]
+TX_COLUMNS = ["feature_id", "gene_id", "gene_name", "r", "pvalue", "qvalue", "delta_usage", "n_samples", "switch_strength",
+              "direction",
               "structure_consequences", "structure_nmd", "structure_biotype"]
 
 
@@ -44,8 +46,12 @@ def layout(module_id: str | None = None, dataset: str | None = None, **_query) -
         ], className="mb-2"),
         html.P(f"{len(genes)} genes, {len(polarity)} features. Click a bar, a heatmap row or a table row to open"
                " the isoform-switch view of that gene.", className="text-muted"),
-        figure_card("module-driver-bar", driver_barplot(genes, top_n=25, title=None),
-                    title="Top driver genes: |r| with the module eigengene (95% CI)", filename=f"{module_id}_drivers"),
+        dbc.RadioItems(id="module-channel", value="switch", inline=True, className="mb-1", options=[
+            {"label": "switch drivers (called switches solid)", "value": "switch"},
+            {"label": "abundance drivers (q ≤ α solid)", "value": "abundance"}]),
+        figure_card("module-driver-bar", _barplot(genes, "switch", ds.explain_config(module_id)),
+                    title="Top driver genes: |r| of the channel's score with the module eigengene (95% CI)",
+                    filename=f"{module_id}_drivers"),
         dbc.Row([
             dbc.Col(figure_card("module-gradient", usage_gradient(polarity, usage, eigengene),
                                 title="Transcript usage along the module", filename=f"{module_id}_gradient"), lg=7),
@@ -57,6 +63,17 @@ def layout(module_id: str | None = None, dataset: str | None = None, **_query) -
         explain_job_panel(module_id, ds.name),
         html.H5("Transcript polarity"), data_table("module-tx-table", polarity, columns=TX_COLUMNS),
     ])
+
+
+def _barplot(genes, channel: str, config: dict):
+    return driver_barplot(genes, top_n=25, title=None, channel=channel, alpha=config["switch_alpha"])
+
+
+@callback(Output(graph_ref("module-driver-bar"), "figure"), Input("module-channel", "value"),
+          State("module-context", "data"), prevent_initial_call=True)
+def show_channel(channel, context):
+    ds = current_dataset(context["dataset"])
+    return _barplot(ds.table(context["module"], "gene_driver_table"), channel, ds.explain_config(context["module"]))
 
 
 def gene_href_from_click(click: dict | None, context: dict | None) -> str | None:

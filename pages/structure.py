@@ -19,6 +19,7 @@ from isograph.structure.enrichment import CONSEQUENCE_TYPES
 dash.register_page(__name__, path="/structure", name="Structure", title="Structural consequences — IsoGraph Explorer")
 
 PAIR_COLUMNS = ["gene_id", "module_id", "transcript_id_1", "transcript_id_2", "status", "consequences", "switch_strength",
+                "qvalue_1", "qvalue_2", "delta_usage_1", "delta_usage_2",
                 "delta_length", "delta_orf_length", "shared_exon_fraction"]
 ENRICHMENT_COLUMNS = ["consequence_type", "comparison", "n_gain", "n_loss", "n_total", "fraction_gain", "ci_low",
                       "ci_high", "pvalue", "qvalue"]
@@ -47,9 +48,11 @@ def layout(dataset: str | None = None, **_query) -> html.Div:
     return html.Div([
         dcc.Store(id="structure-context", data={"dataset": ds.name}),
         html.H3("Structural consequences of the isoform switches"),
-        html.P("Each driver gene's switch is read from its most negative transcript (1, used more in low-module samples)"
-               " to its most positive (2, used more in high-module samples); the words say what transcript 2 has that"
-               " 1 has not, in IsoformSwitchAnalyzeR's terms.", className="text-muted"),
+        html.P("From a module, the called switches are annotated (switch q ≤ α and transcripts significantly up and"
+               " down, as explain-module calls them): every transcript significantly used more in low-module samples"
+               " (1) paired with every one significantly used more in high-module samples (2), as IsoformSwitchAnalyzeR"
+               " pairs a switch's isoforms. The words say what transcript 2 has that 1 has not, in its terms.",
+               className="text-muted"),
         dbc.Card([
             dbc.CardHeader(html.Span("Annotate switch pairs", className="fw-semibold")),
             dbc.CardBody([
@@ -59,12 +62,12 @@ def layout(dataset: str | None = None, **_query) -> html.Div:
                                         value=gtfs[0] if gtfs else None)], md=4),
                     dbc.Col([dbc.Label("switch pairs"),
                              dbc.RadioItems(id="structure-source", value="module", inline=True,
-                                            options=[{"label": "from module…", "value": "module"},
+                                            options=[{"label": "called switches of…", "value": "module"},
                                                      {"label": "uploaded TSV", "value": "upload"}])], md=3),
                     dbc.Col([dbc.Label("module"), dbc.Select(id="structure-module", options=modules,
                                                              value=ALL_MODULES)], md=2),
                     dbc.Col([dbc.Label("min switch strength"),
-                             dbc.Input(id="structure-min-strength", type="number", value=0.5, min=0, max=1,
+                             dbc.Input(id="structure-min-strength", type="number", value=0, min=0, max=2,
                                        step=0.05)], md=3),
                 ], className="mb-2"),
                 dcc.Upload(id="structure-upload", children=html.Div(["Drop or ", html.A("choose"), (
@@ -87,9 +90,12 @@ def results_view(ds) -> list:
     if pairs is None:
         return [dbc.Alert("No annotation yet: run one above.", color="light")]
     words = [w for w in _consequence_words() if _contains(pairs, w).any()]
+    source = ("called switches" if "switch_qvalue" in pairs and pairs["switch_qvalue"].notna().all()
+              else "the annotated pairs (uploaded or from an earlier version: not necessarily called switches)")
     return [
         figure_card("structure-summary", consequence_summary(enrichment),
-                    title="Genome-wide: consequence gain vs loss (binomial test, BH)", filename="consequence_summary"),
+                    title=f"Genome-wide, {source}: consequence gain vs loss (exact binomial test vs ½, BH)",
+                    filename="consequence_summary"),
         html.H5("Consequence tests"),
         data_table("structure-enrichment-table", enrichment, columns=ENRICHMENT_COLUMNS),
         dbc.Row([dbc.Col(html.H5("Switch pairs (click one)"), md=6),
@@ -139,7 +145,9 @@ def annotation_job(set_progress, context, gtf, source, module, min_strength, con
                 pairs = switch_pairs_from_explain(ds.paths["explain"], module_ids=None if module in (None, ALL_MODULES)
                                                   else [module], min_switch_strength=float(min_strength or 0))
                 if pairs.empty:
-                    raise InputError("no driver gene passes the filters; lower the minimum switch strength")
+                    raise InputError(f"no called switch in {'any module' if module in (None, ALL_MODULES) else module}"
+                                     f" has a switch strength of at least {float(min_strength or 0):g}; lower the"
+                                     " minimum, pick another module, or upload pairs")
             start = time.perf_counter()
             summary = annotate_switches(gtf_path, pairs, ds.paths["structure"],
                                         progress=lambda f, m: set_progress((int(5 + 95 * f), m)))

@@ -39,7 +39,8 @@ HIGH_VS_LOW_COLUMNS = (
 #: The gene table's columns after the manual's, in this order.
 GENE_DRIVER_EXTRA_COLUMNS = (
     "ci_low", "ci_high", "score_feature_type",
-    "switch_r", "switch_pvalue", "switch_qvalue", "abundance_r", "abundance_pvalue", "abundance_qvalue",
+    "switch_r", "switch_pvalue", "switch_qvalue", "switch_ci_low", "switch_ci_high",
+    "abundance_r", "abundance_pvalue", "abundance_qvalue", "abundance_ci_low", "abundance_ci_high",
     "switch_called", "driver_kind", "n_transcripts_up", "n_transcripts_down",
     "switch_up_feature", "switch_up_qvalue", "switch_up_delta_usage",
     "switch_down_feature", "switch_down_qvalue", "switch_down_delta_usage",
@@ -160,9 +161,9 @@ class ExplainResult:
         switch row, its abundance row for a single-transcript gene; see ``ExplainConfig.driver_channel``),
         ``pvalue``, ``qvalue`` (BH within the table), ``n_samples`` (int, complete pairs),
         ``missing_fraction`` (1 - n_samples / samples used), then ``ci_low, ci_high`` (Fisher-z interval),
-        ``score_feature_type`` (the channel of ``r``), ``switch_r, switch_pvalue, switch_qvalue`` and
-        ``abundance_r, abundance_pvalue, abundance_qvalue`` (each channel's row; q by BH over the module's
-        rows of that channel; NaN without the row), ``switch_called`` (bool: switch q <= switch_alpha and
+        ``score_feature_type`` (the channel of ``r``), ``switch_r, switch_pvalue, switch_qvalue,
+        switch_ci_low, switch_ci_high`` and the same five for ``abundance_`` (each channel's row; q by BH
+        over the module's rows of that channel; NaN without the row), ``switch_called`` (bool: switch q <= switch_alpha and
         a transcript significantly up and one significantly down, each with |delta_usage| >=
         min_usage_change; see :mod:`isograph.explain.switch_calls`), ``driver_kind`` (``switch``,
         ``abundance``, ``switch+abundance``, ``none``), ``n_transcripts_up, n_transcripts_down``,

@@ -82,10 +82,13 @@ def channel_table(score_stats: pd.DataFrame, rows: np.ndarray, prefix: str) -> p
     Returns
     -------
     DataFrame, one row per gene
-        q is Benjamini-Hochberg over the genes that have the row.
+        ``{prefix}r, pvalue, qvalue, ci_low, ci_high``; q is Benjamini-Hochberg over the genes that have
+        the row.
     """
     r, p = _take(score_stats["r"].to_numpy(), rows), _take(score_stats["pvalue"].to_numpy(), rows)
-    return pd.DataFrame({f"{prefix}r": r, f"{prefix}pvalue": p, f"{prefix}qvalue": bh_qvalues(p)})
+    return pd.DataFrame({f"{prefix}r": r, f"{prefix}pvalue": p, f"{prefix}qvalue": bh_qvalues(p),
+                         f"{prefix}ci_low": _take(score_stats["ci_low"].to_numpy(), rows),
+                         f"{prefix}ci_high": _take(score_stats["ci_high"].to_numpy(), rows)})
 
 
 def call_switches(codes: np.ndarray, r: np.ndarray, qvalue: np.ndarray, delta_usage: np.ndarray,

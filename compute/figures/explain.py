@@ -17,29 +17,45 @@ from statsmodels.nonparametric.smoothers_lowess import lowess
 
 from isograph.figures.common import HIGH_WORDS, LOW_WORDS, NEGATIVE, POSITIVE, TEMPLATE, empty_figure, gene_labels
 
-__all__ = ["driver_barplot", "driver_heatmap", "eigengene_overview", "high_low_contrast", "usage_gradient"]
+__all__ = ["CHANNEL_WORDS", "driver_barplot", "driver_heatmap", "eigengene_overview", "high_low_contrast", "usage_gradient"]
 
 
-def driver_barplot(drivers: pd.DataFrame, *, top_n: int = 30, title: str | None = None) -> go.Figure:
-    """Top driver genes: |r| with its 95% CI, coloured by the sign of r.
+CHANNEL_WORDS = {"switch": "switch score (within-gene transcript usage)", "abundance": "abundance score (expression)"}
+
+
+def driver_barplot(drivers: pd.DataFrame, *, top_n: int = 30, title: str | None = None, channel: str = "switch",
+                   alpha: float = 0.05) -> go.Figure:
+    """Top driver genes of one channel: |r| of the channel's score with the eigengene, its 95% CI.
 
     Parameters
     ----------
     drivers
-        a ``gene_driver_table`` (``gene_id, r, qvalue, n_samples, ci_low, ci_high`` [,
-        ``gene_name``]).
+        a ``gene_driver_table`` (``gene_id, {channel}_r, {channel}_qvalue, {channel}_ci_low,
+        {channel}_ci_high, n_samples, switch_called`` [, ``gene_name``]). A table written before switch
+        calls (no ``{channel}_r``) is drawn from ``r, qvalue, ci_low, ci_high``.
     top_n
         genes shown, by |r|.
     title
         figure title.
+    channel
+        ``"switch"``: bars solid for called switches, faded otherwise; ``"abundance"``: solid where the
+        abundance q <= ``alpha``.
+    alpha
+        the significance level of the solid bars (the run's ``switch_alpha``).
 
     Returns
     -------
     go.Figure
-        A horizontal bar chart, strongest driver on top; one trace per sign ("r > 0", "r < 0"), bar
-        ``customdata`` = ``[gene_id, r, qvalue, n_samples]``, error bars = the CI of |r|.
+        A horizontal bar chart, strongest driver on top; one trace per sign and status ("r > 0, called
+        switch", "r > 0, not called", ...), bar ``customdata`` = ``[gene_id, r, qvalue, n_samples]``, error
+        bars = the CI of |r|.
     """
-    table = drivers.dropna(subset=["r"]).copy()
+    prefix = f"{channel}_" if f"{channel}_r" in drivers else ""
+    table = drivers
+    if prefix:  # the channel's columns under the generic names
+        stats = ("r", "qvalue", "ci_low", "ci_high")
+        table = drivers.drop(columns=list(stats)).rename(columns={f"{prefix}{c}": c for c in stats})
+    table = table.dropna(subset=["r"]).copy()
     table = table.iloc[np.argsort(-table["r"].abs().to_numpy(), kind="stable")].head(top_n)
     table["label"] = gene_labels(table)
     table["abs_r"] = table["r"].abs()
@@ -47,21 +63,34 @@ def driver_barplot(drivers: pd.DataFrame, *, top_n: int = 30, title: str | None 
     upper = np.where(table["r"] >= 0, table["ci_high"], -table["ci_low"])
     lower = np.where(table["r"] >= 0, table["ci_low"], -table["ci_high"])
     table["err_plus"], table["err_minus"] = upper - table["abs_r"], table["abs_r"] - lower
+    if not prefix:
+        solid, status = np.ones(len(table), dtype=bool), ("", "")
+        what = "driver channel score"
+    elif channel == "switch":
+        solid = table["switch_called"].astype(bool).to_numpy() if "switch_called" in table else np.zeros(len(table), bool)
+        status, what = ("called switch", "not called"), CHANNEL_WORDS["switch"]
+    else:
+        solid = (table["qvalue"] <= alpha).to_numpy()
+        status, what = (f"q ≤ {alpha:g}", f"q > {alpha:g}"), CHANNEL_WORDS["abundance"]
     fig = go.Figure()
-    for name, mask, colour, words in (("r > 0", table["r"] > 0, POSITIVE, HIGH_WORDS),
-                                      ("r < 0", table["r"] < 0, NEGATIVE, LOW_WORDS)):
-        part = table[mask]
-        fig.add_bar(
-            name=name, orientation="h", x=part["abs_r"], y=part["label"], marker_color=colour,
-            error_x={"type": "data", "array": part["err_plus"], "arrayminus": part["err_minus"], "color": "#444"},
-            customdata=np.column_stack([part["gene_id"], part["r"], part["qvalue"], part["n_samples"]]),
-            hovertemplate=("<b>%{y}</b><br>r = %{customdata[1]:.3f}<br>q = %{customdata[2]:.2e}<br>"
-                           f"n = %{{customdata[3]}}<br>switch score {words.replace('used more', 'higher')}"
-                           "<extra></extra>"),
-        )
+    for sign, is_positive, colour, words in (("r > 0", True, POSITIVE, HIGH_WORDS), ("r < 0", False, NEGATIVE, LOW_WORDS)):
+        for is_solid, state in ((True, status[0]), (False, status[1])):
+            part = table[((table["r"] > 0) == is_positive) & (table["r"] != 0) & (solid == is_solid)]
+            if part.empty:
+                continue
+            fig.add_bar(
+                name=f"{sign}, {state}" if state else sign, orientation="h", x=part["abs_r"], y=part["label"],
+                marker={"color": colour, "opacity": 1.0 if is_solid else 0.35},
+                error_x={"type": "data", "array": part["err_plus"], "arrayminus": part["err_minus"], "color": "#444"},
+                customdata=np.column_stack([part["gene_id"], part["r"], part["qvalue"], part["n_samples"]]),
+                hovertemplate=(f"<b>%{{y}}</b><br>{what}: r = %{{customdata[1]:.3f}}, q = %{{customdata[2]:.2e}}"
+                               " (Pearson with the eigengene, BH)<br>n = %{customdata[3]} samples<br>"
+                               f"{words.replace('used more', 'score higher')}"
+                               + (f"<br>{state}" if state else "") + "<extra></extra>"),
+            )
     fig.update_layout(
-        template=TEMPLATE, title=title, barmode="overlay", xaxis_title="|r| with module eigengene (95% CI)",
-        yaxis={"categoryorder": "array", "categoryarray": table["label"].tolist()[::-1], "title": None},
+        template=TEMPLATE, title=title, barmode="overlay", xaxis_title=f"|r| of the {what} with the module eigengene"
+        " (95% CI)", yaxis={"categoryorder": "array", "categoryarray": table["label"].tolist()[::-1], "title": None},
         height=max(300, 22 * len(table) + 120), legend={"title": None}, clickmode="event",
     )
     return fig

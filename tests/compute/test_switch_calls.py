@@ -97,3 +97,26 @@ def test_recovery_counts_a_gene_left_out_of_every_module_as_missed():
               pd.DataFrame({"gene_id": ["b"], "switch_called": [False]})]
     assert switch_call_recovery(tables, truth) == {"n_called": 2, "n_planted": 3, "true_positives": 1,
                                                    "precision": 0.5, "recall": pytest.approx(1 / 3)}
+
+
+def test_switch_pairs_are_every_down_with_every_up_of_called_switches(small_dir, small_sim):
+    from isograph.structure.consequences import switch_pairs_from_explain
+
+    out = small_dir / "explain"
+    config = ExplainConfig(min_usage_change=0.05)
+    results = explain_module(small_dir / "oracle_fit", small_sim.feature_table, small_sim.feature_meta,
+                             config=config, output_dir=out)
+    pairs = switch_pairs_from_explain(out)
+    expected = set()
+    for mid, res in results.items():
+        genes, pol = res.gene_driver_table, res.transcript_polarity_table
+        sig = pol[pol["gene_id"].isin(genes.loc[genes["switch_called"], "gene_id"]) & (pol["qvalue"] <= 0.05)]
+        for gene, part in sig.groupby("gene_id"):
+            ups = part.loc[(part["r"] > 0) & (part["delta_usage"] >= 0.05), "transcript_id"]
+            downs = part.loc[(part["r"] < 0) & (part["delta_usage"] <= -0.05), "transcript_id"]
+            expected |= {(mid, gene, d, u) for d in downs for u in ups}
+    found = set(zip(pairs["module_id"], pairs["gene_id"], pairs["transcript_id_1"], pairs["transcript_id_2"]))
+    assert found == expected and len(found) > 0
+    assert (pairs["delta_usage_1"] <= -0.05).all() and (pairs["delta_usage_2"] >= 0.05).all()
+    top = switch_pairs_from_explain(out, called_only=False, fdr=1.0)  # the exploratory ranking: one pair per gene
+    assert top["gene_id"].is_unique and len(top) == sum(len(r.gene_driver_table) for r in results.values())

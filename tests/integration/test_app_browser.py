@@ -176,3 +176,22 @@ def test_export_job_runs_and_cancels(dash_duo, ui, gated_app, tmp_path):
         ui.wait(lambda: dash_duo.find_element("#export-message").text == "Cancelled.")
         ui.wait(lambda: not dash_duo.find_element("#export-cancel").is_enabled())
     assert dash_duo.find_element("#job-indicator").text == ""
+
+
+def test_gene_words_state_a_switch_only_when_called(dash_duo, app, demo_root):
+    """An abundance-only driver (PRKCZ in the demo) gets no 'shifts from' sentence but its abundance numbers;
+    a called switch's sentence names both transcripts and quotes the switch channel's q."""
+    genes = pd.read_parquet(demo_root / "demo" / "explain" / "M000" / "gene_driver_table.parquet")
+    abundance = genes[genes["driver_kind"] == "abundance"]
+    follower = abundance[abundance["gene_name"] == "PRKCZ"].iloc[0] if (abundance["gene_name"] == "PRKCZ").any() \
+        else abundance.iloc[0]
+    called = genes[genes["switch_called"]].iloc[0]
+    dash_duo.start_server(app)
+    dash_duo.driver.get(f"{dash_duo.server_url}/genes/{follower['gene_id']}?module=M000")
+    words = dash_duo.wait_for_element("#gene-direction", timeout=20).text
+    assert "shifts from" not in words and "follows M000 in expression, not through an isoform switch" in words
+    assert f"abundance score r = {follower['abundance_r']:.2f}" in words and "No significant switch" in words
+    dash_duo.driver.get(f"{dash_duo.server_url}/genes/{called['gene_id']}?module=M000")
+    words = dash_duo.wait_for_element("#gene-direction", timeout=20).text
+    assert f"shifts from {called['switch_down_feature']} to {called['switch_up_feature']}" in words
+    assert f"switch score r = {called['switch_r']:.2f}, q = {called['switch_qvalue']:.2g}" in words
