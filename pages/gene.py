@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
-from components.layout import alert, current_dataset, data_table, figure_card, href
+from components.layout import alert, current_dataset, data_table, figure_card, graph_ref, href
 from isograph.dataset.datasets import DatasetError
 from isograph.explain.words import gene_sentence
 from isograph.figures.explain import high_low_contrast, usage_gradient
-from isograph.figures.structure import transcript_structures
+from isograph.figures.switch_plot import switch_plot
 from isograph.structure.annotate import with_structure_labels
 
 dash.register_page(__name__, path_template="/genes/<gene_id>", path="/genes/example", name="Gene",
@@ -39,7 +39,6 @@ def layout(gene_id: str | None = None, module: str | None = None, dataset: str |
     row = genes[genes["gene_id"] == gene_id].iloc[0]
     label = row["gene_name"] if isinstance(row["gene_name"], str) else gene_id
     mine = polarity[polarity["gene_id"] == gene_id]
-    models = ds.transcript_models(gene_id)
     config = ds.explain_config(module)
     sentence = gene_sentence(row, mine, module, label=label, alpha=config["switch_alpha"],
                              min_usage_change=config["min_usage_change"])
@@ -48,8 +47,11 @@ def layout(gene_id: str | None = None, module: str | None = None, dataset: str |
                  dcc.Link(module, href=href(f"/modules/{module}", dataset=ds.name))]),
         dbc.Alert(sentence, color="success" if bool(row.get("switch_called", False)) else "light", id="gene-direction"),
         _structure_note(row),
-        figure_card("gene-structures", transcript_structures(models, r=mine.set_index("feature_id")["r"]),
-                    title="Transcript structures (CDS tall, UTR short; drawn 5′→3′)", filename=f"{gene_id}_structures"),
+        dcc.Store(id="gene-context", data={"dataset": ds.name, "module": module, "gene": gene_id}),
+        dbc.Switch(id="gene-compress", label="compress introns", value=True, className="mb-1"),
+        figure_card("gene-switchplot", switch_view(ds, module, gene_id, mine, compress=True),
+                    title=f"{label} along {module}: structures, expression and usage of each isoform (one colour per"
+                          " isoform; light bars: low-module samples, full: high)", filename=f"{gene_id}_{module}_switchplot"),
         dbc.Row([
             dbc.Col(figure_card("gene-usage", usage_gradient(polarity, ds.usage(), eigengene, genes=[gene_id], columns=1),
                                 title="Usage of each transcript against the module eigengene",
@@ -62,6 +64,26 @@ def layout(gene_id: str | None = None, module: str | None = None, dataset: str |
                                                    "delta_usage", "n_samples", "direction", "structure_consequences", "structure_nmd",
                                                    "structure_orf_length", "structure_partner"]),
     ])
+
+
+def switch_view(ds, module: str, gene_id: str, transcripts, *, compress: bool):
+    """The switchPlot of a gene in a module from the data set's tables (counts when the data set has them)."""
+    groups = ds.table(module, "eigengene")
+    low = groups.loc[groups["group"].isin(["low", "both"]), "sample_id"].tolist()
+    high = groups.loc[groups["group"].isin(["high", "both"]), "sample_id"].tolist()
+    tids = transcripts["transcript_id"].astype("string").fillna(transcripts["feature_id"]).astype(str).tolist()
+    return switch_plot(ds.transcript_models(gene_id), transcripts, ds.usage(),
+                       groups.set_index("sample_id")["eigengene"], low, high,
+                       expression=ds.transcript_expression(tids), compress=compress)
+
+
+@callback(Output(graph_ref("gene-switchplot"), "figure"), Input("gene-compress", "value"),
+          State("gene-context", "data"), prevent_initial_call=True)
+def redraw_switch_view(compress, context):
+    ds = current_dataset(context["dataset"])
+    polarity = ds.table(context["module"], "transcript_polarity_table")
+    return switch_view(ds, context["module"], context["gene"], polarity[polarity["gene_id"] == context["gene"]],
+                       compress=bool(compress))
 
 
 def _structure_note(row) -> html.Div:

@@ -135,6 +135,20 @@ class Dataset:
         """All transcript models of a GTF under the data root (cached; refused outside the root)."""
         return _models(str(_inside(self.root, Path(gtf))))
 
+    def transcript_expression(self, transcript_ids: list[str]) -> pd.DataFrame | None:
+        """log2 CPM of some transcripts (samples x transcripts), from the data set's counts; None without counts.
+
+        ``log2((count + 0.5) / (library size + 1) * 1e6)`` (limma-voom's log-CPM), library size = the
+        sample's total count over all transcripts (computed once per counts file). Only the asked-for
+        columns are read.
+        """
+        path = self.paths.get("counts")
+        if path is None or not path.exists():
+            return None
+        counts = _parquet_columns(str(path), path.stat().st_mtime_ns, tuple(transcript_ids))
+        library = _library_sizes(str(path), path.stat().st_mtime_ns).reindex(counts.index)
+        return np.log2((counts.astype(float) + 0.5).div(library + 1.0, axis=0) * 1e6)
+
     def transcript_models(self, gene_id: str) -> pd.DataFrame:
         """Transcript models of one gene from the data set's GTF (empty without a GTF)."""
         gtf = self.paths.get("gtf")
@@ -207,6 +221,22 @@ def _parquet(path: str) -> pd.DataFrame:
 @functools.lru_cache(maxsize=64)
 def _parquet_versioned(path: str, _mtime_ns: int) -> pd.DataFrame:
     return pd.read_parquet(path)
+
+
+@functools.lru_cache(maxsize=64)
+def _parquet_columns(path: str, _mtime_ns: int, columns: tuple[str, ...]) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    present = set(pq.read_schema(path).names)
+    table = pd.read_parquet(path, columns=[c for c in columns if c in present])
+    return table.set_index("sample_id") if "sample_id" in table.columns else table
+
+
+@functools.lru_cache(maxsize=8)
+def _library_sizes(path: str, _mtime_ns: int) -> pd.Series:
+    counts = pd.read_parquet(path)
+    counts = counts.set_index("sample_id") if "sample_id" in counts.columns else counts
+    return counts.sum(axis=1, numeric_only=True)
 
 
 @functools.lru_cache(maxsize=8)

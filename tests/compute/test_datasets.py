@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from isograph.dataset.datasets import DatasetError, find_datasets, open_dataset
@@ -41,3 +43,15 @@ def test_refusals(root, tmp_path):
     assert find_datasets(root) == []  # a data set pointing outside the root is not offered
     with pytest.raises(DatasetError, match="no data set under"):
         open_dataset(tmp_path / "empty", None)
+
+
+def test_transcript_expression_is_log_cpm_of_the_asked_columns(small_dir):
+    from isograph.dataset.datasets import Dataset
+
+    ds = Dataset(name="small", root=small_dir, paths={"counts": small_dir / "counts.parquet"})
+    counts = pd.read_parquet(small_dir / "counts.parquet")
+    ids = list(counts.columns[:3])
+    expected = np.log2((counts[ids] + 0.5).div(counts.sum(axis=1) + 1.0, axis=0) * 1e6)  # limma-voom's log-CPM
+    got = ds.transcript_expression(ids)
+    np.testing.assert_allclose(got[ids].to_numpy(), expected.to_numpy(), rtol=1e-12)
+    assert Dataset(name="x", root=small_dir, paths={}).transcript_expression(ids) is None

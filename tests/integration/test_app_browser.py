@@ -30,8 +30,8 @@ def test_module_to_gene_view_and_pdf_export(dash_duo, ui, app, demo_root, tmp_pa
     assert gene_id == top_driver["gene_id"]  # the bar drawn at the top is the strongest driver
     sentence = dash_duo.wait_for_element("#gene-direction", timeout=20).text
     assert "used more in high-module samples" in sentence and "M000" in sentence
-    assert ui.wait(lambda: ui.graph("gene-structures").find_elements(By.CSS_SELECTOR, ".shapelayer path"))
-    text = ui.export_pdf("gene-structures", tmp_path)
+    assert ui.wait(lambda: ui.graph("gene-switchplot").find_elements(By.CSS_SELECTOR, ".shapelayer path"))
+    text = ui.export_pdf("gene-switchplot", tmp_path)
     assert re.search(r"TCONS_\d+", text)  # the transcripts are labelled in the PDF
     assert dash_duo.get_logs() == []
 
