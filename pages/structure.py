@@ -7,6 +7,7 @@ import time
 
 import dash
 import dash_bootstrap_components as dbc
+import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from components.jobs import job_options, on_cancel
@@ -20,7 +21,7 @@ dash.register_page(__name__, path="/structure", name="Structure", title="Structu
 
 PAIR_COLUMNS = ["gene_id", "module_id", "transcript_id_1", "transcript_id_2", "status", "consequences", "switch_strength",
                 "qvalue_1", "qvalue_2", "delta_usage_1", "delta_usage_2",
-                "delta_length", "delta_orf_length", "shared_exon_fraction"]
+                "delta_length", "delta_orf_length", "shared_exon_fraction", "pair_source", "annotation_run"]
 ENRICHMENT_COLUMNS = ["consequence_type", "comparison", "n_gain", "n_loss", "n_total", "fraction_gain", "ci_low",
                       "ci_high", "pvalue", "qvalue"]
 ALL_MODULES = "__all__"
@@ -90,8 +91,9 @@ def results_view(ds) -> list:
     if pairs is None:
         return [dbc.Alert("No annotation yet: run one above.", color="light")]
     words = [w for w in _consequence_words() if _contains(pairs, w).any()]
-    source = ("called switches" if "switch_qvalue" in pairs and pairs["switch_qvalue"].notna().all()
-              else "the annotated pairs (uploaded or from an earlier version: not necessarily called switches)")
+    called = pairs["pair_source"] == "called switches" if "pair_source" in pairs else pd.Series(False, index=pairs.index)
+    source = (f"{int(called.sum())} called switch pairs" if called.any()
+              else "every annotated pair (uploaded or from an earlier version: not necessarily called switches)")
     return [
         figure_card("structure-summary", consequence_summary(enrichment),
                     title=f"Genome-wide, {source}: consequence gain vs loss (exact binomial test vs ½, BH)",
@@ -150,6 +152,7 @@ def annotation_job(set_progress, context, gtf, source, module, min_strength, con
                                      " minimum, pick another module, or upload pairs")
             start = time.perf_counter()
             summary = annotate_switches(gtf_path, pairs, ds.paths["structure"],
+                                        source=f"upload {filename}" if source == "upload" else "called switches",
                                         progress=lambda f, m: set_progress((int(5 + 95 * f), m)))
         except InputError as exc:
             set_progress((100, "failed"))
@@ -157,7 +160,9 @@ def annotation_job(set_progress, context, gtf, source, module, min_strength, con
     cache = "GTF cache used" if summary["cache_used"] else "GTF parsed (cache written for next time)"
     status = dbc.Alert(f"Done in {time.perf_counter() - start:.1f} s: {summary['n_ok']} of {summary['n_pairs']} pairs"
                        f" annotated from {summary['n_transcripts']:,} transcripts; {cache}"
-                       f" ({summary['seconds_models']:.2f} s).", color="success", id="structure-done")
+                       f" ({summary['seconds_models']:.2f} s). The data set's annotation now holds"
+                       f" {summary['n_pairs_total']} pairs from {len(summary['runs'])} run(s).", color="success",
+                       id="structure-done")
     return status, results_view(ds)
 
 

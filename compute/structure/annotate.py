@@ -2,14 +2,21 @@
 
 ``{dataset}/structure/`` holds (each written atomically, the manifest last)::
 
-    switch_pairs_annotated.parquet   annotate_pairs output (one row per pair, status, words, deltas)
+    switch_pairs_annotated.parquet   annotate_pairs output (one row per pair, status, words, deltas), with
+                                     ``annotation_run`` (which run produced the row) and ``pair_source``
     transcript_annotation.parquet    per-transcript labels (structure_consequences, structure_nmd, ...)
-    consequence_enrichment.parquet   gain vs loss per consequence type (binomial test, BH)
-    structure.json                   the GTF, whether its cache was used, counts and timings
+    consequence_enrichment.parquet   gain vs loss per consequence type (binomial test, BH): over the called
+                                     switches when there are any, else over every annotated pair
+    structure.json                   the GTF, whether its cache was used, counts, timings and the runs
+
+A run adds to what is there: its pairs replace earlier rows of the same (module, gene, transcript 1,
+transcript 2) and every other earlier row is kept, so annotating one module or an upload never drops the
+annotation of the others.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import os
 import time
 from collections.abc import Callable
@@ -32,7 +39,7 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 
 def annotate_switches(gtf: str | os.PathLike, pairs: pd.DataFrame, out_dir: str | os.PathLike, *,
-                      gtf_cache: str | os.PathLike | None = None,
+                      gtf_cache: str | os.PathLike | None = None, source: str = "called switches",
                       progress: Callable[[float, str], None] | None = None) -> dict:
     """Annotate ``pairs`` with the GTF's transcript models and write the tables of ``out_dir``.
 
@@ -45,14 +52,19 @@ def annotate_switches(gtf: str | os.PathLike, pairs: pd.DataFrame, out_dir: str 
         Usually ``{dataset}/structure``.
     gtf_cache : path, optional
         Default ``{gtf}.isograph-cache.parquet``.
+    source : str, default "called switches"
+        What the pairs are (``"called switches"`` from ``make-switch-pairs``, or e.g. ``"upload pairs.tsv"``);
+        stored per row as ``pair_source``. Only called switches enter the consequence enrichment when the
+        annotation has any.
     progress : callable, optional
         ``progress(fraction, message)``.
 
     Returns
     -------
     dict
-        The ``structure.json`` content: ``gtf, cache_used, cache_path, n_transcripts, n_pairs, n_ok,
-        seconds_models, seconds_annotate``.
+        The ``structure.json`` content: ``gtf, cache_used, cache_path, n_transcripts, n_pairs, run, n_ok``
+        (this run), ``n_pairs_total, enrichment_over, runs`` (the whole annotation), ``seconds_models,
+        seconds_annotate``.
     """
     missing = [c for c in PAIR_COLUMNS if c not in pairs.columns]
     if missing:
@@ -67,9 +79,12 @@ def annotate_switches(gtf: str | os.PathLike, pairs: pd.DataFrame, out_dir: str 
     t1 = time.perf_counter()
     report(0.5, f"{len(loaded.models):,} transcripts ({'from the cache' if loaded.cache_used else 'parsed'});"
                 f" annotating {len(pairs):,} pairs")
-    annotated = annotate_pairs(pairs, loaded.models)
+    run = f"{_dt.datetime.now().isoformat(timespec='microseconds')} {source}"
+    this_run = annotate_pairs(pairs, loaded.models).assign(annotation_run=run, pair_source=source)
+    annotated = _merge_with_earlier(this_run, out / STRUCTURE_FILES["pairs"])
     per_transcript = transcript_annotation(annotated, loaded.models)
-    enrichment = consequence_enrichment(annotated)
+    called = annotated["pair_source"] == "called switches"
+    enrichment = consequence_enrichment(annotated[called] if called.any() else annotated)
     t2 = time.perf_counter()
     report(0.9, "writing the tables")
     write_parquet(annotated, out / STRUCTURE_FILES["pairs"])
@@ -77,12 +92,29 @@ def annotate_switches(gtf: str | os.PathLike, pairs: pd.DataFrame, out_dir: str 
     write_parquet(enrichment, out / STRUCTURE_FILES["enrichment"])
     summary = {"gtf": str(Path(gtf).name), "cache_used": bool(loaded.cache_used),
                "cache_path": str(loaded.cache_path) if loaded.cache_path else None,
-               "n_transcripts": len(loaded.models), "n_pairs": len(pairs),
-               "n_ok": int((annotated["status"] == "ok").sum()),
+               "n_transcripts": len(loaded.models), "n_pairs": len(pairs), "run": run,
+               "n_ok": int((this_run["status"] == "ok").sum()), "n_pairs_total": len(annotated),
+               "enrichment_over": "called switches" if called.any() else "every annotated pair",
+               "runs": sorted(annotated["annotation_run"].astype(str).unique().tolist()),
                "seconds_models": round(t1 - t0, 3), "seconds_annotate": round(t2 - t1, 3)}
     write_json(summary, out / STRUCTURE_FILES["summary"])
     report(1.0, "done")
     return summary
+
+
+def _merge_with_earlier(annotated: pd.DataFrame, earlier_path: Path) -> pd.DataFrame:
+    """This run's rows, plus the earlier annotation's rows for other pairs (a key absent from a table is NA)."""
+    if not earlier_path.exists():
+        return annotated.reset_index(drop=True)
+    earlier = pd.read_parquet(earlier_path)
+    if "annotation_run" not in earlier:
+        earlier = earlier.assign(annotation_run="earlier run (before runs were recorded)", pair_source="unknown")
+    key = [c for c in ("module_id", "gene_id", "transcript_id_1", "transcript_id_2")
+           if c in annotated.columns or c in earlier.columns]
+    mine = pd.MultiIndex.from_frame(annotated.reindex(columns=key).astype("string").fillna("<NA>"))
+    theirs = pd.MultiIndex.from_frame(earlier.reindex(columns=key).astype("string").fillna("<NA>"))
+    kept = earlier[~theirs.isin(mine)]
+    return pd.concat([kept, annotated], ignore_index=True)
 
 
 def read_pairs_upload(content: bytes, filename: str) -> pd.DataFrame:

@@ -10,6 +10,8 @@ import pytest
 from isograph.errors import InputError
 from isograph.simulate import REFERENCE_GTF
 from isograph.structure.annotate import annotate_switches, read_pairs_upload, with_structure_labels
+from isograph.structure.cache import load_transcript_models
+from isograph.structure.enrichment import consequence_enrichment
 
 
 def test_annotate_switches_writes_every_table_and_says_if_the_cache_was_used(tmp_path):
@@ -56,3 +58,27 @@ def test_labels_join_on_transcripts_and_genes():
     assert pd.isna(p["structure_consequences"].iloc[0])
     same_g, same_p = with_structure_labels(genes, polarity, None, None)
     assert same_g.equals(genes) and same_p.equals(polarity)
+
+
+def test_a_run_adds_to_the_annotation_and_names_itself_per_row(tmp_path):
+    """Annotating module A, then an upload, then A again: nothing of the others is dropped; the enrichment is
+    over the called switches only; each row says which run produced it."""
+    gtf = tmp_path / "a.gtf.gz"
+    gtf.write_bytes(REFERENCE_GTF.read_bytes())
+    models = load_transcript_models(gtf).models
+    multi = models.groupby("gene_id").filter(lambda g: len(g) >= 2).groupby("gene_id").head(2)
+    rows = [(g, part["transcript_id"].iloc[0], part["transcript_id"].iloc[1]) for g, part in multi.groupby("gene_id")]
+    module_a = pd.DataFrame(rows[:6], columns=["gene_id", "transcript_id_1", "transcript_id_2"]).assign(module_id="M000")
+    upload = pd.DataFrame(rows[6:9], columns=["gene_id", "transcript_id_1", "transcript_id_2"])
+    out = tmp_path / "structure"
+    annotate_switches(gtf, module_a, out)
+    summary = annotate_switches(gtf, upload, out, source="upload pairs.tsv")
+    pairs = pd.read_parquet(out / "switch_pairs_annotated.parquet")
+    assert len(pairs) == 9 and summary["n_pairs_total"] == 9 and len(summary["runs"]) == 2
+    assert pairs.groupby("pair_source").size().to_dict() == {"called switches": 6, "upload pairs.tsv": 3}
+    enrichment = pd.read_parquet(out / "consequence_enrichment.parquet")
+    only_called = consequence_enrichment(pairs[pairs["pair_source"] == "called switches"])
+    pd.testing.assert_frame_equal(enrichment.reset_index(drop=True), only_called.reset_index(drop=True))
+    again = annotate_switches(gtf, module_a.head(2), out)  # re-annotating two pairs replaces only those rows
+    pairs = pd.read_parquet(out / "switch_pairs_annotated.parquet")
+    assert len(pairs) == 9 and (pairs["annotation_run"] == again["run"]).sum() == 2

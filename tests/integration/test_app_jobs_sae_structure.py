@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import shutil
 
 import dash
@@ -44,7 +45,9 @@ def test_annotation_job_with_an_uploaded_table(app, root_copy):
     assert "1 of 2 pairs annotated" in _text(status) and "GTF cache used" in _text(status)
     assert calls[-1][0] == 100 and any("from the cache" in c[1] for c in calls)
     written = pd.read_parquet(root_copy / "demo" / "structure" / "switch_pairs_annotated.parquet")
-    assert written["status"].tolist() == ["ok", "not in GTF: NOT_A_TRANSCRIPT"]
+    mine = written[written["pair_source"] == "upload pairs.tsv"]  # added to the demo's called switches
+    assert mine["status"].tolist() == ["ok", "not in GTF: NOT_A_TRANSCRIPT"]
+    assert (written["pair_source"] == "called switches").sum() > 0 and "now holds" in _text(status)
     assert "structure-pairs-table" in _text(results)
 
 
@@ -70,7 +73,9 @@ def test_annotation_of_one_module_flows_into_the_driver_tables(app, root_copy):
     status, _ = annotation_job(lambda _: None, {"dataset": "demo"}, "demo/annotation.gtf.gz", "module", "M000", 0.5,
                                None, None)
     pairs = pd.read_parquet(root_copy / "demo" / "structure" / "switch_pairs_annotated.parquet")
-    assert set(pairs["module_id"]) == {"M000"} and "annotated" in _text(status)
+    run = json.loads((root_copy / "demo" / "structure" / "structure.json").read_text())["run"]
+    assert set(pairs.loc[pairs["annotation_run"] == run, "module_id"]) == {"M000"} and "annotated" in _text(status)
+    pairs = pairs[pairs["annotation_run"] == run]
     with app.server.app_context():
         page = _text(module_layout("M000", dataset="demo"))
     ok = pairs[pairs["status"] == "ok"].iloc[0]
