@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-__all__ = ["HIGH_WORDS", "LOW_WORDS", "NEGATIVE", "POSITIVE", "REGION_COLOURS", "TEMPLATE", "empty_figure", "gene_labels"]
+__all__ = ["HIGH_WORDS", "LOW_WORDS", "NEGATIVE", "POSITIVE", "REGION_COLOURS", "TEMPLATE", "empty_figure", "gene_labels",
+           "lighter"]
 
 
 POSITIVE, NEGATIVE = "#c0392b", "#2c6fbb"
@@ -38,3 +39,19 @@ def gene_labels(table: pd.DataFrame) -> pd.Series:
     """Gene names where known and different from the ID, else gene IDs (str, aligned with ``table``)."""
     names = table["gene_name"] if "gene_name" in table else pd.Series(index=table.index, dtype=object)
     return names.where(names.notna() & (names != table["gene_id"]), table["gene_id"]).astype(str)
+
+
+def lighter(colour: str, amount: float = 0.55) -> str:
+    """``colour`` (``#rrggbb``) blended with white: 0 keeps it, 1 gives white (legends show it as drawn).
+
+    Parameters
+    ----------
+    colour : str
+    amount : float, default 0.55
+
+    Returns
+    -------
+    str
+    """
+    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return "#" + "".join(f"{int(v + (255 - v) * amount):02x}" for v in (r, g, b))

@@ -15,7 +15,16 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 from statsmodels.nonparametric.smoothers_lowess import lowess
 
-from isograph.figures.common import HIGH_WORDS, LOW_WORDS, NEGATIVE, POSITIVE, TEMPLATE, empty_figure, gene_labels
+from isograph.figures.common import (
+    HIGH_WORDS,
+    LOW_WORDS,
+    NEGATIVE,
+    POSITIVE,
+    TEMPLATE,
+    empty_figure,
+    gene_labels,
+    lighter,
+)
 
 __all__ = ["CHANNEL_WORDS", "driver_barplot", "driver_heatmap", "eigengene_overview", "high_low_contrast", "usage_gradient"]
 
@@ -80,7 +89,7 @@ def driver_barplot(drivers: pd.DataFrame, *, top_n: int = 30, title: str | None 
                 continue
             fig.add_bar(
                 name=f"{sign}, {state}" if state else sign, orientation="h", x=part["abs_r"], y=part["label"],
-                marker={"color": colour, "opacity": 1.0 if is_solid else 0.35},
+                marker={"color": colour if is_solid else lighter(colour, 0.65)},  # the legend shows it as drawn
                 error_x={"type": "data", "array": part["err_plus"], "arrayminus": part["err_minus"], "color": "#444"},
                 customdata=np.column_stack([part["gene_id"], part["r"], part["qvalue"], part["n_samples"]]),
                 hovertemplate=(f"<b>%{{y}}</b><br>{what}: r = %{{customdata[1]:.3f}}, q = %{{customdata[2]:.2e}}"

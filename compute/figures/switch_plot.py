@@ -10,12 +10,14 @@ many and why.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from isograph.figures.common import TEMPLATE, empty_figure
+from isograph.figures.common import TEMPLATE, empty_figure, lighter
 
 __all__ = ["ISOFORM_COLOURS", "compress_introns", "isoform_colours", "q_stars", "switch_plot"]
 
@@ -54,7 +56,7 @@ def q_stars(q: float) -> str:
     return "***" if q < 0.001 else "**" if q < 0.01 else "*" if q < 0.05 else "ns"
 
 
-def compress_introns(models: pd.DataFrame, *, intron_fraction: float = 0.04):
+def compress_introns(models: pd.DataFrame, *, intron_fraction: float = 0.04) -> Callable[[Sequence[float]], np.ndarray]:
     """A map from genomic positions to drawing positions in which every intron is short.
 
     Exonic sequence (the union of all exons of ``models``) keeps its length; each gap between exonic
@@ -107,11 +109,6 @@ def _exon_pieces(start: int, end: int, cds_start: int, cds_end: int, coding: boo
     return pieces
 
 
-def _lighter(colour: str, amount: float = 0.55) -> str:
-    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
-    return "#" + "".join(f"{int(c + (255 - c) * amount):02x}" for c in (r, g, b))
-
-
 def _structures(fig: go.Figure, models: pd.DataFrame, colours: dict[str, str], x_of) -> None:
     """Row 1: one transcript per line, top to bottom in the order of ``colours``."""
     for row_index, tid in enumerate(colours):
@@ -124,7 +121,7 @@ def _structures(fig: go.Figure, models: pd.DataFrame, colours: dict[str, str], x
                 height = 0.5 if kind == "CDS" else 0.26
                 x0, x1 = x_of([lo - 0.5, hi + 0.5])
                 fig.add_shape(type="rect", x0=x0, x1=x1, y0=y - height / 2, y1=y + height / 2, line={"width": 0}, opacity=1,
-                              fillcolor=colour if kind == "CDS" else _lighter(colour), row=1, col=1)
+                              fillcolor=colour if kind == "CDS" else lighter(colour), row=1, col=1)
         if len(starts) > 1:
             xs, arrows = [], []
             for e, s in zip(ends[:-1], starts[1:]):
@@ -151,7 +148,7 @@ def _group_bars(fig: go.Figure, values: pd.DataFrame, low: list[str], high: list
         mean, se = part.mean(), part.std(ddof=1) / np.sqrt(part.notna().sum())
         fig.add_bar(x=list(colours), y=mean.reindex(list(colours)), name=f"{group}-module samples",
                     error_y={"type": "data", "array": se.reindex(list(colours)), "color": "#444"},
-                    marker={"color": [_lighter(c) if light else c for c in colours.values()],
+                    marker={"color": [lighter(c) if light else c for c in colours.values()],
                             "line": {"color": list(colours.values()), "width": 1}},
                     offsetgroup=group, showlegend=False,
                     hovertemplate=f"%{{x}}<br>{what}, {group}-module samples: %{{y:.3g}} (mean ± SE)<extra></extra>",
@@ -235,14 +232,15 @@ def switch_plot(models: pd.DataFrame, transcripts: pd.DataFrame, usage: pd.DataF
         for col in (1, 2):
             fig.add_annotation(text="no counts in this data set", showarrow=False, row=2, col=col)
     _group_bars(fig, values[list(colours)], low, high, colours, 3, "usage")
-    top = values[list(colours)].mean().max()
+    shown_values = values[list(colours)]
+    top = max(shown_values.reindex(low).mean().max(), shown_values.reindex(high).mean().max())
     for _, row in shown.iterrows():
         fig.add_annotation(x=row["tid"], y=min(1.0, top * 1.25 + 0.05), showarrow=False, font={"size": 11},
                            text=f"{q_stars(row['qvalue'])}<br>Δ {row['delta_usage']:+.2f}", row=2, col=3)
     fig.update_xaxes(title_text="module eigengene", row=2, col=1)
     fig.update_yaxes(title_text="gene log2 CPM", row=2, col=1)
     fig.update_yaxes(title_text="log2 CPM (light: low, full: high)", row=2, col=2)
-    fig.update_yaxes(title_text="usage (light: low, full: high)", range=[0, min(1.0, top * 1.25 + 0.15)], row=2, col=3)
+    fig.update_yaxes(title_text="usage (light: low, full: high)", range=[0, min(1.1, top * 1.25 + 0.15)], row=2, col=3)
     fig.update_xaxes(showticklabels=False, row=2, col=2)
     fig.update_xaxes(showticklabels=False, row=2, col=3)
     note = ""
@@ -250,8 +248,8 @@ def switch_plot(models: pd.DataFrame, transcripts: pd.DataFrame, usage: pd.DataF
         note = (f"{len(hidden)} isoform(s) with mean usage below {min_mean_usage:.0%} not shown: {', '.join(hidden[:6])}"
                 + (" …" if len(hidden) > 6 else ""))
     fig.update_layout(template=TEMPLATE, title=title, barmode="group", height=330 + 34 * len(drawn) + 300,
-                      legend={"title": "isoform", "orientation": "h", "y": -0.08},
-                      margin={"t": 60, "b": 90}, annotations=list(fig.layout.annotations) + ([{
-                          "text": note, "xref": "paper", "yref": "paper", "x": 0, "y": -0.2, "showarrow": False,
-                          "font": {"size": 11, "color": "#666"}, "xanchor": "left"}] if note else []))
+                      legend={"title": "isoform", "orientation": "h", "y": -0.13, "yanchor": "top"},
+                      margin={"t": 60, "b": 170}, annotations=list(fig.layout.annotations) + ([{
+                          "text": note, "xref": "paper", "yref": "paper", "x": 0, "y": -0.21, "showarrow": False,
+                          "font": {"size": 12, "color": "#555"}, "xanchor": "left", "yanchor": "top"}] if note else []))
     return fig

@@ -177,7 +177,8 @@ def with_structure_labels(genes: pd.DataFrame, polarity: pd.DataFrame, pairs: pd
     Returns
     -------
     genes : DataFrame
-        Plus ``switch_consequences`` (the words of the gene's annotated switch, transcript 1 -> 2).
+        Plus ``switch_consequences``: "T1 → T2: words" of the gene's annotated pair — the pair of its reported
+        down and up transcripts when annotated, else its first — and how many more pairs it has.
     polarity : DataFrame
         Plus the ``structure_*`` columns of each transcript (matched on ``transcript_id``, else
         ``feature_id``).
@@ -186,8 +187,7 @@ def with_structure_labels(genes: pd.DataFrame, polarity: pd.DataFrame, pairs: pd
         ok = pairs[pairs["status"] == "ok"]
         if module_id is not None and "module_id" in ok:
             ok = ok[ok["module_id"] == module_id]
-        words = ok.drop_duplicates("gene_id").set_index("gene_id")["consequences"]
-        genes = genes.assign(switch_consequences=genes["gene_id"].map(words))
+        genes = genes.assign(switch_consequences=genes["gene_id"].map(_pair_words(genes, polarity, ok)))
     if transcripts is not None:
         key = polarity["transcript_id"] if "transcript_id" in polarity else polarity["feature_id"]
         key = key.astype("string").fillna(polarity["feature_id"].astype("string"))
@@ -196,3 +196,22 @@ def with_structure_labels(genes: pd.DataFrame, polarity: pd.DataFrame, pairs: pd
         for column in labels.columns:
             polarity[column] = labels[column].reindex(key.to_numpy()).to_numpy()
     return genes, polarity
+
+
+def _pair_words(genes: pd.DataFrame, polarity: pd.DataFrame, ok: pd.DataFrame) -> pd.Series:
+    """gene_id -> words of its preferred annotated pair (see :func:`with_structure_labels`)."""
+    if ok.empty:
+        return pd.Series(dtype=object)
+    tx = polarity.set_index("feature_id")["transcript_id"] if "transcript_id" in polarity else pd.Series(dtype=object)
+    preferred = set()
+    if {"switch_down_feature", "switch_up_feature"} <= set(genes.columns):
+        down = genes["switch_down_feature"].map(tx).fillna(genes["switch_down_feature"])
+        up = genes["switch_up_feature"].map(tx).fillna(genes["switch_up_feature"])
+        preferred = set(zip(genes["gene_id"], down, up))
+    rank = [0 if key in preferred else 1 for key in zip(ok["gene_id"], ok["transcript_id_1"], ok["transcript_id_2"])]
+    ordered = ok.assign(_rank=rank).sort_values(["gene_id", "_rank"], kind="stable")
+    first = ordered.drop_duplicates("gene_id").set_index("gene_id")
+    counts = ordered.groupby("gene_id").size()
+    words = first["transcript_id_1"] + " → " + first["transcript_id_2"] + ": " + first["consequences"].fillna("")
+    more = counts.reindex(first.index) - 1
+    return words + more.map(lambda n: f" (+{n} more annotated pair{'s' if n > 1 else ''})" if n > 0 else "")

@@ -45,15 +45,20 @@ def test_uploads_are_checked():
 
 
 def test_labels_join_on_transcripts_and_genes():
-    genes = pd.DataFrame({"gene_id": ["G1", "G2"], "r": [0.9, 0.5]})
+    genes = pd.DataFrame({"gene_id": ["G1", "G2"], "r": [0.9, 0.5], "switch_down_feature": ["T1", None],
+                          "switch_up_feature": ["T2", None]})
     polarity = pd.DataFrame({"feature_id": ["T1", "T2", "T3"], "transcript_id": ["T1", "T2", None],
                              "gene_id": ["G1", "G1", "G2"]})
-    pairs = pd.DataFrame({"gene_id": ["G1", "G2", "G1"], "module_id": ["M000", "M000", "M001"],
-                          "status": ["ok", "not in GTF: T9", "ok"], "consequences": ["Exon gain", None, "Tss more upstream"]})
+    pairs = pd.DataFrame({"gene_id": ["G1", "G1", "G2", "G1"], "module_id": ["M000", "M000", "M000", "M001"],
+                          "transcript_id_1": ["T4", "T1", "T3", "T1"], "transcript_id_2": ["T2", "T2", "T9", "T2"],
+                          "status": ["ok", "ok", "not in GTF: T9", "ok"],
+                          "consequences": ["Exon loss", "Exon gain", None, "Tss more upstream"]})
     per_tx = pd.DataFrame({"transcript_id": ["T2", "T3"], "structure_consequences": ["Exon gain", "NMD sensitive"],
                            "structure_nmd": [False, True]})
     g, p = with_structure_labels(genes, polarity, pairs, per_tx, module_id="M000")
-    assert g["switch_consequences"].tolist()[0] == "Exon gain" and pd.isna(g["switch_consequences"].iloc[1])
+    # the pair of the gene's reported down -> up transcripts is preferred, and the others are counted
+    assert g["switch_consequences"].tolist()[0] == "T1 → T2: Exon gain (+1 more annotated pair)"
+    assert pd.isna(g["switch_consequences"].iloc[1])
     assert p["structure_consequences"].tolist()[1:] == ["Exon gain", "NMD sensitive"]  # T3 found by its feature_id
     assert pd.isna(p["structure_consequences"].iloc[0])
     same_g, same_p = with_structure_labels(genes, polarity, None, None)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from isograph.explain import explain_module
-from isograph.figures.common import NEGATIVE, POSITIVE
+from isograph.figures.common import NEGATIVE, POSITIVE, lighter
 from isograph.figures.explain import (
     driver_barplot,
     driver_heatmap,
@@ -113,3 +113,27 @@ def test_transcript_glyphs_cds_taller_than_utr_and_minus_reversed(tmp_path):
     arrows = [t for t in fig.data if t.mode == "markers" and t.marker.symbol]
     assert arrows[0].marker.symbol == "triangle-left"
     assert fig.layout.yaxis.ticktext[0] == "T1 (r = +0.70)"
+
+
+def test_driver_barplot_by_channel_marks_called_switches():
+    """Switch channel: called switches in full colour, others lighter (the legend shows each as drawn);
+    the abundance channel uses its own r, q and CI; the hover names the channel."""
+    drivers = pd.DataFrame({
+        "gene_id": ["G1", "G2", "G3"], "gene_name": ["A", "B", "C"], "n_samples": [50, 50, 50],
+        "r": [0.2, 0.9, -0.3], "qvalue": [0.1, 1e-9, 0.01], "ci_low": [0.0, 0.8, -0.5], "ci_high": [0.4, 0.95, -0.1],
+        "switch_r": [0.8, 0.1, -0.7], "switch_qvalue": [1e-6, 0.5, 1e-4], "switch_ci_low": [0.7, -0.1, -0.8],
+        "switch_ci_high": [0.9, 0.3, -0.5], "switch_called": [True, False, False],
+        "abundance_r": [0.2, 0.9, -0.3], "abundance_qvalue": [0.1, 1e-9, 0.01], "abundance_ci_low": [0.0, 0.8, -0.5],
+        "abundance_ci_high": [0.4, 0.95, -0.1],
+    })
+    fig = driver_barplot(drivers, channel="switch")
+    traces = {t.name: t for t in fig.data}
+    assert set(traces) == {"r > 0, called switch", "r > 0, not called", "r < 0, not called"}
+    assert traces["r > 0, called switch"].marker.color == POSITIVE
+    assert traces["r < 0, not called"].marker.color == lighter(NEGATIVE, 0.65)
+    assert list(traces["r > 0, called switch"].x) == [0.8] and "switch score" in traces["r > 0, called switch"].hovertemplate
+    assert fig.layout.yaxis.categoryarray[-1] == "A"  # strongest |switch r| on top
+    abundance = driver_barplot(drivers, channel="abundance", alpha=0.05)
+    names = {t.name: list(t.y) for t in abundance.data}
+    assert names == {"r > 0, q ≤ 0.05": ["B"], "r > 0, q > 0.05": ["A"], "r < 0, q ≤ 0.05": ["C"]}
+    assert "abundance score" in abundance.data[0].hovertemplate
