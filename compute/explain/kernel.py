@@ -103,7 +103,8 @@ def _gene_table(gene_index: pd.Index, score_codes: np.ndarray, score_stats: pd.D
     channels = []
     for channel in ("switch", "abundance"):
         rows = channel_rows(score_codes, score_types, abs_r, n_genes, channel)
-        rows[(rows >= 0) & (score_types[np.maximum(rows, 0)] != channel)] = -1  # only rows of this channel
+        found = rows >= 0
+        rows[found] = np.where(score_types[rows[found]] == channel, rows[found], -1)  # only rows of this channel
         channels.append(channel_table(score_stats, rows, f"{channel}_"))
     table = pd.concat([table, *channels], axis=1)
     calls = call_switches(feature_codes, features["r"].to_numpy(), features["qvalue"].to_numpy(),
