@@ -48,8 +48,10 @@ class Dataset:
     title: str = ""
 
     def manifest(self) -> dict:
-        """The explain manifest (modules, files, config)."""
-        return _manifest(str(self.paths["explain"]))
+        """The explain manifest (modules, files, config), re-read when the file changes."""
+        from isograph.explain import MANIFEST_NAME
+
+        return _manifest(str(self.paths["explain"]), *_stamp(self.paths["explain"] / MANIFEST_NAME))
 
     @property
     def module_ids(self) -> list[str]:
@@ -72,7 +74,8 @@ class Dataset:
         rel = modules[module_id]["files"].get(name)
         if rel is None:
             raise DatasetError(f"module {module_id} of {self.name!r} has no {name.replace('_', ' ')}")
-        return _parquet(str(_inside(self.root, self.paths["explain"] / rel)))
+        path = _inside(self.root, self.paths["explain"] / rel)
+        return _parquet(str(path), *_stamp(path))
 
     def explain_config(self, module_id: str) -> dict:
         """The options explain ran with for a module (``ExplainConfig`` fields; defaults where not recorded)."""
@@ -85,12 +88,14 @@ class Dataset:
         """The samples x features table (cached)."""
         from isograph.dataset.artifacts import load_feature_table
 
-        return _cached_call(load_feature_table, str(self.paths["feature_table"]))
+        return _cached_call(load_feature_table, str(self.paths["feature_table"]), *_stamp(self.paths["feature_table"]))
 
     def gene_index(self) -> pd.DataFrame:
         """``gene_id, gene_name, module_id, abs_r`` of every explained gene (module order, strongest
         driver first within a module), cached; for search and for finding a gene's module."""
-        return _gene_index(self)
+        from isograph.explain import MANIFEST_NAME
+
+        return _gene_index(self, *_stamp(self.paths["explain"] / MANIFEST_NAME))
 
     def module_of(self, gene_id: str) -> str | None:
         """The module a gene belongs to (None if it is in none)."""
@@ -106,7 +111,7 @@ class Dataset:
         path = self.paths["structure"] / STRUCTURE_FILES[name]
         if not path.exists():
             return None
-        return _parquet_versioned(str(path), path.stat().st_mtime_ns)
+        return _parquet(str(path), *_stamp(path))
 
     def sae_runs(self) -> list:
         """The SAE runs of ``sae/`` (:func:`isograph.sae.runs.find_runs`), newest listing each call."""
@@ -133,7 +138,8 @@ class Dataset:
 
     def gtf_models(self, gtf: str | os.PathLike) -> pd.DataFrame:
         """All transcript models of a GTF under the data root (cached; refused outside the root)."""
-        return _models(str(_inside(self.root, Path(gtf))))
+        path = _inside(self.root, Path(gtf))
+        return _models(str(path), *_stamp(path))
 
     def transcript_expression(self, transcript_ids: list[str]) -> pd.DataFrame | None:
         """log2 CPM of some transcripts (samples x transcripts), from the data set's counts; None without counts.
@@ -154,7 +160,7 @@ class Dataset:
         gtf = self.paths.get("gtf")
         if gtf is None or not gtf.exists():
             return pd.DataFrame()
-        models = _models(str(gtf))
+        models = _models(str(gtf), *_stamp(gtf))
         return models[models["gene_id"] == gene_id]
 
 
@@ -206,20 +212,25 @@ def search_genes(index: pd.DataFrame, text: str | None, *, module_id: str | None
     return index.iloc[rows[order[:limit]]].reset_index(drop=True)
 
 
+def _stamp(path: Path) -> tuple[int, int]:
+    """(size, mtime_ns) of a file, (-1, -1) when it is missing: part of every cache key, so that a file
+    rewritten by another process (a new explain run) is read afresh."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return -1, -1
+    return stat.st_size, stat.st_mtime_ns
+
+
 @functools.lru_cache(maxsize=64)
-def _manifest(explain_dir: str) -> dict:
+def _manifest(explain_dir: str, _size: int, _mtime_ns: int) -> dict:
     from isograph.explain import read_manifest
 
     return read_manifest(explain_dir)
 
 
 @functools.lru_cache(maxsize=512)
-def _parquet(path: str) -> pd.DataFrame:
-    return pd.read_parquet(path)
-
-
-@functools.lru_cache(maxsize=64)
-def _parquet_versioned(path: str, _mtime_ns: int) -> pd.DataFrame:
+def _parquet(path: str, _size: int, _mtime_ns: int) -> pd.DataFrame:
     return pd.read_parquet(path)
 
 
@@ -240,12 +251,12 @@ def _library_sizes(path: str, _mtime_ns: int) -> pd.Series:
 
 
 @functools.lru_cache(maxsize=8)
-def _cached_call(function, path: str):
+def _cached_call(function, path: str, _size: int, _mtime_ns: int):
     return function(path)
 
 
 @functools.lru_cache(maxsize=16)
-def _gene_index(dataset: Dataset) -> pd.DataFrame:
+def _gene_index(dataset: Dataset, _size: int, _mtime_ns: int) -> pd.DataFrame:
     parts = []
     for mid in dataset.module_ids:
         table = dataset.table(mid, "gene_driver_table")
@@ -257,7 +268,7 @@ def _gene_index(dataset: Dataset) -> pd.DataFrame:
 
 
 @functools.lru_cache(maxsize=8)
-def _models(gtf: str) -> pd.DataFrame:
+def _models(gtf: str, _size: int, _mtime_ns: int) -> pd.DataFrame:
     from isograph.structure.cache import load_transcript_models
 
     return load_transcript_models(gtf).models

@@ -14,7 +14,8 @@ import json
 import os
 import tempfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,8 @@ import pyarrow as pa
 
 from isograph.errors import InputError
 
-__all__ = ["atomic_write", "read_table", "resolve_inside", "table_format", "write_json", "write_parquet", "write_tsv"]
+__all__ = ["atomic_write", "file_mode", "folder_lock", "read_table", "resolve_inside", "table_format", "write_json",
+           "write_parquet", "write_tsv"]
 
 
 def resolve_inside(root: Path, path: str | os.PathLike) -> Path | None:
@@ -137,11 +139,62 @@ def _check_text_header(path: Path, sep: str, what: str) -> None:
         seen.add(name)
 
 
+def _umask() -> int:
+    """The process's umask, read without changing it (Linux: /proc; elsewhere set and restored)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def file_mode() -> int:
+    """The mode a new file gets under the current umask (``0o666 & ~umask``), as ``open()`` would give it."""
+    return 0o666 & ~_umask()
+
+
+LOCK_NAME = ".isograph.lock"
+
+
+@contextmanager
+def folder_lock(folder: str | os.PathLike) -> Iterator[Path]:
+    """Hold the exclusive writers' lock of a folder (``fcntl.flock`` on ``{folder}/.isograph.lock``).
+
+    Writers that read, change and write back a shared file (a manifest) hold it, so concurrent runs lose
+    nothing. The lock is released when the block ends, or by the system when the process dies.
+
+    Parameters
+    ----------
+    folder : path-like
+        Created if needed.
+
+    Yields
+    ------
+    Path
+        The folder.
+    """
+    import fcntl
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / LOCK_NAME, "a+") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield folder
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
 def atomic_write(path: str | os.PathLike, write: Callable[[Path], Any]) -> Path:
     """Call ``write(tmp_path)`` on a temporary file next to ``path``, then rename it onto ``path``.
 
     The rename is atomic on POSIX file systems, so readers see either the old file or the complete new
-    one. On any exception the temporary file is removed and ``path`` is untouched.
+    one. On any exception the temporary file is removed and ``path`` is untouched. The new file gets the
+    mode the umask gives (``0o666 & ~umask``), not the temporary file's private 0600.
 
     Parameters
     ----------
@@ -162,6 +215,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Path], Any]) -> Path:
     tmp = Path(tmp_name)
     try:
         write(tmp)
+        os.chmod(tmp, file_mode())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -14,7 +14,7 @@ import pandas as pd
 
 from isograph import __version__
 from isograph.dataset.artifacts import TRANSCRIPT_USAGE, FitArtifacts
-from isograph.dataset.io import write_json, write_parquet
+from isograph.dataset.io import folder_lock, write_json, write_parquet
 from isograph.errors import InputError
 from isograph.explain.contracts import MANIFEST_NAME, TABLE_FILES, ExplainConfig, ExplainResult
 from isograph.explain.kernel import PreparedInputs, n_workers
@@ -74,9 +74,14 @@ def read_manifest(output_dir: str | os.PathLike) -> dict:
     if not path.exists():
         raise InputError(f"{path} not found; run `isograph explain-module --output-dir {output_dir}` first")
     try:
-        return json.loads(path.read_text())
+        manifest = json.loads(path.read_text())
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a text file; an explain-module manifest is JSON") from None
+    if not isinstance(manifest, dict):
+        raise InputError(f"{path}: not an explain-module manifest (a JSON object with 'modules')")
+    return manifest
 
 
 def write_outputs(results: dict[str, ExplainResult], out: Path, config: ExplainConfig, fit: FitArtifacts,
@@ -102,13 +107,32 @@ def write_outputs(results: dict[str, ExplainResult], out: Path, config: ExplainC
     """
     if out.exists() and not out.is_dir():
         raise InputError(f"--output-dir {out} exists and is not a folder")
-    previous: dict = {}
+    with folder_lock(out):  # one writer at a time: the manifest is read, merged and written back whole
+        return _write_locked(results, out, config, fit, feature_table, feature_meta, module_score_table,
+                             annotation_table, prep)
+
+
+def _previous_modules(manifest_path: Path) -> dict:
+    """The module entries of an earlier run's manifest ({} when there is none); a damaged one is an error."""
+    if not manifest_path.exists():
+        return {}
+    try:
+        previous = json.loads(manifest_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{manifest_path}: the manifest of an earlier run is damaged ({type(exc).__name__});"
+                         " it lists that run's modules, so nothing was written: repair it, move it away to start"
+                         " a new manifest, or choose another --output-dir") from None
+    if not isinstance(previous, dict) or not isinstance(previous.get("modules", {}), dict):
+        raise InputError(f"{manifest_path}: not an explain-module manifest (no 'modules' object); nothing was written:"
+                         " move it away, or choose another --output-dir")
+    return previous.get("modules", {})
+
+
+def _write_locked(results: dict[str, ExplainResult], out: Path, config: ExplainConfig, fit: FitArtifacts,
+                  feature_table: object, feature_meta: object, module_score_table: object,
+                  annotation_table: object, prep: PreparedInputs) -> Path:
     manifest_path = out / MANIFEST_NAME
-    if manifest_path.exists():
-        try:
-            previous = json.loads(manifest_path.read_text()).get("modules", {})
-        except (json.JSONDecodeError, AttributeError):
-            previous = {}
+    previous = _previous_modules(manifest_path)
     modules = {mid: entry for mid, entry in previous.items() if mid not in results}
     with ThreadPoolExecutor(max_workers=n_workers(len(results))) as pool:  # pyarrow releases the GIL
         written = dict(zip(results, pool.map(lambda res: _write_module(res, out), results.values())))
