@@ -14,6 +14,7 @@ import pandas as pd
 
 from isograph import __version__
 from isograph.dataset.artifacts import TRANSCRIPT_USAGE, FitArtifacts
+from isograph.dataset.commit import recover, staged_commit
 from isograph.dataset.io import folder_lock, write_json, write_parquet
 from isograph.errors import InputError
 from isograph.explain.contracts import MANIFEST_NAME, TABLE_FILES, ExplainConfig, ExplainResult
@@ -108,8 +109,11 @@ def write_outputs(results: dict[str, ExplainResult], out: Path, config: ExplainC
     if out.exists() and not out.is_dir():
         raise InputError(f"--output-dir {out} exists and is not a folder")
     with folder_lock(out):  # one writer at a time: the manifest is read, merged and written back whole
-        return _write_locked(results, out, config, fit, feature_table, feature_meta, module_score_table,
-                             annotation_table, prep)
+        recover(out)  # finish a commit that a killed run left half done
+        previous = _previous_modules(out / MANIFEST_NAME)  # a damaged manifest stops us before any write
+        with staged_commit(out, lock=False) as stage:  # the modules and the manifest replace the old as a unit
+            return _write_locked(results, out, stage, previous, config, fit, feature_table, feature_meta,
+                                 module_score_table, annotation_table, prep)
 
 
 def _previous_modules(manifest_path: Path) -> dict:
@@ -128,14 +132,13 @@ def _previous_modules(manifest_path: Path) -> dict:
     return previous.get("modules", {})
 
 
-def _write_locked(results: dict[str, ExplainResult], out: Path, config: ExplainConfig, fit: FitArtifacts,
-                  feature_table: object, feature_meta: object, module_score_table: object,
+def _write_locked(results: dict[str, ExplainResult], out: Path, stage: Path, previous: dict, config: ExplainConfig,
+                  fit: FitArtifacts, feature_table: object, feature_meta: object, module_score_table: object,
                   annotation_table: object, prep: PreparedInputs) -> Path:
-    manifest_path = out / MANIFEST_NAME
-    previous = _previous_modules(manifest_path)
+    """Write every module's tables and the merged manifest into ``stage`` (committed by the caller)."""
     modules = {mid: entry for mid, entry in previous.items() if mid not in results}
     with ThreadPoolExecutor(max_workers=n_workers(len(results))) as pool:  # pyarrow releases the GIL
-        written = dict(zip(results, pool.map(lambda res: _write_module(res, out), results.values())))
+        written = dict(zip(results, pool.map(lambda res: _write_module(res, stage), results.values())))
     for mid, res in results.items():
         res.files = {k: str(out / v) for k, v in written[mid].items()}
         modules[mid] = {
@@ -180,4 +183,5 @@ def _write_locked(results: dict[str, ExplainResult], out: Path, config: ExplainC
             "integrated_gradients": config.integrated_gradients,
         },
     }
-    return write_json(manifest, manifest_path)
+    write_json(manifest, stage / MANIFEST_NAME)
+    return out / MANIFEST_NAME

@@ -1,6 +1,6 @@
 """Annotate a data set's switch pairs and store the results where the app reads them.
 
-``{dataset}/structure/`` holds (each written atomically, the manifest last)::
+``{dataset}/structure/`` holds (staged and committed as a unit: :mod:`isograph.dataset.commit`)::
 
     switch_pairs_annotated.parquet   annotate_pairs output (one row per pair, status, words, deltas), with
                                      ``annotation_run`` (which run produced the row) and ``pair_source``
@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from isograph.dataset.commit import staged_commit
 from isograph.dataset.io import write_json, write_parquet
 from isograph.errors import InputError
 from isograph.structure.cache import load_transcript_models
@@ -81,23 +82,24 @@ def annotate_switches(gtf: str | os.PathLike, pairs: pd.DataFrame, out_dir: str 
                 f" annotating {len(pairs):,} pairs")
     run = f"{_dt.datetime.now().isoformat(timespec='microseconds')} {source}"
     this_run = annotate_pairs(pairs, loaded.models).assign(annotation_run=run, pair_source=source)
-    annotated = _merge_with_earlier(this_run, out / STRUCTURE_FILES["pairs"])
-    per_transcript = transcript_annotation(annotated, loaded.models)
-    called = annotated["pair_source"] == "called switches"
-    enrichment = consequence_enrichment(annotated[called] if called.any() else annotated)
-    t2 = time.perf_counter()
-    report(0.9, "writing the tables")
-    write_parquet(annotated, out / STRUCTURE_FILES["pairs"])
-    write_parquet(per_transcript, out / STRUCTURE_FILES["transcripts"])
-    write_parquet(enrichment, out / STRUCTURE_FILES["enrichment"])
-    summary = {"gtf": str(Path(gtf).name), "cache_used": bool(loaded.cache_used),
-               "cache_path": str(loaded.cache_path) if loaded.cache_path else None,
-               "n_transcripts": len(loaded.models), "n_pairs": len(pairs), "run": run,
-               "n_ok": int((this_run["status"] == "ok").sum()), "n_pairs_total": len(annotated),
-               "enrichment_over": "called switches" if called.any() else "every annotated pair",
-               "runs": sorted(annotated["annotation_run"].astype(str).unique().tolist()),
-               "seconds_models": round(t1 - t0, 3), "seconds_annotate": round(t2 - t1, 3)}
-    write_json(summary, out / STRUCTURE_FILES["summary"])
+    with staged_commit(out) as stage:  # the four files replace the earlier ones as a unit, under the lock
+        annotated = _merge_with_earlier(this_run, out / STRUCTURE_FILES["pairs"])
+        per_transcript = transcript_annotation(annotated, loaded.models)
+        called = annotated["pair_source"] == "called switches"
+        enrichment = consequence_enrichment(annotated[called] if called.any() else annotated)
+        t2 = time.perf_counter()
+        report(0.9, "writing the tables")
+        write_parquet(annotated, stage / STRUCTURE_FILES["pairs"])
+        write_parquet(per_transcript, stage / STRUCTURE_FILES["transcripts"])
+        write_parquet(enrichment, stage / STRUCTURE_FILES["enrichment"])
+        summary = {"gtf": str(Path(gtf).name), "cache_used": bool(loaded.cache_used),
+                   "cache_path": str(loaded.cache_path) if loaded.cache_path else None,
+                   "n_transcripts": len(loaded.models), "n_pairs": len(pairs), "run": run,
+                   "n_ok": int((this_run["status"] == "ok").sum()), "n_pairs_total": len(annotated),
+                   "enrichment_over": "called switches" if called.any() else "every annotated pair",
+                   "runs": sorted(annotated["annotation_run"].astype(str).unique().tolist()),
+                   "seconds_models": round(t1 - t0, 3), "seconds_annotate": round(t2 - t1, 3)}
+        write_json(summary, stage / STRUCTURE_FILES["summary"])
     report(1.0, "done")
     return summary
 

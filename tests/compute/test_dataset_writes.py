@@ -94,3 +94,51 @@ def test_the_app_reads_a_rewritten_module_without_a_restart(tmp_path, small_dir,
     again = ds.table("M000", "high_vs_low_table")
     assert ds.explain_config("M000")["split_percentile"] == 25
     assert again["n_high"].max() < first["n_high"].max()  # a quarter of the samples, not a half
+
+
+def _state(out) -> dict:
+    """Per module in the manifest: the split its tables were computed with (high samples / all samples)."""
+    manifest = json.loads((out / MANIFEST_NAME).read_text())
+    state = {}
+    for mid, entry in manifest["modules"].items():
+        groups = pd.read_parquet(out / entry["files"]["eigengene"])["group"]
+        n_high = pd.read_parquet(out / entry["files"]["high_vs_low_table"])["n_high"].max()
+        assert n_high <= (groups.isin(["high", "both"])).sum()  # the tables agree with each other
+        state[mid] = (entry["config"]["split_percentile"], round((groups == "high").mean(), 2))
+    return state
+
+
+@pytest.mark.parametrize(("failpoint", "survives"), [("staged", "old"), ("journal", "new"), ("moved-one", "new"),
+                                                    ("moved-all", "new")])
+def test_kill_9_during_an_explain_commit_leaves_one_complete_run(small_dir, small_sim, failpoint, survives):
+    """A run killed (SIGKILL) at each step of its commit: the folder holds the earlier run, whole, or — once
+    the journal is written — the new run, whole, after the next reader rolls it forward."""
+    import subprocess
+    import sys
+
+    from isograph.dataset.commit import has_pending_commit
+    from isograph.dataset.datasets import Dataset
+
+    out = small_dir / "explain"
+    explain_module(small_dir / "oracle_fit", small_sim.feature_table, small_sim.feature_meta, output_dir=out)
+    old = _state(out)
+    code = ("from isograph.explain import ExplainConfig, explain_module\n"
+            f"explain_module({str(small_dir / 'oracle_fit')!r}, {str(small_dir / 'features.parquet')!r},"
+            f" {str(small_dir / 'feature_metadata.parquet')!r}, config=ExplainConfig(split_percentile=25),"
+            f" output_dir={str(out)!r})\n")
+    proc = subprocess.run([sys.executable, "-c", code], env={**os.environ, "ISOGRAPH_FAILPOINT": failpoint},
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == -9, proc.stderr  # killed where asked
+    assert has_pending_commit(out) == (survives == "new")
+    reader = Dataset(name="small", root=small_dir, paths={"explain": out})
+    reader.manifest()  # a reader rolls an interrupted commit forward
+    assert not has_pending_commit(out)
+    state = _state(out)
+    assert set(state) == {"M000", "M001"}
+    if survives == "old":
+        assert state == old  # the killed run's staging folder is ignored, and removed by the next writer
+        explain_module(small_dir / "oracle_fit", small_sim.feature_table, small_sim.feature_meta,
+                       module_ids=["M001"], output_dir=out)
+    else:
+        assert all(split == 25 and 0.2 <= high <= 0.3 for split, high in state.values()), state
+    assert not list(out.glob(".isograph-staging-*")) and not list(out.glob(".isograph-backup-*"))
