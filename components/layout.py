@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import urlencode
 
 import dash
@@ -10,10 +11,11 @@ import pandas as pd
 from dash import dash_table, dcc, html
 
 from isograph.dataset.datasets import Dataset, open_dataset
+from isograph.errors import InputError
 from isograph.figures.common import empty_figure
 
-__all__ = ["alert", "current_dataset", "data_table", "figure_card", "graph_ref", "href", "navbar", "settings",
-           "table_records"]
+__all__ = ["alert", "current_dataset", "data_table", "figure_card", "graph_ref", "href", "navbar", "optional_part",
+           "page_errors", "settings", "table_records"]
 
 
 def settings() -> dict:
@@ -40,6 +42,25 @@ def navbar() -> dbc.Navbar:
                  dbc.NavItem(dbc.NavLink("SAE features", href="/sae"))], navbar=True, className="me-auto"),
         html.Span(id="job-indicator", className="text-light small"),
     ], fluid=True), color="dark", dark=True, className="mb-3")
+
+
+def page_errors(layout):
+    """Decorate a page's ``layout``: a bad or damaged input shows an alert naming it, never an HTTP 500."""
+    @functools.wraps(layout)
+    def safe(*args, **kwargs):
+        try:
+            return layout(*args, **kwargs)
+        except InputError as exc:  # DatasetError included: unknown IDs, damaged or missing files
+            return alert(str(exc))
+    return safe
+
+
+def optional_part(load, *args, what: str) -> tuple:
+    """``(load(*args), None)``, or ``(None, a warning naming the damaged file)`` so the rest of the page shows."""
+    try:
+        return load(*args), None
+    except InputError as exc:
+        return None, dbc.Alert(f"{what} not shown: {exc}", color="warning", className="small py-2")
 
 
 def alert(message: str, *, title: str = "Cannot show this page", colour: str = "warning") -> dbc.Alert:

@@ -6,7 +6,16 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 
-from components.layout import alert, current_dataset, data_table, figure_card, graph_ref, href
+from components.layout import (
+    alert,
+    current_dataset,
+    data_table,
+    figure_card,
+    graph_ref,
+    href,
+    optional_part,
+    page_errors,
+)
 from isograph.dataset.datasets import DatasetError
 from isograph.explain.words import gene_sentence
 from isograph.figures.explain import high_low_contrast, usage_gradient
@@ -17,6 +26,7 @@ dash.register_page(__name__, path_template="/genes/<gene_id>", path="/genes/exam
                    title=lambda gene_id=None, module=None, **_: f"{gene_id} — isoform switch in {module or 'its module'}")
 
 
+@page_errors
 def layout(gene_id: str | None = None, module: str | None = None, dataset: str | None = None, **_query) -> html.Div:
     if gene_id is None:
         return html.Div()
@@ -34,8 +44,9 @@ def layout(gene_id: str | None = None, module: str | None = None, dataset: str |
         eigengene = ds.table(module, "eigengene").set_index("sample_id")["eigengene"]
     except DatasetError as exc:
         return alert(str(exc), title="Unknown gene or module")
-    genes, polarity = with_structure_labels(genes, polarity, ds.structure_table("pairs"),
-                                            ds.structure_table("transcripts"), module_id=module)
+    pairs, pairs_warning = optional_part(ds.structure_table, "pairs", what="Structural labels")
+    labels, labels_warning = optional_part(ds.structure_table, "transcripts", what="Structural labels")
+    genes, polarity = with_structure_labels(genes, polarity, pairs, labels, module_id=module)
     row = genes[genes["gene_id"] == gene_id].iloc[0]
     label = row["gene_name"] if isinstance(row["gene_name"], str) else gene_id
     mine = polarity[polarity["gene_id"] == gene_id]
@@ -43,6 +54,7 @@ def layout(gene_id: str | None = None, module: str | None = None, dataset: str |
     sentence = gene_sentence(row, mine, module, label=label, alpha=config["switch_alpha"],
                              min_usage_change=config["min_usage_change"])
     return html.Div([
+        pairs_warning or labels_warning or html.Div(),
         html.H3([f"{label} ", html.Small(f"{gene_id} in ", className="text-muted"),
                  dcc.Link(module, href=href(f"/modules/{module}", dataset=ds.name))]),
         dbc.Alert(sentence, color="success" if bool(row.get("switch_called", False)) else "light", id="gene-direction"),

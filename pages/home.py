@@ -6,7 +6,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from components.layout import alert, current_dataset, href
+from components.layout import alert, current_dataset, href, page_errors
 from components.search import gene_search
 from isograph.dataset.datasets import DatasetError, find_datasets
 
@@ -19,7 +19,12 @@ def _module_rows(dataset) -> list:
     rows = []
     for mid in dataset.module_ids:
         entry = manifest["modules"][mid]
-        genes = dataset.table(mid, "gene_driver_table")
+        try:
+            genes = dataset.table(mid, "gene_driver_table")
+        except DatasetError as exc:  # one damaged module: its row says so, the others are shown
+            rows.append(html.Tr([html.Td(mid), html.Td(html.Span(str(exc), className="text-danger small"),
+                                                       colSpan=5, id=f"home-error-{mid}")]))
+            continue
         if "switch_called" in genes:
             called = genes[genes["switch_called"]].sort_values("switch_qvalue")
             top = called.head(3)
@@ -36,6 +41,7 @@ def _module_rows(dataset) -> list:
     return rows
 
 
+@page_errors
 def layout(dataset: str | None = None, **_query) -> html.Div:
     try:
         current = current_dataset(dataset)
@@ -46,8 +52,11 @@ def layout(dataset: str | None = None, **_query) -> html.Div:
                                          outline=d.name != current.name, color="primary") for d in others])
     headers = ("module", "genes", "transcripts", "variance explained", "called switches",
                "top called switches (by switch q)")
-    table = dbc.Table([html.Thead(html.Tr([html.Th(h) for h in headers])),
-                       html.Tbody(_module_rows(current))], striped=True, hover=True, id="home-modules")
+    try:
+        table = dbc.Table([html.Thead(html.Tr([html.Th(h) for h in headers])),
+                           html.Tbody(_module_rows(current))], striped=True, hover=True, id="home-modules")
+    except DatasetError as exc:  # this data set's manifest is damaged: say so, keep the picker of the others
+        table = alert(str(exc), title=f"Cannot show the modules of {current.name}")
     return html.Div([
         dbc.Row([dbc.Col(html.H3(current.title), md=6),
                  dbc.Col(gene_search(current, placeholder="Find a gene in any module…"), md=6)],

@@ -7,7 +7,16 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from components.jobs import explain_job_panel
-from components.layout import alert, current_dataset, data_table, figure_card, graph_ref, href
+from components.layout import (
+    alert,
+    current_dataset,
+    data_table,
+    figure_card,
+    graph_ref,
+    href,
+    optional_part,
+    page_errors,
+)
 from components.search import gene_search
 from isograph.dataset.datasets import DatasetError
 from isograph.figures.explain import driver_barplot, driver_heatmap, usage_gradient
@@ -24,6 +33,7 @@ TX_COLUMNS = ["feature_id", "gene_id", "gene_name", "r", "pvalue", "qvalue", "de
               "structure_consequences", "structure_nmd", "structure_biotype"]
 
 
+@page_errors
 def layout(module_id: str | None = None, dataset: str | None = None, **_query) -> html.Div:
     if module_id is None:
         return html.Div()
@@ -35,10 +45,12 @@ def layout(module_id: str | None = None, dataset: str | None = None, **_query) -
         usage = ds.usage()
     except DatasetError as exc:
         return alert(str(exc), title="Unknown module")
-    genes, polarity = with_structure_labels(genes, polarity, ds.structure_table("pairs"),
-                                            ds.structure_table("transcripts"), module_id=module_id)
+    pairs, pairs_warning = optional_part(ds.structure_table, "pairs", what="Structural labels")
+    labels, labels_warning = optional_part(ds.structure_table, "transcripts", what="Structural labels")
+    genes, polarity = with_structure_labels(genes, polarity, pairs, labels, module_id=module_id)
     context = {"dataset": ds.name, "module": module_id}
     return html.Div([
+        pairs_warning or labels_warning or html.Div(),
         dcc.Store(id="module-context", data=context),
         dbc.Row([
             dbc.Col(html.H3(f"Module {module_id}"), md=6),

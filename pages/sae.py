@@ -9,7 +9,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from components.jobs import job_options, on_cancel
-from components.layout import alert, current_dataset, data_table, figure_card, graph_ref, href, settings
+from components.layout import alert, current_dataset, data_table, figure_card, graph_ref, href, page_errors, settings
 from components.sae_graph import STYLESHEET, graph_elements
 from isograph.dataset.datasets import DatasetError
 from isograph.errors import InputError
@@ -30,6 +30,7 @@ def _run_of(ds, layer, ef):
     return runs[-1]
 
 
+@page_errors
 def layout(dataset: str | None = None, layer: str | None = None, ef: str | None = None, **_query) -> html.Div:
     try:
         ds = current_dataset(dataset)

@@ -11,7 +11,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
 from components.jobs import job_options, on_cancel
-from components.layout import alert, current_dataset, data_table, figure_card, href, settings
+from components.layout import alert, current_dataset, data_table, figure_card, href, page_errors, settings
 from isograph.dataset.datasets import DatasetError
 from isograph.errors import InputError
 from isograph.figures.sae import activation_histogram, intervention_effects, intervention_side_by_side, sequence_heat
@@ -31,6 +31,7 @@ def _find_run(ds, layer, ef):
                        + f" in data set {ds.name!r}; runs: {', '.join(r.key for r in ds.sae_runs()) or 'none'}")
 
 
+@page_errors
 def layout(layer: str | None = None, idx: str | None = None, ef: str | None = None, dataset: str | None = None,
            **_query) -> html.Div:
     from isograph.sae.features import feature_profile, sequence_track, token_activations

@@ -11,7 +11,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from components.jobs import job_options, on_cancel
-from components.layout import alert, current_dataset, data_table, figure_card, settings, table_records
+from components.layout import alert, current_dataset, data_table, figure_card, page_errors, settings, table_records
 from isograph.dataset.datasets import DatasetError
 from isograph.errors import InputError
 from isograph.figures.structure import consequence_summary, switch_pair
@@ -39,6 +39,7 @@ def _contains(pairs, word: str):
     return pairs["consequences"].map(lambda cell: isinstance(cell, str) and word in cell).to_numpy(dtype=bool)
 
 
+@page_errors
 def layout(dataset: str | None = None, **_query) -> html.Div:
     try:
         ds = current_dataset(dataset)
@@ -87,7 +88,10 @@ def layout(dataset: str | None = None, **_query) -> html.Div:
 
 def results_view(ds) -> list:
     """Summary figure and tables of the data set's latest annotation (or a hint before the first one)."""
-    pairs, enrichment = ds.structure_table("pairs"), ds.structure_table("enrichment")
+    try:
+        pairs, enrichment = ds.structure_table("pairs"), ds.structure_table("enrichment")
+    except DatasetError as exc:  # damaged tables: say which; the panel above can annotate again
+        return [alert(str(exc), title="Cannot show the annotation")]
     if pairs is None:
         return [dbc.Alert("No annotation yet: run one above.", color="light")]
     words = [w for w in _consequence_words() if _contains(pairs, w).any()]

@@ -241,12 +241,22 @@ def _stamp(path: Path) -> tuple[int, int]:
 def _manifest(explain_dir: str, _size: int, _mtime_ns: int) -> dict:
     from isograph.explain import read_manifest
 
-    return read_manifest(explain_dir)
+    try:
+        return read_manifest(explain_dir)
+    except InputError as exc:
+        raise DatasetError(f"{exc}; re-run `isograph explain-module --output-dir {explain_dir}`") from None
 
 
 @functools.lru_cache(maxsize=512)
 def _parquet(path: str, _size: int, _mtime_ns: int) -> pd.DataFrame:
-    return pd.read_parquet(path)
+    try:
+        return pd.read_parquet(path)
+    except FileNotFoundError:
+        raise DatasetError(f"{path} is missing; re-run the step that writes it") from None
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises many types for a damaged file
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        raise DatasetError(f"{path} cannot be read ({type(exc).__name__}: {first[:120]}); it is damaged or"
+                           " truncated: re-run the step that writes it") from None
 
 
 @functools.lru_cache(maxsize=64)
@@ -274,7 +284,10 @@ def _cached_call(function, path: str, _size: int, _mtime_ns: int):
 def _gene_index(dataset: Dataset, _size: int, _mtime_ns: int) -> pd.DataFrame:
     parts = []
     for mid in dataset.module_ids:
-        table = dataset.table(mid, "gene_driver_table")
+        try:
+            table = dataset.table(mid, "gene_driver_table")
+        except DatasetError:  # a damaged module is left out of the search; its page says what is wrong
+            continue
         parts.append(pd.DataFrame({"gene_id": table["gene_id"], "gene_name": table["gene_name"], "module_id": mid,
                                    "abs_r": table["r"].abs()}))
     if not parts:

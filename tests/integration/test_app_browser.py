@@ -195,3 +195,25 @@ def test_gene_words_state_a_switch_only_when_called(dash_duo, app, demo_root):
     words = dash_duo.wait_for_element("#gene-direction", timeout=20).text
     assert f"shifts from {called['switch_down_feature']} to {called['switch_up_feature']}" in words
     assert f"switch score r = {called['switch_r']:.2f}, q = {called['switch_qvalue']:.2g}" in words
+
+
+def test_a_truncated_module_table_degrades_only_its_module(dash_duo, make_app, demo_root, tmp_path):
+    """One module's gene table cut in half: / lists every module (that one with the file and what to do),
+    another module's page works, the damaged module's page says which file, and nothing is an HTTP 500."""
+    import shutil
+
+    root = tmp_path / "root"
+    shutil.copytree(demo_root / "demo", root / "demo", ignore=shutil.ignore_patterns("sae"))
+    damaged = root / "demo" / "explain" / "M001" / "gene_driver_table.parquet"
+    damaged.write_bytes(damaged.read_bytes()[: damaged.stat().st_size // 2])
+    dash_duo.start_server(make_app(root))
+    dash_duo.wait_for_element("#home-link-M000", timeout=20)
+    error = dash_duo.wait_for_element("#home-error-M001", timeout=10).text
+    assert "gene_driver_table.parquet cannot be read" in error and "re-run" in error
+    assert dash_duo.find_element("#home-link-M002").text == "M002"
+    dash_duo.driver.get(dash_duo.server_url + "/modules/M000")
+    assert dash_duo.wait_for_element("#module-channel", timeout=20)
+    dash_duo.driver.get(dash_duo.server_url + "/modules/M001")
+    message = dash_duo.wait_for_element("#page-error", timeout=20).text
+    assert "M001/gene_driver_table.parquet cannot be read" in message
+    assert "Traceback" not in dash_duo.driver.page_source
