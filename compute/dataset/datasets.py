@@ -122,9 +122,11 @@ class Dataset:
         return find_runs(self.paths["sae"]) if self.paths["sae"].is_dir() else []
 
     def gtf_files(self) -> list[Path]:
-        """GTF files (``.gtf``, ``.gtf.gz``) under the data root, the data set's own first."""
+        """GTF files (``.gtf``, ``.gtf.gz``) under the data root, the data set's own first; a symlink (of the file or a
+        folder above it) is listed only when it resolves inside the root."""
         found = sorted(p for pattern in ("*.gtf", "*.gtf.gz", "*/*.gtf", "*/*.gtf.gz", "*/*/*.gtf", "*/*/*.gtf.gz")
-                       for p in self.root.glob(pattern) if p.is_file() and not p.is_symlink())
+                       for p in self.root.glob(pattern)
+                       if p.is_file() and resolve_inside(self.root, p) is not None)  # symlinks only if they stay inside
         own = self.paths.get("gtf")
         return sorted(found, key=lambda p: (p != own, str(p)))
 

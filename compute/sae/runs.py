@@ -93,6 +93,7 @@ def find_runs(sae_dir: str | os.PathLike) -> list[SAERun]:
     runs = []
     for manifest in sorted(root.glob(f"ef*/layer_*/{RUN_FILE}")):
         try:
+            _inside(root, manifest)  # a run folder (or its ef folder) that is a symlink out of sae/ is no run
             spec = json.loads(manifest.read_text())
             paths = tuple((k, _inside(root, root / v)) for k, v in sorted(spec.get("paths", {}).items()))
             runs.append(SAERun(root, int(spec["expansion_factor"]), int(spec["layer_idx"]),
@@ -173,6 +174,7 @@ def build_run(sae_dir: str | os.PathLike, lm_path: str | os.PathLike, sequences:
     edges = token_edges(named, feature, value, threshold=threshold)
     edges["features"] = np.where(edges["features"] == "", edges["set"], edges["features"])
     target = checkpoint_dir(root, config.expansion_factor, layer_idx)
+    _refuse_links(root, target)  # never write through a symlink out of sae/, nor delete what it points at
     folder = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=_parent(target)))  # swapped in when complete
     result.path = save_sae(result, folder, layer_idx=layer_idx)
     write_parquet(edges, folder / "edges.parquet")
@@ -201,6 +203,15 @@ def _with_sequence_info(tokens: pd.DataFrame, sequences: pd.DataFrame) -> pd.Dat
     """The token table plus the sequences' ``gene_id, gene_name, region`` columns (those it has)."""
     extra = [c for c in ("gene_id", "gene_name", "region") if c in sequences and c not in tokens]
     return tokens.merge(sequences[["seq_id", *extra]], on="seq_id", how="left") if extra else tokens
+
+
+def _refuse_links(root: Path, target: Path) -> None:
+    """Refuse a run folder, or a folder above it inside ``root``, that is a symlink (or resolves outside)."""
+    for folder in (target, *[p for p in target.parents if root in p.parents]):
+        if folder.is_symlink():
+            raise InputError(f"{folder} is a symbolic link; SAE runs are written only into real folders under {root}")
+    if target.parent.exists():
+        _inside(root, target.parent)
 
 
 def _parent(target: Path) -> Path:
