@@ -24,6 +24,8 @@ from components.layout import navbar
 from components.search import register_callbacks as register_search_callbacks
 
 DEFAULT_DATA_ROOT = Path("demo_data")
+#: The largest request body the server accepts: a 20 MiB upload is about 27 MiB once base64-encoded.
+MAX_REQUEST_BYTES = 32 * 1024 * 1024
 
 
 def create_app(settings: dict | None = None) -> dash.Dash:
@@ -34,7 +36,8 @@ def create_app(settings: dict | None = None) -> dash.Dash:
     settings : dict, optional
         ``data_root`` (folder of data sets, default ``demo_data``), ``cache_dir`` (background jobs,
         default a temp folder), ``celery_broker`` (use Celery instead of diskcache), ``host``, ``port``,
-        ``exporter`` (the address of an :class:`~components.export_service.ExportService`; by default one is
+        ``max_request_bytes`` (default 32 MiB; larger request bodies get HTTP 413), ``exporter`` (the
+        address of an :class:`~components.export_service.ExportService`; by default one is
         started in this process).
 
     Returns
@@ -55,6 +58,8 @@ def create_app(settings: dict | None = None) -> dash.Dash:
         service = ExportService(settings["cache_dir"]).start()
         atexit.register(service.close)
         settings["exporter"] = service.address
+    # request bodies are capped (HTTP 413 beyond): an upload of the largest allowed table, base64-encoded, fits
+    app.server.config["MAX_CONTENT_LENGTH"] = int(settings.get("max_request_bytes", MAX_REQUEST_BYTES))
     app.server.config["ISOGRAPH"] = settings
     register_job_callbacks(app)
     register_search_callbacks(app)

@@ -37,6 +37,8 @@ STRUCTURE_FILES = {"pairs": "switch_pairs_annotated.parquet", "transcripts": "tr
                    "enrichment": "consequence_enrichment.parquet", "summary": "structure.json"}
 PAIR_COLUMNS = ("gene_id", "transcript_id_1", "transcript_id_2")
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+#: Pairs an uploaded table may have (every pair is annotated and listed on the page).
+MAX_UPLOAD_ROWS = 50_000
 
 
 def annotate_switches(gtf: str | os.PathLike, pairs: pd.DataFrame, out_dir: str | os.PathLike, *,
@@ -137,13 +139,19 @@ def read_pairs_upload(content: bytes, filename: str) -> pd.DataFrame:
     Raises
     ------
     InputError
-        Too large, not text, or missing ``gene_id, transcript_id_1, transcript_id_2`` (named), or empty.
+        Too large (bytes or more than ``MAX_UPLOAD_ROWS`` rows), not text, or missing ``gene_id,
+        transcript_id_1, transcript_id_2`` (named), or empty.
     """
     import io
 
     if len(content) > MAX_UPLOAD_BYTES:
         raise InputError(f"{filename}: {len(content) / 1e6:.1f} MB is more than the {MAX_UPLOAD_BYTES // 2**20} MiB"
                          " an upload may have; run `isograph annotate-structure` on big tables")
+    n_lines = content.count(b"\n") + (0 if content.endswith(b"\n") else 1)
+    if n_lines - 1 > MAX_UPLOAD_ROWS:
+        raise InputError(f"{filename}: {n_lines - 1:,} rows is more than the {MAX_UPLOAD_ROWS:,} pairs an upload may"
+                         " have (each is annotated and listed on the page); run `isograph annotate-structure` on big"
+                         " tables")
     sep = "," if filename.lower().endswith(".csv") else "\t"
     try:
         table = pd.read_csv(io.BytesIO(content), sep=sep, dtype=str, keep_default_na=False)

@@ -230,6 +230,12 @@ def annotate_pairs(pairs: pd.DataFrame, models: pd.DataFrame) -> pd.DataFrame:
             row["status"] = "not in GTF: " + ", ".join(missing)
         elif t1 == t2:
             row["status"] = "transcript 1 and 2 are the same"
+        elif by_id.at[t1, "gene_id"] != by_id.at[t2, "gene_id"]:
+            row["status"] = (f"transcripts of two genes: {t1} is in {by_id.at[t1, 'gene_id']}, {t2} in"
+                             f" {by_id.at[t2, 'gene_id']}; a switch pairs two isoforms of one gene")
+        elif str(pair.gene_id) != str(by_id.at[t1, "gene_id"]):
+            row["status"] = (f"gene_id {pair.gene_id} owns neither transcript ({t1} and {t2} are in"
+                             f" {by_id.at[t1, 'gene_id']}); check the gene_id column")
         else:
             try:
                 row = {"status": "ok", **pair_consequences(by_id.loc[t1], by_id.loc[t2])}

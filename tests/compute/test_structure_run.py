@@ -87,3 +87,24 @@ def test_a_run_adds_to_the_annotation_and_names_itself_per_row(tmp_path):
     again = annotate_switches(gtf, module_a.head(2), out)  # re-annotating two pairs replaces only those rows
     pairs = pd.read_parquet(out / "switch_pairs_annotated.parquet")
     assert len(pairs) == 9 and (pairs["annotation_run"] == again["run"]).sum() == 2
+
+
+def test_an_upload_with_too_many_rows_is_refused_with_the_limit():
+    from isograph.structure.annotate import MAX_UPLOAD_ROWS
+
+    rows = "".join(f"G{i}\tT{i}a\tT{i}b\n" for i in range(MAX_UPLOAD_ROWS + 1))
+    with pytest.raises(InputError, match=f"more than the {MAX_UPLOAD_ROWS:,} pairs an upload may have"):
+        read_pairs_upload(("gene_id\ttranscript_id_1\ttranscript_id_2\n" + rows).encode(), "big.tsv")
+
+
+def test_pairs_across_genes_or_with_a_foreign_gene_id_are_refused_per_row(tmp_path):
+    from isograph.structure.consequences import annotate_pairs
+
+    models = load_transcript_models(REFERENCE_GTF, use_cache=False).models
+    two = models.groupby("gene_id").filter(lambda g: len(g) >= 2).drop_duplicates("gene_id").head(2)
+    (g1, t1), (g2, t2) = zip(two["gene_id"], two["transcript_id"])
+    sibling = models[(models["gene_id"] == g1) & (models["transcript_id"] != t1)]["transcript_id"].iloc[0]
+    pairs = pd.DataFrame({"gene_id": [g1, g2], "transcript_id_1": [t1, t1], "transcript_id_2": [t2, sibling]})
+    status = annotate_pairs(pairs, models)["status"].tolist()
+    assert status[0].startswith(f"transcripts of two genes: {t1} is in {g1}, {t2} in {g2}")
+    assert status[1].startswith(f"gene_id {g2} owns neither transcript")

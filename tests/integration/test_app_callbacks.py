@@ -106,3 +106,14 @@ def test_click_data_to_gene_url(make_app, tmp_path):
     assert gene_href_from_click({"points": [{"customdata": "G2"}]}, context) == "/genes/G2?module=M000&dataset=demo"
     assert gene_href_from_click(None, context) is None
     assert gene_href_from_click({"points": [{}]}, context) is None
+
+
+def test_request_bodies_are_capped(make_app, tmp_path):
+    """A body over the cap is refused with HTTP 413 before any callback runs; a normal one is served."""
+    server = make_app(tmp_path, max_request_bytes=1024 * 1024).server
+    with server.test_client() as client:
+        too_big = client.post("/_dash-update-component", data=b"x" * (2 * 1024 * 1024),
+                              headers={"Content-Type": "application/json"})
+        assert too_big.status_code == 413
+        assert client.get("/").status_code == 200
+
