@@ -64,6 +64,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         print(f"isograph: error: {exc}", file=sys.stderr)
         return EXIT_INPUT_ERROR
+    except OSError as exc:  # the file system said no: a folder that is a file, no permission, a full disk
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"isograph: error: {where}{exc.strerror or exc}; check the path (an output folder must be a folder you"
+              " can write to)", file=sys.stderr)
+        return EXIT_INPUT_ERROR
     except KeyboardInterrupt:
         print("isograph: interrupted", file=sys.stderr)
         return 130

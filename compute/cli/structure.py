@@ -62,6 +62,9 @@ def _run_annotate_structure(args: argparse.Namespace) -> int:
     missing = [c for c in ("gene_id", "transcript_id_1", "transcript_id_2") if c not in pairs.columns]
     if missing:
         raise InputError(f"{args.switch_pairs}: missing required column(s) {', '.join(missing)}")
+    if pairs.empty:
+        raise InputError(f"{args.switch_pairs}: no switch pairs (only a header); make them with"
+                         " `isograph make-switch-pairs`, or add rows of gene_id, transcript_id_1, transcript_id_2")
     start = time.perf_counter()
     loaded = load_transcript_models(args.gtf, cache=args.gtf_cache, use_cache=not args.no_cache,
                                     strip_versions=args.strip_versions)

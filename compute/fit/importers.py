@@ -222,6 +222,8 @@ def _read_quant(path: Path) -> pd.DataFrame:
         raise InputError(f"{path}: corrupt or truncated salmon file ({exc})") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(f"{path}: not a salmon quant.sf table ({str(exc).strip().splitlines()[-1]})") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a text file (binary content); a salmon quant.sf is a tab-separated table") from None
     missing = [c for c in ("Name", "NumReads") if c not in table.columns]
     if missing:
         raise InputError(f"{path}: missing column(s) {', '.join(missing)}; is this a salmon quant.sf file?")

@@ -24,6 +24,7 @@ import pandas as pd
 
 from isograph.errors import InputError
 from isograph.sae.lm import LocalLM, kmer_tokens
+from isograph.sae.model import check_width
 
 if TYPE_CHECKING:  # torch is imported where it is used
     import torch
@@ -131,6 +132,7 @@ def intervene(lm: LocalLM, sae: torch.nn.Module, sequence: str, *, layer_idx: in
     """
     import torch
 
+    check_width(sae, lm.hidden_size)
     if not 0 <= feature < sae.W_enc.shape[0]:
         raise InputError(f"feature {feature} is out of range: the SAE has features 0..{sae.W_enc.shape[0] - 1}")
     tokens, starts, ends = kmer_tokens(sequence.upper(), lm.k)

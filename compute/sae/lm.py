@@ -138,6 +138,7 @@ def load_masked_lm(path: str | os.PathLike, *, device: str = "cpu") -> LocalLM:
     InputError
         No such directory/cached model, or no ``vocab.txt`` next to the weights.
     """
+    from safetensors import SafetensorError
     from transformers import AutoModelForMaskedLM
     from transformers.utils import cached_file, logging
 
@@ -150,7 +151,7 @@ def load_masked_lm(path: str | os.PathLike, *, device: str = "cpu") -> LocalLM:
         else:
             vocab_file = Path(cached_file(str(path), "vocab.txt", local_files_only=True))
         model = AutoModelForMaskedLM.from_pretrained(str(path), local_files_only=True)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RuntimeError, SafetensorError) as exc:  # missing, truncated or mismatched weights
         raise InputError(f"cannot load a masked language model from {path}: it must be a local directory with"
                          f" config.json, weights and vocab.txt, or a model already in the Hugging Face cache"
                          f" (nothing is downloaded) ({str(exc).splitlines()[0]})") from None

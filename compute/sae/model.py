@@ -32,7 +32,7 @@ import numpy as np
 from isograph.dataset.io import atomic_write, write_json
 from isograph.errors import InputError
 
-__all__ = ["SAEConfig", "SAETrainResult", "checkpoint_dir", "encode", "load_sae", "save_sae", "train_sae"]
+__all__ = ["SAEConfig", "SAETrainResult", "check_width", "checkpoint_dir", "encode", "load_sae", "save_sae", "train_sae"]
 
 
 @dataclass
@@ -303,18 +303,47 @@ def load_sae(directory: str | os.PathLike) -> tuple[object, dict]:
     InputError
         Missing or unreadable files.
     """
+    import pickle
+
     import torch
 
     directory = Path(directory)
     try:
         config = json.loads((directory / "config.json").read_text())
         state = torch.load(directory / "sae.pt", map_location="cpu", weights_only=True)
-    except (OSError, ValueError, RuntimeError) as exc:
-        raise InputError(f"{directory}: not an SAE checkpoint (sae.pt + config.json): {str(exc).splitlines()[0]}") from None
-    model = new_sae(int(config["d_in"]), int(config["d_sae"]), config.get("top_k"))
-    model.load_state_dict(state)
+    except pickle.UnpicklingError:
+        raise InputError(f"{directory / 'sae.pt'}: holds pickled Python objects, which are never loaded (only plain"
+                         " tensors are, weights_only=True); use a checkpoint written by `isograph sae train`") from None
+    except (OSError, ValueError, RuntimeError, EOFError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"{directory}: not an SAE checkpoint (sae.pt + config.json): {first[:160]}") from None
+    try:
+        model = new_sae(int(config["d_in"]), int(config["d_sae"]), config.get("top_k"))
+        model.load_state_dict(state)
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"{directory}: sae.pt does not match config.json (d_in {config.get('d_in')}, d_sae"
+                         f" {config.get('d_sae')}): {first[:160]}") from None
     model.eval()
     return model, config
+
+
+def check_width(model: object, d_in: int) -> None:
+    """Refuse hidden states of another width than the SAE reads (another model or layer).
+
+    Parameters
+    ----------
+    model : SparseAutoencoder
+    d_in : int
+        The width of the hidden states.
+
+    Raises
+    ------
+    InputError
+    """
+    if int(model.W_enc.shape[1]) != int(d_in):
+        raise InputError(f"the SAE reads hidden states of {int(model.W_enc.shape[1])} dimensions, these have {d_in}:"
+                         " use an SAE trained on this language model (and layer)")
 
 
 def encode(model: object, activations: np.ndarray, *, batch: int = 8192) -> np.ndarray:
@@ -330,6 +359,7 @@ def encode(model: object, activations: np.ndarray, *, batch: int = 8192) -> np.n
     import torch
 
     x = np.asarray(activations, dtype=np.float32)
+    check_width(model, x.shape[1])
     out = np.empty((len(x), model.W_enc.shape[0]), dtype=np.float32)
     with torch.inference_mode():
         for i in range(0, len(x), batch):

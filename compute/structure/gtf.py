@@ -76,6 +76,25 @@ def _line_of_text(path: Path, text: str) -> int:
     return -1
 
 
+def _require_text(path: Path, n_bytes: int = 1 << 16) -> None:
+    """Refuse a file whose first bytes (decompressed when gzipped) are not UTF-8 text."""
+    try:
+        with open(path, "rb") as raw:
+            gzipped = raw.read(2) == b"\x1f\x8b"
+        with (gzip.open(path, "rb") if gzipped else open(path, "rb")) as handle:
+            head = handle.read(n_bytes)
+    except (gzip.BadGzipFile, zlib.error, EOFError, OSError) as exc:
+        raise InputError(f"{path}: corrupt or truncated gzip ({type(exc).__name__}); give a GTF, plain or .gz") from None
+    try:
+        head.decode("utf-8")
+        binary = b"\x00" in head
+    except UnicodeDecodeError as exc:
+        binary = exc.start < len(head) - 4  # a multi-byte character cut by the sample's end is text
+    if binary:
+        raise InputError(f"{path}: not a text GTF (binary content in its first {len(head):,} bytes); give a GTF"
+                         " (plain or .gz)")
+
+
 def read_gtf(path: str | os.PathLike, *, strip_versions: bool = False) -> pd.DataFrame:
     """The exon, CDS, UTR and start/stop codon rows of a GTF, with parsed attributes.
 
@@ -102,6 +121,7 @@ def read_gtf(path: str | os.PathLike, *, strip_versions: bool = False) -> pd.Dat
     path = Path(path)
     if not path.exists():
         raise InputError(f"GTF not found: {path}")
+    _require_text(path)
     bad: list[str] = []
 
     def invalid(row: pcsv.InvalidRow) -> str:
