@@ -118,7 +118,7 @@ def test_explicit_cache_path_and_no_cache(tmp_path):
 def test_corrupt_gzip_gtf(tmp_path):
     path = tmp_path / "x.gtf.gz"
     path.write_bytes(gzip.compress(ROW.encode() * 2000)[:100])
-    with pytest.raises(InputError, match="x.gtf.gz: cannot read the GTF"):
+    with pytest.raises(InputError, match="x.gtf.gz: corrupt or truncated gzip"):
         read_gtf(path)
 
 
