@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import time
 
 import dash
@@ -133,7 +132,7 @@ def run_annotation(set_progress, _clicks, context, gtf, source, module, min_stre
 def annotation_job(set_progress, context, gtf, source, module, min_strength, contents, filename):
     """Background job: switch pairs (module or upload) -> transcript models (cache) -> consequences -> tables."""
     from components.background import job_gate
-    from isograph.structure.annotate import annotate_switches, read_pairs_upload
+    from isograph.structure.annotate import annotate_switches, decode_upload, read_pairs_upload
     from isograph.structure.consequences import switch_pairs_from_explain
 
     set_progress((2, "waiting to start"))
@@ -146,7 +145,7 @@ def annotation_job(set_progress, context, gtf, source, module, min_strength, con
             if source == "upload":
                 if not contents:
                     raise InputError("choose a switch-pair TSV to upload first, or pick 'from module…'")
-                pairs = read_pairs_upload(base64.b64decode(contents.split(",", 1)[1]), filename or "upload")
+                pairs = read_pairs_upload(decode_upload(contents, filename or "upload"), filename or "upload")
             else:
                 pairs = switch_pairs_from_explain(ds.paths["explain"], module_ids=None if module in (None, ALL_MODULES)
                                                   else [module], min_switch_strength=float(min_strength or 0))

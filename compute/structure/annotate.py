@@ -31,7 +31,7 @@ from isograph.structure.cache import load_transcript_models
 from isograph.structure.consequences import annotate_pairs, transcript_annotation
 from isograph.structure.enrichment import consequence_enrichment
 
-__all__ = ["STRUCTURE_FILES", "annotate_switches", "read_pairs_upload", "with_structure_labels"]
+__all__ = ["STRUCTURE_FILES", "annotate_switches", "decode_upload", "read_pairs_upload", "with_structure_labels"]
 
 STRUCTURE_FILES = {"pairs": "switch_pairs_annotated.parquet", "transcripts": "transcript_annotation.parquet",
                    "enrichment": "consequence_enrichment.parquet", "summary": "structure.json"}
@@ -119,6 +119,41 @@ def _merge_with_earlier(annotated: pd.DataFrame, earlier_path: Path) -> pd.DataF
     theirs = pd.MultiIndex.from_frame(earlier.reindex(columns=key).astype("string").fillna("<NA>"))
     kept = earlier[~theirs.isin(mine)]
     return pd.concat([kept, annotated], ignore_index=True)
+
+
+def decode_upload(contents: object, filename: str) -> bytes:
+    """The bytes of a browser upload (``data:<type>;base64,<data>``), checked.
+
+    Parameters
+    ----------
+    contents : str
+        What ``dcc.Upload`` sends.
+    filename : str
+        Named in errors.
+
+    Returns
+    -------
+    bytes
+
+    Raises
+    ------
+    InputError
+        Not a base64 data URL, or larger than an upload may be.
+    """
+    import base64
+    import binascii
+
+    if not isinstance(contents, str) or "," not in contents or ";base64" not in contents.split(",", 1)[0]:
+        raise InputError(f"{filename}: the upload did not arrive as a file (expected a base64 data URL); choose the"
+                         " file again")
+    data = contents.split(",", 1)[1]
+    if len(data) > (MAX_UPLOAD_BYTES * 4) // 3 + 4:
+        raise InputError(f"{filename}: more than the {MAX_UPLOAD_BYTES // 2**20} MiB an upload may have; run"
+                         " `isograph annotate-structure` on big tables")
+    try:
+        return base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise InputError(f"{filename}: the upload is damaged (not valid base64); choose the file again") from None
 
 
 def read_pairs_upload(content: bytes, filename: str) -> pd.DataFrame:

@@ -51,6 +51,22 @@ def test_annotation_job_with_an_uploaded_table(app, root_copy):
     assert "structure-pairs-table" in _text(results)
 
 
+@pytest.mark.parametrize(("payload", "words"), [
+    ("not a data url", "did not arrive as a file"),
+    ("data:text/plain;base64,@@@not-base64@@@", "not valid base64"),
+    ("data:text/plain,gene_id", "did not arrive as a file"),
+    (12345, "did not arrive as a file"),
+])
+def test_malformed_upload_payloads_give_a_message(app, root_copy, payload, words):
+    from pages.structure import annotation_job
+
+    before = (root_copy / "demo" / "structure" / "switch_pairs_annotated.parquet").read_bytes()
+    status, results = annotation_job(lambda _: None, {"dataset": "demo"}, "demo/annotation.gtf.gz", "upload", None,
+                                     0, payload, "odd.tsv")
+    assert words in _text(status) and "odd.tsv" in _text(status) and results is dash.no_update
+    assert (root_copy / "demo" / "structure" / "switch_pairs_annotated.parquet").read_bytes() == before
+
+
 @pytest.mark.parametrize(("gtf", "source", "content", "words"), [
     ("../../etc/passwd.gtf", "module", None, "outside the data root"),
     ("demo/annotation.gtf.gz", "upload", "gene_id\tx\nG\tT\n", "missing column(s) transcript_id_1"),
