@@ -71,7 +71,7 @@ def run_explain_job(set_progress, context: dict, percentile, min_pairs, method) 
     from components.background import job_gate
     from components.layout import current_dataset, settings
     from isograph.errors import InputError
-    from isograph.explain import ExplainConfig, explain_module
+    from isograph.explain import ExplainConfig
 
     set_progress((5, "waiting to start"))
     with job_gate(settings()):
@@ -81,8 +81,7 @@ def run_explain_job(set_progress, context: dict, percentile, min_pairs, method) 
             config = ExplainConfig(split_percentile=float(percentile or 50), min_complete_pairs=int(min_pairs or 3),
                                    eigengene_method=method or "pc1")
             set_progress((50, f"explaining {context['module']}"))
-            result = explain_module(ds.paths["fit"], ds.usage(), ds.paths["feature_meta"],
-                                    module_ids=[context["module"]], config=config)[context["module"]]
+            result = ds.explain.rerun(context["module"], config)
         except InputError as exc:
             return f"Could not run: {exc}", None
     set_progress((100, "done"))

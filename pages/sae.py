@@ -76,7 +76,7 @@ def layout(dataset: str | None = None, layer: str | None = None, ef: str | None 
 
 
 def _training_card(ds) -> dbc.Card:
-    lm_ok = (ds.paths["sae"] / "lm" / "config.json").exists()
+    lm_ok = ds.sae.has_lm()
     return dbc.Card([
         dbc.CardHeader(html.Span("Train an SAE and build its knowledge graph", className="fw-semibold")),
         dbc.CardBody([
@@ -174,7 +174,6 @@ def training_job(set_progress, context, layer, ef, epochs, l1):
     """Background job: embed (cached) -> train the SAE (charts every epoch) -> knowledge graph -> run.json."""
     from components.background import job_gate
     from isograph.sae.model import SAEConfig
-    from isograph.sae.runs import build_run
 
     set_progress((1, "waiting to start", no_update))
     rows: list[dict] = []
@@ -188,17 +187,9 @@ def training_job(set_progress, context, layer, ef, epochs, l1):
     with job_gate(settings()):
         try:
             ds = current_dataset(context["dataset"])
-            sae_dir = ds.paths["sae"]
-            runs = ds.sae_runs()
-            sequences = runs[0].path("sequences") if runs else sae_dir / "sequences.parquet"
-            if not sequences.exists():
-                raise InputError(f"no sequence table in {sae_dir.name}/ (windows.parquet or sequences.parquet)")
             config = SAEConfig(expansion_factor=int(ef or 4), epochs=int(epochs or 8), l1_coefficient=float(l1 or 1.0),
                                batch_size=512)
-            table = pd.read_parquet(sequences)
-            built = build_run(sae_dir, sae_dir / "lm", table, layer_idx=int(layer or 0), config=config,
-                              sequences_path=sequences, gene_column="gene_name" if "gene_name" in table else "gene_id",
-                              progress=report)
+            built = ds.sae.train(int(layer or 0), config, progress=report)
         except InputError as exc:
             set_progress((100, "failed", no_update))
             return dbc.Alert(f"Could not train: {exc}", color="danger", id="sae-job-error")

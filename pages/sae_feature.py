@@ -52,7 +52,7 @@ def layout(layer: str | None = None, idx: str | None = None, ef: str | None = No
     profile = feature_profile(data.tokens, values, feature=feature)
     shown = pd.concat([profile.top_sequences.assign(interval="top"), profile.quantile_samples], ignore_index=True)
     heat = token_activations(data.tokens, values, shown["seq_id"].tolist())
-    models = ds.gtf_models(ds.paths["gtf"]) if ds.paths.get("gtf") is not None and ds.paths["gtf"].exists() else None
+    models = ds.structure.models()
     info = data.sequences.drop_duplicates("seq_id").set_index("seq_id")
     tracks = {}
     for seq_id in shown["seq_id"] if models is not None else []:

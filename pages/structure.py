@@ -132,8 +132,7 @@ def run_annotation(set_progress, _clicks, context, gtf, source, module, min_stre
 def annotation_job(set_progress, context, gtf, source, module, min_strength, contents, filename):
     """Background job: switch pairs (module or upload) -> transcript models (cache) -> consequences -> tables."""
     from components.background import job_gate
-    from isograph.structure.annotate import annotate_switches, decode_upload, read_pairs_upload
-    from isograph.structure.consequences import switch_pairs_from_explain
+    from isograph.structure.annotate import decode_upload, read_pairs_upload
 
     set_progress((2, "waiting to start"))
     with job_gate(settings()):
@@ -141,22 +140,22 @@ def annotation_job(set_progress, context, gtf, source, module, min_strength, con
             ds = current_dataset(context["dataset"])
             if not gtf:
                 raise InputError("no GTF under the data root; put one (.gtf or .gtf.gz) next to the data set")
-            gtf_path = ds.inside(ds.root / gtf)  # refuses a GTF outside the data root before anything is read
+            ds.structure.gtf(gtf)  # refuses a GTF outside the data root before anything is read
             if source == "upload":
                 if not contents:
                     raise InputError("choose a switch-pair TSV to upload first, or pick 'from module…'")
                 pairs = read_pairs_upload(decode_upload(contents, filename or "upload"), filename or "upload")
             else:
-                pairs = switch_pairs_from_explain(ds.paths["explain"], module_ids=None if module in (None, ALL_MODULES)
-                                                  else [module], min_switch_strength=float(min_strength or 0))
+                pairs = ds.explain.switch_pairs(None if module in (None, ALL_MODULES) else [module],
+                                                min_switch_strength=float(min_strength or 0))
                 if pairs.empty:
                     raise InputError(f"no called switch in {'any module' if module in (None, ALL_MODULES) else module}"
                                      f" has a switch strength of at least {float(min_strength or 0):g}; lower the"
                                      " minimum, pick another module, or upload pairs")
             start = time.perf_counter()
-            summary = annotate_switches(gtf_path, pairs, ds.paths["structure"],
-                                        source=f"upload {filename}" if source == "upload" else "called switches",
-                                        progress=lambda f, m: set_progress((int(5 + 95 * f), m)))
+            summary = ds.structure.annotate(gtf, pairs,
+                                            source=f"upload {filename}" if source == "upload" else "called switches",
+                                            progress=lambda f, m: set_progress((int(5 + 95 * f), m)))
         except InputError as exc:
             set_progress((100, "failed"))
             return dbc.Alert(f"Could not annotate: {exc}", color="danger", id="structure-error"), no_update
@@ -191,7 +190,7 @@ def show_pair(cell, rows, context, gtf):
     row = rows[cell["row"]]
     try:
         ds = current_dataset(context["dataset"])
-        models = ds.gtf_models(ds.root / gtf).set_index("transcript_id", drop=False)
+        models = ds.structure.models(gtf).set_index("transcript_id", drop=False)
         t1, t2 = row["transcript_id_1"], row["transcript_id_2"]
         if t1 not in models.index or t2 not in models.index:
             raise InputError(f"{t1 if t1 not in models.index else t2} is not in {gtf}")

@@ -47,6 +47,25 @@ class Dataset:
     paths: dict[str, Path] = field(hash=False, compare=False)
     title: str = ""
 
+    @property
+    def explain(self) -> ExplainStore:
+        """The explain output: ``ds.explain.table(module, name)``, ``.config(module)``, ``.switch_pairs()``."""
+        return ExplainStore(self)
+
+    @property
+    def structure(self) -> StructureStore:
+        """The structural annotation: ``ds.structure.table(name)``, ``.annotate(gtf, pairs, source=...)``."""
+        return StructureStore(self)
+
+    @property
+    def sae(self) -> SaeStore:
+        """The SAE folder: ``ds.sae.runs()``, ``.run(layer, ef)``, ``.train(layer, config)``."""
+        return SaeStore(self)
+
+    def feature_table(self) -> pd.DataFrame:
+        """The samples x features table (cached by file identity)."""
+        return self.usage()
+
     def manifest(self) -> dict:
         """The explain manifest (modules, files, config), re-read when the file changes."""
         from isograph.explain import MANIFEST_NAME
@@ -166,6 +185,124 @@ class Dataset:
             return pd.DataFrame()
         models = _models(str(gtf), *_stamp(gtf))
         return models[models["gene_id"] == gene_id]
+
+
+class ExplainStore:
+    """``ds.explain``: the data set's explain output (``explain/``): tables, options, a re-run."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self._ds = dataset
+
+    def table(self, module_id: str, name: str) -> pd.DataFrame:
+        """One table of a module (see :meth:`Dataset.table`)."""
+        return self._ds.table(module_id, name)
+
+    def config(self, module_id: str) -> dict:
+        """The options the module was explained with (see :meth:`Dataset.explain_config`)."""
+        return self._ds.explain_config(module_id)
+
+    def switch_pairs(self, module_ids: list[str] | None = None, *, min_switch_strength: float = 0.0) -> pd.DataFrame:
+        """The called switches' pairs (:func:`isograph.structure.consequences.switch_pairs_from_explain`)."""
+        from isograph.structure.consequences import switch_pairs_from_explain
+
+        return switch_pairs_from_explain(self._ds.paths["explain"], module_ids=module_ids,
+                                         min_switch_strength=min_switch_strength)
+
+    def rerun(self, module_id: str, config: object) -> object:
+        """Explain one module again with other options, in memory (nothing is written); its ExplainResult."""
+        from isograph.explain import explain_module
+
+        return explain_module(self._ds.paths["fit"], self._ds.usage(), self._ds.paths["feature_meta"],
+                              module_ids=[module_id], config=config)[module_id]
+
+
+class StructureStore:
+    """``ds.structure``: the structural annotation (``structure/``) and the GTFs it can use."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self._ds = dataset
+
+    def table(self, name: str) -> pd.DataFrame | None:
+        """A ``structure/`` table (see :meth:`Dataset.structure_table`)."""
+        return self._ds.structure_table(name)
+
+    def gtf(self, relative: str | os.PathLike) -> Path:
+        """A GTF named relative to the data root, resolved and checked to lie inside it."""
+        return self._ds.inside(self._ds.root / relative)
+
+    def models(self, relative: str | os.PathLike | None = None) -> pd.DataFrame | None:
+        """Transcript models of a GTF under the root (default: the data set's own; None when it has none)."""
+        if relative is not None:
+            return self._ds.gtf_models(self.gtf(relative))
+        own = self._ds.paths.get("gtf")
+        return self._ds.gtf_models(own) if own is not None and own.exists() else None
+
+    def annotate(self, gtf: str | os.PathLike, pairs: pd.DataFrame, *, source: str, progress=None) -> dict:
+        """Annotate ``pairs`` with a GTF under the root and add them to ``structure/`` (committed as a unit)."""
+        from isograph.structure.annotate import annotate_switches
+
+        return annotate_switches(self.gtf(gtf), pairs, self._ds.paths["structure"], source=source, progress=progress)
+
+
+class SaeStore:
+    """``ds.sae``: the data set's SAE folder (``sae/``): its language model, sequences and runs."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self._ds = dataset
+
+    @property
+    def folder(self) -> Path:
+        """``sae/`` of the data set (inside the data root)."""
+        return self._ds.paths["sae"]
+
+    @property
+    def lm(self) -> Path:
+        """The data set's DNA language model folder (``sae/lm``)."""
+        return self.folder / "lm"
+
+    def has_lm(self) -> bool:
+        """True when ``sae/lm`` holds a model."""
+        return (self.lm / "config.json").exists()
+
+    def runs(self) -> list:
+        """The SAE runs (see :meth:`Dataset.sae_runs`)."""
+        return self._ds.sae_runs()
+
+    def run(self, layer_idx: int, expansion_factor: int) -> object:
+        """One run.
+
+        Raises
+        ------
+        DatasetError
+            No such run.
+        """
+        for run in self.runs():
+            if (run.layer_idx, run.expansion_factor) == (int(layer_idx), int(expansion_factor)):
+                return run
+        raise DatasetError(f"no SAE run ef{expansion_factor}/layer_{layer_idx} in {self._ds.name!r}")
+
+    def sequences(self) -> Path:
+        """The sequence table the runs are built from (of the first run, else ``sae/sequences.parquet``).
+
+        Raises
+        ------
+        DatasetError
+            There is none.
+        """
+        runs = self.runs()
+        path = runs[0].path("sequences") if runs else self.folder / "sequences.parquet"
+        if not path.exists():
+            raise DatasetError(f"no sequence table in {self.folder.name}/ (sequences.parquet)")
+        return path
+
+    def train(self, layer_idx: int, config: object, *, progress=None) -> dict:
+        """Embed the sequences with the data set's model, train an SAE and build its graph (a new run)."""
+        from isograph.sae.runs import build_run
+
+        sequences = self.sequences()
+        table = pd.read_parquet(sequences)
+        return build_run(self.folder, self.lm, table, layer_idx=int(layer_idx), config=config, sequences_path=sequences,
+                         gene_column="gene_name" if "gene_name" in table else "gene_id", progress=progress)
 
 
 def search_genes(index: pd.DataFrame, text: str | None, *, module_id: str | None = None,

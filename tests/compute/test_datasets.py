@@ -55,3 +55,28 @@ def test_transcript_expression_is_log_cpm_of_the_asked_columns(small_dir):
     got = ds.transcript_expression(ids)
     np.testing.assert_allclose(got[ids].to_numpy(), expected.to_numpy(), rtol=1e-12)
     assert Dataset(name="x", root=small_dir, paths={}).transcript_expression(ids) is None
+
+
+def test_the_domain_stores_own_the_paths(tmp_path, small_dir, small_sim):
+    """ds.explain / ds.structure / ds.sae: what pages and jobs use instead of building paths themselves."""
+    from isograph.dataset.datasets import DatasetError
+
+    folder = tmp_path / "root" / "small"
+    folder.mkdir(parents=True)
+    for name in ("features.parquet", "feature_metadata.parquet"):
+        (folder / name).write_bytes((small_dir / name).read_bytes())
+    explain_module(small_dir / "oracle_fit", small_sim.feature_table, small_sim.feature_meta,
+                   output_dir=folder / "explain")
+    ds = open_dataset(tmp_path / "root", "small")
+    pd.testing.assert_frame_equal(ds.explain.table("M000", "gene_driver_table"),
+                                  pd.read_parquet(folder / "explain" / "M000" / "gene_driver_table.parquet"))
+    assert ds.explain.config("M000")["switch_alpha"] == 0.05
+    assert ds.feature_table().shape == small_sim.feature_table.shape
+    with pytest.raises(DatasetError, match="outside the data root"):
+        ds.structure.gtf("../../elsewhere.gtf")
+    assert ds.structure.table("pairs") is None and ds.structure.models() is None
+    assert not ds.sae.has_lm() and ds.sae.runs() == []
+    with pytest.raises(DatasetError, match="no SAE run ef8/layer_2"):
+        ds.sae.run(2, 8)
+    with pytest.raises(DatasetError, match="no sequence table"):
+        ds.sae.sequences()
