@@ -196,7 +196,16 @@ def _samples_by_features(source: TableSource, what: str, label: str) -> pd.DataF
     _require_unique(df.index, name, "sample ID", source)
     _require_unique(df.columns, name, f"{label} column", "(columns)")
     _require_numeric(df, name, source, what=f"{label} column")
-    return df.astype(np.float64)
+    values = df.astype(np.float64)
+    infinite = np.isinf(values.to_numpy())
+    if infinite.any():
+        row, col = np.argwhere(infinite)[0]
+        warn(f"{name}: {int(infinite.sum())} infinite value(s) treated as missing (e.g. sample {values.index[row]!r},"
+             f" {label} {values.columns[col]!r})")
+        values = values.mask(infinite)
+    if values.isna().to_numpy().all():
+        raise InputError(f"{name}: every value is missing; the {label} columns hold no numbers")
+    return values
 
 
 def load_feature_table(source: TableSource) -> pd.DataFrame:
@@ -211,12 +220,14 @@ def load_feature_table(source: TableSource) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        float64, index ``sample_id`` (str), columns = feature IDs (str). NaN/inf mark missing values.
+        float64, index ``sample_id`` (str), columns = feature IDs (str). NaN marks a missing value; an
+        infinite value is made NaN with a warning.
 
     Raises
     ------
     InputError
-        No sample IDs, duplicate sample or feature IDs, a non-numeric value, unreadable file.
+        No sample IDs, duplicate sample or feature IDs, a non-numeric value, every value missing, unreadable
+        file.
     """
     return _samples_by_features(source, "feature table", "feature")
 

@@ -334,6 +334,11 @@ def switch_pairs_from_explain(output_dir: str | os.PathLike, *, module_ids: list
     """
     from isograph.explain import ExplainConfig, read_manifest
 
+    if not 0.0 < float(fdr) <= 1.0:
+        raise InputError(f"--fdr must be in (0, 1] (a false discovery rate); got {fdr}")
+    if not 0.0 <= float(min_switch_strength) <= 2.0:
+        raise InputError(f"--min-switch-strength must be in [0, 2] (max r - min r of a gene's transcripts); got"
+                         f" {min_switch_strength}")
     out = Path(output_dir)
     manifest = read_manifest(out)
     modules = manifest.get("modules", {})

@@ -235,3 +235,24 @@ def test_no_warnings_on_clean_input(small_dir):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         explain_module(small_dir / "oracle_fit", small_dir / "features.parquet", small_dir / "feature_metadata.parquet")
+
+
+def test_infinite_values_become_missing_with_a_warning_and_all_missing_is_refused(small_sim):
+    table = small_sim.feature_table.copy()
+    table.iloc[2, 3] = np.inf
+    table.iloc[5, 0] = -np.inf
+    with pytest.warns(InputWarning, match="2 infinite value\\(s\\) treated as missing"):
+        loaded = load_feature_table(table)
+    assert np.isnan(loaded.iloc[2, 3]) and np.isnan(loaded.iloc[5, 0]) and np.isfinite(loaded.iloc[2, 2])
+    with pytest.raises(InputError, match="every value is missing"):
+        load_feature_table(table * np.nan)
+
+
+@pytest.mark.parametrize(("option", "value", "words"), [("fdr", 1.5, "--fdr must be in (0, 1]"),
+                                                         ("fdr", 0, "--fdr must be in (0, 1]"),
+                                                         ("min_switch_strength", 2.5, "must be in [0, 2]")])
+def test_senseless_pair_options_are_refused(tmp_path, option, value, words):
+    from isograph.structure.consequences import switch_pairs_from_explain
+
+    with pytest.raises(InputError, match=words.replace("(", "\\(").replace("[", "\\[").replace("]", "\\]")):
+        switch_pairs_from_explain(tmp_path, called_only=False, **{option: value})
