@@ -20,8 +20,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from isograph.dataset.commit import staged_commit
 from isograph.dataset.io import resolve_inside, write_json, write_parquet
 from isograph.errors import InputError
 
@@ -175,24 +174,28 @@ def build_run(sae_dir: str | os.PathLike, lm_path: str | os.PathLike, sequences:
     edges["features"] = np.where(edges["features"] == "", edges["set"], edges["features"])
     target = checkpoint_dir(root, config.expansion_factor, layer_idx)
     _refuse_links(root, target)  # never write through a symlink out of sae/, nor delete what it points at
-    folder = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=_parent(target)))  # swapped in when complete
-    result.path = save_sae(result, folder, layer_idx=layer_idx)
-    write_parquet(edges, folder / "edges.parquet")
-    save_graph(build_knowledge_graph(edges, layer_idx=layer_idx, expansion_factor=config.expansion_factor),
-               folder / "kg.json")
-    write_parquet(centrality(edges), folder / "centrality.parquet")
-    write_parquet(pd.concat([centrality(part).assign(set=str(name)) for name, part in edges.groupby("set", sort=True)],
-                            ignore_index=True), folder / "centrality_by_set.parquet")
-    sets = [str(s) for s in pd.unique(sequences["set"])]
-    pair = contrast or (tuple(sets[:2]) if len(sets) >= 2 else None)
-    if pair is not None:
-        write_parquet(contrast_sets(edges, pair[0], pair[1]).assign(set_a=pair[0], set_b=pair[1]),
-                      folder / "contrast.parquet")
-    cache = activation_cache_dir(lm, sequences, [layer_idx], root / "activations")
-    write_json({"layer_idx": layer_idx, "expansion_factor": config.expansion_factor, "sets": sets,
-                "paths": {"lm": os.path.relpath(lm_path, root), "sequences": os.path.relpath(sequences_path, root),
-                          "activations": os.path.relpath(cache.resolve(), root)}}, folder / RUN_FILE)
-    _swap_in(folder, target)
+    _parent(target)
+    # the run folder is staged and committed whole (isograph.dataset.commit): a killed or failed build never
+    # leaves a half-rewritten run, and the previous one stays until the new one is complete
+    with staged_commit(target.parent) as stage:
+        folder = stage / target.name
+        folder.mkdir()
+        result.path = save_sae(result, folder, layer_idx=layer_idx)
+        write_parquet(edges, folder / "edges.parquet")
+        save_graph(build_knowledge_graph(edges, layer_idx=layer_idx, expansion_factor=config.expansion_factor),
+                   folder / "kg.json")
+        write_parquet(centrality(edges), folder / "centrality.parquet")
+        write_parquet(pd.concat([centrality(part).assign(set=str(name)) for name, part in edges.groupby("set", sort=True)],
+                                ignore_index=True), folder / "centrality_by_set.parquet")
+        sets = [str(s) for s in pd.unique(sequences["set"])]
+        pair = contrast or (tuple(sets[:2]) if len(sets) >= 2 else None)
+        if pair is not None:
+            write_parquet(contrast_sets(edges, pair[0], pair[1]).assign(set_a=pair[0], set_b=pair[1]),
+                          folder / "contrast.parquet")
+        cache = activation_cache_dir(lm, sequences, [layer_idx], root / "activations")
+        write_json({"layer_idx": layer_idx, "expansion_factor": config.expansion_factor, "sets": sets,
+                    "paths": {"lm": os.path.relpath(lm_path, root), "sequences": os.path.relpath(sequences_path, root),
+                              "activations": os.path.relpath(cache.resolve(), root)}}, folder / RUN_FILE)
     result.path = target
     report(1.0, f"done: {len(edges):,} token edges", None)
     run = next(r for r in find_runs(root) if r.key == f"ef{config.expansion_factor}/layer_{layer_idx}")
@@ -217,17 +220,6 @@ def _refuse_links(root: Path, target: Path) -> None:
 def _parent(target: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     return target.parent
-
-
-def _swap_in(staged: Path, target: Path) -> None:
-    """Replace ``target`` by the complete ``staged`` folder (renames), so that a run is never half rewritten."""
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}-old-{os.getpid()}")
-        target.rename(old)
-    staged.rename(target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def top_subgraph(edges: pd.DataFrame, centrality_table: pd.DataFrame | None = None, *,

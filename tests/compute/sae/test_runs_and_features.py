@@ -155,7 +155,7 @@ def test_sequence_track_minus_strand_window():
 
 
 def test_rebuilding_a_run_replaces_it_whole(run):
-    """A run is built in a hidden folder and renamed into place: no mix of old and new files, no leftovers."""
+    """A run is staged and committed whole (isograph.dataset.commit): no mix of old and new files, no leftovers."""
     sae_dir, _, _ = run
     [before] = find_runs(sae_dir)
     sequences = pd.read_parquet(before.path("sequences"))
@@ -164,7 +164,8 @@ def test_rebuilding_a_run_replaces_it_whole(run):
     [after] = find_runs(sae_dir)
     metrics = json.loads((after.folder / "metrics.json").read_text())
     assert len(metrics["epochs"]) == 1 and after.key == before.key
-    assert sorted(p.name for p in after.folder.parent.iterdir()) == ["layer_2"]
+    # no staging or backup folder left; the writers' lock file stays (it is how writers take turns)
+    assert sorted(p.name for p in after.folder.parent.iterdir()) == [".isograph.lock", "layer_2"]
     edges = pd.read_parquet(after.path("edges"))
     from isograph.sae.embed import load_activations
     from isograph.sae.model import encode, load_sae
