@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from isograph import __version__
+from isograph.dataset.commit import staged_commit
 from isograph.dataset.io import write_json, write_parquet
 from isograph.errors import InputError, warn
 from isograph.explain.eigengene import module_eigengene
@@ -258,31 +259,33 @@ def run_fit(
         out = Path(output_dir)
         if out.exists() and not out.is_dir():
             raise InputError(f"--output-dir {out} exists and is not a folder")
-        files = {
-            "modules": write_parquet(modules, out / "modules.parquet"),
-            "feature_scores": write_parquet(scores, out / "feature_scores.parquet"),
-            "module_membership": write_parquet(membership, out / "module_membership.parquet"),
-            "vae_checkpoint": save_checkpoint(out / "vae_checkpoint.pt", model,
-                                              feature_ids=kept["feature_id"].tolist(),
-                                              gene_ids=kept["gene_id"].tolist(),
-                                              feature_types=kept["feature_type"].tolist(), config=vae_config),
-        }
-        timings["write"] = time.perf_counter() - t4
-        files["fit_config"] = write_json({
-            "package": "isograph-explorer",
-            "package_version": __version__,
-            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-            "config": asdict(replace(config, vae=vae_config, discovery=config.discovery_config())),
-            "import": {"n_samples": int(counts.shape[0]), "n_quantified": data.n_quantified,
-                       "n_matched": data.n_matched, "versions_stripped": data.versions_stripped,
-                       "n_single_transcript_genes": data.n_single_transcript_genes,
-                       "covariates": None if covariates is None else [str(c) for c in covariates.columns
-                                                                      if c != "sample_id"]},
-            "vae": {"epochs": len(history.train_loss), "best_epoch": history.best_epoch + 1,
-                    "best_validation_loss": float(min(history.validation_loss)), "device": history.device},
-            "modules": {m: int(n) for m, n in modules["module_id"].value_counts().sort_index().items()},
-            "timings_s": {k: round(v, 3) for k, v in timings.items()},
-        }, out / "fit_config.json")
+        with staged_commit(out) as stage:  # the fit's files replace an earlier fit's as a unit
+            files = {
+                "modules": write_parquet(modules, stage / "modules.parquet"),
+                "feature_scores": write_parquet(scores, stage / "feature_scores.parquet"),
+                "module_membership": write_parquet(membership, stage / "module_membership.parquet"),
+                "vae_checkpoint": save_checkpoint(stage / "vae_checkpoint.pt", model,
+                                                  feature_ids=kept["feature_id"].tolist(),
+                                                  gene_ids=kept["gene_id"].tolist(),
+                                                  feature_types=kept["feature_type"].tolist(), config=vae_config),
+            }
+            timings["write"] = time.perf_counter() - t4
+            files["fit_config"] = write_json({
+                "package": "isograph-explorer",
+                "package_version": __version__,
+                "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                "config": asdict(replace(config, vae=vae_config, discovery=config.discovery_config())),
+                "import": {"n_samples": int(counts.shape[0]), "n_quantified": data.n_quantified,
+                           "n_matched": data.n_matched, "versions_stripped": data.versions_stripped,
+                           "n_single_transcript_genes": data.n_single_transcript_genes,
+                           "covariates": None if covariates is None else [str(c) for c in covariates.columns
+                                                                          if c != "sample_id"]},
+                "vae": {"epochs": len(history.train_loss), "best_epoch": history.best_epoch + 1,
+                        "best_validation_loss": float(min(history.validation_loss)), "device": history.device},
+                "modules": {m: int(n) for m, n in modules["module_id"].value_counts().sort_index().items()},
+                "timings_s": {k: round(v, 3) for k, v in timings.items()},
+            }, stage / "fit_config.json")
+        files = {name: out / Path(path).name for name, path in files.items()}  # where the commit put them
         result.files = {k: str(v) for k, v in files.items()}
         _report(progress, "write", 1.0, f"wrote {out}")
     return result
