@@ -98,8 +98,10 @@ class FitArtifacts:
         return self._module_genes.get(module_id, [])
 
 
-def _where(source: TableSource, row: int) -> str:
-    """'row N' (1-based) plus the line number for text files."""
+def _where(source: TableSource | None, row: int) -> str:
+    """'row N' (1-based) plus the line number for text files; 'column N' when ``source`` is None (headers)."""
+    if source is None:
+        return f"column {row + 1}"
     if isinstance(source, (str, os.PathLike)) and table_format(source) != "parquet":
         return f"row {row + 1} (line {row + 2})"
     return f"row {row + 1}"
@@ -133,7 +135,7 @@ def _require_no_missing(df: pd.DataFrame, columns: tuple[str, ...], name: str, s
             )
 
 
-def _require_unique(values: pd.Series | pd.Index, name: str, label: str, source: TableSource) -> None:
+def _require_unique(values: pd.Series | pd.Index, name: str, label: str, source: TableSource | None) -> None:
     values = pd.Series(np.asarray(values))
     dup = values.duplicated(keep=False).to_numpy()
     if dup.any():
@@ -194,7 +196,7 @@ def _samples_by_features(source: TableSource, what: str, label: str) -> pd.DataF
     if df.shape[1] == 0:
         raise InputError(f"{name}: no {label} columns besides the sample IDs")
     _require_unique(df.index, name, "sample ID", source)
-    _require_unique(df.columns, name, f"{label} column", "(columns)")
+    _require_unique(df.columns, name, f"{label} column", None)
     _require_numeric(df, name, source, what=f"{label} column")
     values = df.astype(np.float64)
     infinite = np.isinf(values.to_numpy())
@@ -366,7 +368,7 @@ def load_fit_artifacts(artifact_dir: str | os.PathLike) -> FitArtifacts:
     if not sample_cols:
         raise InputError(f"{sname}: no sample columns; expected one float column per sample")
     _require_unique(meta["feature_id"], sname, "feature_id", paths["feature_scores"])
-    _require_unique(pd.Index(sample_cols), sname, "sample column", "(columns)")
+    _require_unique(pd.Index(sample_cols), sname, "sample column", None)
     values = raw[sample_cols]
     _require_numeric(values, sname, paths["feature_scores"], what="sample column")
     scores = values.to_numpy(dtype=np.float64)
