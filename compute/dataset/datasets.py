@@ -187,6 +187,14 @@ class Dataset:
         return models[models["gene_id"] == gene_id]
 
 
+#: The hidden states an SAE training job in the app may hold (tokens x hidden size x float32).
+MAX_ACTIVATION_BYTES = 2 * 2**30
+
+
+def _size(n_bytes: int) -> str:
+    return f"{n_bytes / 2**30:.1f} GiB" if n_bytes >= 2**30 else f"{n_bytes / 2**20:.2f} MiB"
+
+
 class ExplainStore:
     """``ds.explain``: the data set's explain output (``explain/``): tables, options, a re-run."""
 
@@ -295,12 +303,25 @@ class SaeStore:
             raise DatasetError(f"no sequence table in {self.folder.name}/ (sequences.parquet)")
         return path
 
-    def train(self, layer_idx: int, config: object, *, progress=None) -> dict:
-        """Embed the sequences with the data set's model, train an SAE and build its graph (a new run)."""
+    def train(self, layer_idx: int, config: object, *, progress=None,
+              max_activation_bytes: int = MAX_ACTIVATION_BYTES) -> dict:
+        """Embed the sequences with the data set's model, train an SAE and build its graph (a new run).
+
+        Refuses, before any work, sequences whose hidden states would exceed ``max_activation_bytes``
+        (tokens x hidden size x 4 bytes; tokens counted as 6-mers plus one per sequence).
+        """
         from isograph.sae.runs import build_run
 
         sequences = self.sequences()
         table = pd.read_parquet(sequences)
+        hidden = int(json.loads((self.lm / "config.json").read_text()).get("hidden_size", 0)) if self.has_lm() else 0
+        n_tokens = int(table["sequence"].str.len().sum()) // 6 + len(table)
+        needed = n_tokens * hidden * 4
+        if needed > max_activation_bytes:
+            raise DatasetError(f"{sequences.name}: {n_tokens:,} tokens x {hidden} dimensions need {_size(needed)} of"
+                               f" hidden states, more than the {_size(max_activation_bytes)} a training job may use;"
+                               " use fewer or shorter"
+                               " sequences, or `isograph sae embed` + `isograph sae train` on a bigger machine")
         return build_run(self.folder, self.lm, table, layer_idx=int(layer_idx), config=config, sequences_path=sequences,
                          gene_column="gene_name" if "gene_name" in table else "gene_id", progress=progress)
 

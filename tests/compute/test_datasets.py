@@ -80,3 +80,19 @@ def test_the_domain_stores_own_the_paths(tmp_path, small_dir, small_sim):
         ds.sae.run(2, 8)
     with pytest.raises(DatasetError, match="no sequence table"):
         ds.sae.sequences()
+
+
+def test_a_training_job_over_its_memory_budget_is_refused_before_any_work(tmp_path):
+    import json as _json
+
+    from isograph.dataset.datasets import Dataset, DatasetError
+
+    sae = tmp_path / "sae"
+    (sae / "lm").mkdir(parents=True)
+    (sae / "lm" / "config.json").write_text(_json.dumps({"hidden_size": 64}))
+    pd.DataFrame({"seq_id": ["a", "b"], "sequence": ["ACGT" * 300, "ACGT" * 300]}).to_parquet(sae / "sequences.parquet")
+    ds = Dataset(name="x", root=tmp_path, paths={"sae": sae})
+    # (2 x 1200 bases / 6 + 2) = 402 tokens x 64 dims x 4 bytes = 102,912 bytes
+    with pytest.raises(DatasetError, match="402 tokens x 64 dimensions need 0.10 MiB of hidden states, more than the 0.05 MiB"):
+        ds.sae.train(1, None, max_activation_bytes=50_000)
+    assert not (sae / "ef8").exists() and not (sae / "activations").exists()
