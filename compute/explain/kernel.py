@@ -21,7 +21,7 @@ from isograph.explain.contracts import (
 )
 from isograph.explain.eigengene import module_eigengene
 from isograph.explain.stats import bh_qvalues, pearson_rows, welch_ttest_groups
-from isograph.explain.switch_calls import call_switches, channel_rows, channel_table, driver_kinds
+from isograph.explain.switch_calls import call_switches, channel_rows, channel_table, driver_kinds, pick_rows
 
 __all__ = ["PreparedInputs", "explain_one", "merge_annotations", "n_workers"]
 
@@ -68,14 +68,6 @@ def _switch_sentences(up: np.ndarray, down: np.ndarray) -> np.ndarray:
     return out
 
 
-def _pick(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """values[rows] with None where rows == -1 (object output)."""
-    out = np.full(rows.shape, None, dtype=object)
-    ok = rows >= 0
-    out[ok] = values[rows[ok]]
-    return out
-
-
 def _gene_table(gene_index: pd.Index, score_codes: np.ndarray, score_stats: pd.DataFrame,
                 score_types: np.ndarray, feature_codes: np.ndarray, feature_ids: np.ndarray,
                 extremes: dict[str, np.ndarray], gene_names: pd.Series, n_used: int, features: pd.DataFrame,
@@ -88,25 +80,15 @@ def _gene_table(gene_index: pd.Index, score_codes: np.ndarray, score_stats: pd.D
     n_genes = len(gene_index)
     abs_r = np.abs(score_stats["r"].to_numpy())
     best = channel_rows(score_codes, score_types, abs_r, n_genes, config.driver_channel)
-    has = best >= 0
-    table = pd.DataFrame({"gene_id": np.asarray(gene_index, dtype=object)})
-    for col in ("r", "pvalue", "ci_low", "ci_high"):
-        values = np.full(n_genes, np.nan)
-        values[has] = score_stats[col].to_numpy()[best[has]]
-        table[col] = values
-    n_samples = np.zeros(n_genes, dtype=np.int64)
-    n_samples[has] = score_stats["n_samples"].to_numpy()[best[has]]
+    # r, pvalue, qvalue (BH within the table), ci of the driver channel, then each channel's own rows
+    channels = [channel_table(score_stats, best, "")] + [
+        channel_table(score_stats, channel_rows(score_codes, score_types, abs_r, n_genes, channel, fallback=False),
+                      f"{channel}_") for channel in ("switch", "abundance")]
+    table = pd.concat([pd.DataFrame({"gene_id": np.asarray(gene_index, dtype=object)}), *channels], axis=1)
+    n_samples = pick_rows(score_stats["n_samples"].to_numpy(), best, fill=0.0).astype(np.int64)
     table["n_samples"] = n_samples
     table["missing_fraction"] = 1.0 - n_samples / n_used
-    table["qvalue"] = bh_qvalues(table["pvalue"].to_numpy())
-    table["score_feature_type"] = _pick(score_types, best)
-    channels = []
-    for channel in ("switch", "abundance"):
-        rows = channel_rows(score_codes, score_types, abs_r, n_genes, channel)
-        found = rows >= 0
-        rows[found] = np.where(score_types[rows[found]] == channel, rows[found], -1)  # only rows of this channel
-        channels.append(channel_table(score_stats, rows, f"{channel}_"))
-    table = pd.concat([table, *channels], axis=1)
+    table["score_feature_type"] = pick_rows(score_types, best, fill=None)
     calls = call_switches(feature_codes, features["r"].to_numpy(), features["qvalue"].to_numpy(),
                           features["delta_usage"].to_numpy(), features["usage"].to_numpy(),
                           table["switch_qvalue"].to_numpy(), alpha=config.switch_alpha,
@@ -114,18 +96,17 @@ def _gene_table(gene_index: pd.Index, score_codes: np.ndarray, score_stats: pd.D
     table["switch_called"] = calls["switch_called"].to_numpy()
     table["driver_kind"] = driver_kinds(table["switch_called"].to_numpy(), table["abundance_qvalue"].to_numpy(),
                                         alpha=config.switch_alpha)
-    for side in ("up", "down"):
+    for side in ("up", "down"):  # (the column order is set below)
         table[f"n_transcripts_{side}"] = calls[f"n_transcripts_{side}"].to_numpy()
-    for side in ("up", "down"):
-        table[f"switch_{side}_feature"] = _pick(feature_ids, calls[f"switch_{side}_row"].to_numpy())
+        table[f"switch_{side}_feature"] = pick_rows(feature_ids, calls[f"switch_{side}_row"].to_numpy(), fill=None)
         table[f"switch_{side}_qvalue"] = calls[f"switch_{side}_qvalue"].to_numpy()
         table[f"switch_{side}_delta_usage"] = calls[f"switch_{side}_delta_usage"].to_numpy()
     called = table["switch_called"].to_numpy()
     table["gene_name"] = gene_names.reindex(gene_index).to_numpy(dtype=object)
     table["n_features"] = np.bincount(feature_codes, minlength=n_genes).astype(np.int64)
     table["switch_strength"] = extremes["strength"]
-    table["top_positive_feature"] = _pick(feature_ids, extremes["max_row"])
-    table["top_negative_feature"] = _pick(feature_ids, extremes["min_row"])
+    table["top_positive_feature"] = pick_rows(feature_ids, extremes["max_row"], fill=None)
+    table["top_negative_feature"] = pick_rows(feature_ids, extremes["min_row"], fill=None)
     table["switch_description"] = _switch_sentences(np.where(called, table["switch_up_feature"], None),
                                                     np.where(called, table["switch_down_feature"], None))
     columns = list(GENE_DRIVER_COLUMNS) + list(GENE_DRIVER_EXTRA_COLUMNS)

@@ -21,15 +21,45 @@ import pandas as pd
 
 from isograph.explain.stats import bh_qvalues
 
-__all__ = ["DRIVER_CHANNELS", "DRIVER_KINDS", "call_switches", "channel_rows", "channel_table", "driver_kinds"]
+__all__ = ["DRIVER_CHANNELS", "DRIVER_KINDS", "call_switches", "channel_rows", "channel_table", "driver_kinds",
+           "pick_rows"]
 
 DRIVER_CHANNELS = ("switch", "abundance", "strongest")
 DRIVER_KINDS = ("switch", "abundance", "switch+abundance", "none")
-_STATS = ("r", "pvalue", "ci_low", "ci_high", "n_samples")
+
+
+def _first_per_gene(rows: np.ndarray, codes: np.ndarray, n_genes: int) -> np.ndarray:
+    """Per gene code, the first of ``rows`` (sorted by gene code, the wanted row first); -1 for none."""
+    best = np.full(n_genes, -1)
+    if rows.size:
+        gene = codes[rows]
+        first = np.r_[True, gene[1:] != gene[:-1]]
+        best[gene[first]] = rows[first]
+    return best
+
+
+def pick_rows(values: np.ndarray, rows: np.ndarray, fill: object = np.nan) -> np.ndarray:
+    """``values[rows]`` with ``fill`` where ``rows == -1`` (float output for a float fill, else object).
+
+    Parameters
+    ----------
+    values : ndarray, shape (n_rows,)
+    rows : ndarray of int
+        Row per entry (-1: none).
+    fill : float or None, default NaN
+
+    Returns
+    -------
+    ndarray, shape of ``rows``
+    """
+    out = np.full(rows.shape, fill, dtype=np.float64 if isinstance(fill, float) else object)
+    found = rows >= 0
+    out[found] = values[rows[found]]
+    return out
 
 
 def channel_rows(score_codes: np.ndarray, score_types: np.ndarray, abs_r: np.ndarray, n_genes: int,
-                 channel: str) -> np.ndarray:
+                 channel: str, *, fallback: bool = True) -> np.ndarray:
     """Per gene, the feature-score row of the driver channel (-1 where the gene has none).
 
     Parameters
@@ -44,6 +74,8 @@ def channel_rows(score_codes: np.ndarray, score_types: np.ndarray, abs_r: np.nda
     channel : {"switch", "abundance", "strongest"}
         ``switch``: the switch row, else (a single-transcript gene) the abundance row; ``abundance``: the
         abundance row, else the switch row; ``strongest``: the row with the larger |r| (NaN last).
+    fallback : bool, default True
+        False: only rows of ``channel`` (-1 where the gene has none; not for ``strongest``).
 
     Returns
     -------
@@ -54,17 +86,9 @@ def channel_rows(score_codes: np.ndarray, score_types: np.ndarray, abs_r: np.nda
     else:
         key = np.where(score_types == channel, 0.0, 1.0)
     order = np.lexsort((key, score_codes))
-    codes = score_codes[order]
-    first = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if order.size else order
-    rows = np.full(n_genes, -1)
-    rows[codes[first]] = order[first]
-    return rows
-
-
-def _take(values: np.ndarray, rows: np.ndarray, fill: float = np.nan) -> np.ndarray:
-    out = np.full(rows.shape, fill, dtype=np.float64)
-    out[rows >= 0] = values[rows[rows >= 0]]
-    return out
+    if not fallback:
+        order = order[score_types[order] == channel]
+    return _first_per_gene(order, score_codes, n_genes)
 
 
 def channel_table(score_stats: pd.DataFrame, rows: np.ndarray, prefix: str) -> pd.DataFrame:
@@ -85,10 +109,10 @@ def channel_table(score_stats: pd.DataFrame, rows: np.ndarray, prefix: str) -> p
         ``{prefix}r, pvalue, qvalue, ci_low, ci_high``; q is Benjamini-Hochberg over the genes that have
         the row.
     """
-    r, p = _take(score_stats["r"].to_numpy(), rows), _take(score_stats["pvalue"].to_numpy(), rows)
+    r, p = pick_rows(score_stats["r"].to_numpy(), rows), pick_rows(score_stats["pvalue"].to_numpy(), rows)
     return pd.DataFrame({f"{prefix}r": r, f"{prefix}pvalue": p, f"{prefix}qvalue": bh_qvalues(p),
-                         f"{prefix}ci_low": _take(score_stats["ci_low"].to_numpy(), rows),
-                         f"{prefix}ci_high": _take(score_stats["ci_high"].to_numpy(), rows)})
+                         f"{prefix}ci_low": pick_rows(score_stats["ci_low"].to_numpy(), rows),
+                         f"{prefix}ci_high": pick_rows(score_stats["ci_high"].to_numpy(), rows)})
 
 
 def call_switches(codes: np.ndarray, r: np.ndarray, qvalue: np.ndarray, delta_usage: np.ndarray,
@@ -136,12 +160,10 @@ def call_switches(codes: np.ndarray, r: np.ndarray, qvalue: np.ndarray, delta_us
     for side, mask, sign in (("up", up, -1.0), ("down", down, 1.0)):
         rows = np.flatnonzero(mask)
         rows = rows[np.lexsort((sign * delta_usage[rows], codes[rows]))]  # per gene, largest |delta| first
-        first = rows[np.r_[True, codes[rows][1:] != codes[rows][:-1]]] if rows.size else rows
-        best = np.full(n_genes, -1)
-        best[codes[first]] = first
+        best = _first_per_gene(rows, codes, n_genes)
         out[f"switch_{side}_row"] = best
-        out[f"switch_{side}_qvalue"] = _take(qvalue, best)
-        out[f"switch_{side}_delta_usage"] = _take(delta_usage, best)
+        out[f"switch_{side}_qvalue"] = pick_rows(qvalue, best)
+        out[f"switch_{side}_delta_usage"] = pick_rows(delta_usage, best)
     return out
 
 
