@@ -105,3 +105,15 @@ def _fitted(_written, tmp_path_factory) -> Path:
 def fitted_dir(_fitted, tmp_path) -> Path:
     """A private copy of the fitted standard set (simulation files + fit/)."""
     return _copy(_fitted, tmp_path / "fitted")
+
+
+def _files_of(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` (relative path -> bytes), the writers' lock file aside."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*")
+            if p.is_file() and p.name != ".isograph.lock"}
+
+
+@pytest.fixture
+def snapshot():
+    """``snapshot(folder)``: every file's bytes, to assert that a refused input left earlier outputs untouched."""
+    return _files_of

@@ -99,10 +99,9 @@ class Dataset:
 
     def explain_config(self, module_id: str) -> dict:
         """The options explain ran with for a module (``ExplainConfig`` fields; defaults where not recorded)."""
-        from isograph.explain import ExplainConfig
+        from isograph.explain import module_config
 
-        recorded = self.manifest().get("modules", {}).get(module_id, {}).get("config", {})
-        return {**vars(ExplainConfig()), **recorded}
+        return module_config(self.manifest(), module_id)
 
     def usage(self) -> pd.DataFrame:
         """The samples x features table (cached)."""

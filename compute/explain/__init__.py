@@ -20,7 +20,7 @@ from isograph.explain.contracts import (
     ExplainResult,
 )
 from isograph.explain.run import explain_module
-from isograph.explain.writers import read_manifest
+from isograph.explain.writers import module_config, read_manifest
 
 __all__ = [
     "GENE_DRIVER_COLUMNS",
@@ -30,5 +30,6 @@ __all__ = [
     "ExplainConfig",
     "ExplainResult",
     "explain_module",
+    "module_config",
     "read_manifest",
 ]

@@ -20,7 +20,7 @@ from isograph.errors import InputError
 from isograph.explain.contracts import MANIFEST_NAME, TABLE_FILES, ExplainConfig, ExplainResult
 from isograph.explain.kernel import PreparedInputs, n_workers
 
-__all__ = ["read_manifest", "source_name", "write_outputs"]
+__all__ = ["module_config", "read_manifest", "source_name", "write_outputs"]
 
 
 def source_name(source: object, default: str) -> str:
@@ -61,6 +61,24 @@ def _write_module(result: ExplainResult, out: Path) -> dict[str, str]:
         write_parquet(df, mdir / TABLE_FILES[name])
         files[name] = f"{result.module_id}/{TABLE_FILES[name]}"
     return files
+
+
+def module_config(manifest: dict, module_id: str) -> dict:
+    """The options a module was explained with, from its manifest entry (``ExplainConfig`` defaults for any
+    option the run did not record, e.g. one written before the option existed).
+
+    Parameters
+    ----------
+    manifest : dict
+        As :func:`read_manifest` returns it.
+    module_id : str
+
+    Returns
+    -------
+    dict
+        Every ``ExplainConfig`` field.
+    """
+    return {**asdict(ExplainConfig()), **manifest.get("modules", {}).get(module_id, {}).get("config", {})}
 
 
 def read_manifest(output_dir: str | os.PathLike) -> dict:

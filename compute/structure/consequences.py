@@ -332,7 +332,7 @@ def switch_pairs_from_explain(output_dir: str | os.PathLike, *, module_ids: list
         No manifest, an unknown module ID, or (with ``called_only``) an explain output written before
         switch calls existed.
     """
-    from isograph.explain import ExplainConfig, read_manifest
+    from isograph.explain import module_config, read_manifest
 
     if not 0.0 < float(fdr) <= 1.0:
         raise InputError(f"--fdr must be in (0, 1] (a false discovery rate); got {fdr}")
@@ -354,7 +354,7 @@ def switch_pairs_from_explain(output_dir: str | os.PathLike, *, module_ids: list
         if called_only and "switch_called" not in genes:
             raise InputError(f"{out / files['gene_driver_table']}: no switch calls (written by an older version);"
                              " re-run `isograph explain-module` for this module")
-        config = {**vars(ExplainConfig()), **modules[mid].get("config", {})}
+        config = module_config(manifest, mid)
         genes = genes[genes["switch_strength"] >= min_switch_strength]
         pairs = (_called_pairs(genes[genes["switch_called"]], polarity, config) if called_only
                  else _top_pairs(genes[genes["qvalue"] <= fdr], polarity))

@@ -14,11 +14,6 @@ from isograph.explain import ExplainConfig, explain_module
 from isograph.structure.annotate import decode_upload, read_pairs_upload
 
 
-def _snapshot(folder):
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*")
-            if p.is_file() and p.name != ".isograph.lock"}
-
-
 @pytest.fixture(scope="module")
 def explained(tmp_path_factory, _written):
     root = tmp_path_factory.mktemp("bad_api")
@@ -56,16 +51,16 @@ API_CASES = [
 
 
 @pytest.mark.parametrize(("change", "words"), [c[1:] for c in API_CASES], ids=[c[0] for c in API_CASES])
-def test_bad_api_input_leaves_the_earlier_run(explained, change, words):
+def test_bad_api_input_leaves_the_earlier_run(explained, snapshot, change, words):
     root = explained
-    before = _snapshot(root / "out")
+    before = snapshot(root / "out")
     kwargs = dict(artifact_dir=root / "sim" / "oracle_fit", feature_table=root / "sim" / "features.parquet",
                   feature_meta=root / "sim" / "feature_metadata.parquet", output_dir=root / "out")
     kwargs.update(change(root))
     with pytest.raises(InputError) as info:
         explain_module(**kwargs)
     assert words in str(info.value) and "\n" not in str(info.value)
-    assert _snapshot(root / "out") == before
+    assert snapshot(root / "out") == before
 
 
 UPLOAD_CASES = [

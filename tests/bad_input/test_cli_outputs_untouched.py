@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import gzip
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -51,10 +50,6 @@ def work(tmp_path_factory, _written, small_sim):
     (bad / "a_file").write_text("a file")
     return root
 
-
-def _snapshot(folder: Path) -> dict:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*")
-            if p.is_file() and p.name != ".isograph.lock"}
 
 
 E = ["explain-module", "--artifact-dir", "sim/oracle_fit", "--feature-meta", "sim/feature_metadata.parquet",
@@ -114,9 +109,9 @@ CASES = [
 
 
 @pytest.mark.parametrize(("args", "words"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_bad_cli_input(work, monkeypatch, capsys, args, words):
+def test_bad_cli_input(work, monkeypatch, capsys, snapshot, args, words):
     monkeypatch.chdir(work)
-    before = _snapshot(work / "out")
+    before = snapshot(work / "out")
     try:
         status = main(args)
     except SystemExit as exc:  # argparse usage errors
@@ -127,5 +122,5 @@ def test_bad_cli_input(work, monkeypatch, capsys, args, words):
     assert len(errors) == 1 and "Traceback" not in err, err
     for word in words:
         assert word in errors[0], errors[0]
-    assert _snapshot(work / "out") == before  # the earlier run is untouched
+    assert snapshot(work / "out") == before  # the earlier run is untouched
     assert json.loads((work / "out" / "module_explanation_manifest.json").read_text())["modules"]

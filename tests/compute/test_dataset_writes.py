@@ -66,16 +66,16 @@ def test_concurrent_explain_runs_into_one_folder_lose_no_module(small_dir, small
 
 
 @pytest.mark.parametrize("damage", [b'{"modules": {"M000": ', b"\x00\x01binary", b"[1, 2]"])
-def test_a_damaged_manifest_is_an_error_and_nothing_is_overwritten(small_dir, small_sim, damage):
+def test_a_damaged_manifest_is_an_error_and_nothing_is_overwritten(small_dir, small_sim, snapshot, damage):
     out = small_dir / "explain"
     explain_module(small_dir / "oracle_fit", small_sim.feature_table, small_sim.feature_meta, module_ids=["M000"],
                    output_dir=out)
     (out / MANIFEST_NAME).write_bytes(damage)
-    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    before = snapshot(out)
     with pytest.raises(InputError, match="nothing was written"):
         explain_module(small_dir / "oracle_fit", small_sim.feature_table, small_sim.feature_meta,
                        module_ids=["M000", "M001"], output_dir=out)
-    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert snapshot(out) == before
 
 
 def test_the_app_reads_a_rewritten_module_without_a_restart(tmp_path, small_dir, small_sim):

@@ -264,10 +264,10 @@ def test_second_run_keeps_other_modules_in_manifest(small_dir, small_sim):
     assert manifest["module_ids"] == ["M001"] and set(manifest["modules"]) == {"M000", "M001"}
 
 
-def test_failed_write_leaves_existing_outputs_intact(small_dir, small_sim, monkeypatch):
+def test_failed_write_leaves_existing_outputs_intact(small_dir, small_sim, monkeypatch, snapshot):
     out = small_dir / "explain"
     explain_module(small_dir / "oracle_fit", small_sim.feature_table, small_sim.feature_meta, output_dir=out)
-    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    before = snapshot(out)
     original = pd.DataFrame.to_parquet
 
     def half_write_then_fail(self, path, *args, **kwargs):
@@ -278,8 +278,7 @@ def test_failed_write_leaves_existing_outputs_intact(small_dir, small_sim, monke
     with pytest.raises(OSError, match="disk full"):
         explain_module(small_dir / "oracle_fit", small_sim.feature_table, small_sim.feature_meta,
                        output_dir=out, config=ExplainConfig(split_percentile=20))
-    after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    assert after == before  # nothing replaced, no temporary files left
+    assert snapshot(out) == before  # nothing replaced, no temporary or staging files left
 
 
 def test_atomic_write_replaces_whole_file(tmp_path):
