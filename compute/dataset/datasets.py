@@ -173,24 +173,21 @@ class Dataset:
         path = self.paths.get("counts")
         if path is None or not path.exists():
             return None
-        counts = _parquet_columns(str(path), path.stat().st_mtime_ns, tuple(transcript_ids))
-        library = _library_sizes(str(path), path.stat().st_mtime_ns).reindex(counts.index)
+        counts = _parquet_columns(str(path), *_stamp(path), tuple(transcript_ids))
+        library = _library_sizes(str(path), *_stamp(path)).reindex(counts.index)
         return np.log2((counts.astype(float) + 0.5).div(library + 1.0, axis=0) * 1e6)
 
     def transcript_models(self, gene_id: str) -> pd.DataFrame:
         """Transcript models of one gene from the data set's GTF (empty without a GTF)."""
-        gtf = self.paths.get("gtf")
-        if gtf is None or not gtf.exists():
-            return pd.DataFrame()
-        models = _models(str(gtf), *_stamp(gtf))
-        return models[models["gene_id"] == gene_id]
+        models = self.structure.models()
+        return pd.DataFrame() if models is None else models[models["gene_id"] == gene_id]
 
 
 #: The hidden states an SAE training job in the app may hold (tokens x hidden size x float32).
 MAX_ACTIVATION_BYTES = 2 * 2**30
 
 
-def _size(n_bytes: int) -> str:
+def _human_size(n_bytes: int) -> str:
     return f"{n_bytes / 2**30:.1f} GiB" if n_bytes >= 2**30 else f"{n_bytes / 2**20:.2f} MiB"
 
 
@@ -317,8 +314,8 @@ class SaeStore:
         n_tokens = int(table["sequence"].str.len().sum()) // 6 + len(table)
         needed = n_tokens * hidden * 4
         if needed > max_activation_bytes:
-            raise DatasetError(f"{sequences.name}: {n_tokens:,} tokens x {hidden} dimensions need {_size(needed)} of"
-                               f" hidden states, more than the {_size(max_activation_bytes)} a training job may use;"
+            raise DatasetError(f"{sequences.name}: {n_tokens:,} tokens x {hidden} dimensions need {_human_size(needed)} of"
+                               f" hidden states, more than the {_human_size(max_activation_bytes)} a training job may use;"
                                " use fewer or shorter"
                                " sequences, or `isograph sae embed` + `isograph sae train` on a bigger machine")
         return build_run(self.folder, self.lm, table, layer_idx=int(layer_idx), config=config, sequences_path=sequences,
@@ -419,7 +416,7 @@ def _parquet(path: str, _size: int, _mtime_ns: int) -> pd.DataFrame:
 
 
 @functools.lru_cache(maxsize=64)
-def _parquet_columns(path: str, _mtime_ns: int, columns: tuple[str, ...]) -> pd.DataFrame:
+def _parquet_columns(path: str, _size: int, _mtime_ns: int, columns: tuple[str, ...]) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
     present = set(pq.read_schema(path).names)
@@ -428,7 +425,7 @@ def _parquet_columns(path: str, _mtime_ns: int, columns: tuple[str, ...]) -> pd.
 
 
 @functools.lru_cache(maxsize=8)
-def _library_sizes(path: str, _mtime_ns: int) -> pd.Series:
+def _library_sizes(path: str, _size: int, _mtime_ns: int) -> pd.Series:
     counts = pd.read_parquet(path)
     counts = counts.set_index("sample_id") if "sample_id" in counts.columns else counts
     return counts.sum(axis=1, numeric_only=True)
