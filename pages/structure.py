@@ -14,6 +14,7 @@ from components.layout import alert, current_dataset, data_table, figure_card, p
 from isograph.dataset.datasets import DatasetError
 from isograph.errors import InputError
 from isograph.figures.structure import consequence_summary, switch_pair
+from isograph.structure.annotate import CALLED_SWITCHES
 from isograph.structure.enrichment import CONSEQUENCE_TYPES
 
 dash.register_page(__name__, path="/structure", name="Structure", title="Structural consequences — IsoGraph Explorer")
@@ -94,7 +95,7 @@ def results_view(ds) -> list:
     if pairs is None:
         return [dbc.Alert("No annotation yet: run one above.", color="light")]
     words = [w for w in _consequence_words() if _contains(pairs, w).any()]
-    called = pairs["pair_source"] == "called switches" if "pair_source" in pairs else pd.Series(False, index=pairs.index)
+    called = pairs.get("pair_source", pd.Series(None, index=pairs.index)) == CALLED_SWITCHES
     source = (f"{int(called.sum())} called switch pairs" if called.any()
               else "every annotated pair (uploaded or from an earlier version: not necessarily called switches)")
     return [
@@ -154,7 +155,7 @@ def annotation_job(set_progress, context, gtf, source, module, min_strength, con
                                      " minimum, pick another module, or upload pairs")
             start = time.perf_counter()
             summary = ds.structure.annotate(gtf, pairs,
-                                            source=f"upload {filename}" if source == "upload" else "called switches",
+                                            source=f"upload {filename}" if source == "upload" else CALLED_SWITCHES,
                                             progress=lambda f, m: set_progress((int(5 + 95 * f), m)))
         except InputError as exc:
             set_progress((100, "failed"))

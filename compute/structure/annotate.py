@@ -31,18 +31,20 @@ from isograph.structure.cache import load_transcript_models
 from isograph.structure.consequences import annotate_pairs, transcript_annotation
 from isograph.structure.enrichment import consequence_enrichment
 
-__all__ = ["STRUCTURE_FILES", "annotate_switches", "decode_upload", "read_pairs_upload", "with_structure_labels"]
+__all__ = ["CALLED_SWITCHES", "STRUCTURE_FILES", "annotate_switches", "decode_upload", "read_pairs_upload", "with_structure_labels"]
 
 STRUCTURE_FILES = {"pairs": "switch_pairs_annotated.parquet", "transcripts": "transcript_annotation.parquet",
                    "enrichment": "consequence_enrichment.parquet", "summary": "structure.json"}
 PAIR_COLUMNS = ("gene_id", "transcript_id_1", "transcript_id_2")
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+#: ``pair_source`` of pairs that are called switches (make-switch-pairs); only these enter the enrichment.
+CALLED_SWITCHES = "called switches"
 #: Pairs an uploaded table may have (every pair is annotated and listed on the page).
 MAX_UPLOAD_ROWS = 50_000
 
 
 def annotate_switches(gtf: str | os.PathLike, pairs: pd.DataFrame, out_dir: str | os.PathLike, *,
-                      gtf_cache: str | os.PathLike | None = None, source: str = "called switches",
+                      gtf_cache: str | os.PathLike | None = None, source: str = CALLED_SWITCHES,
                       progress: Callable[[float, str], None] | None = None) -> dict:
     """Annotate ``pairs`` with the GTF's transcript models and write the tables of ``out_dir``.
 
@@ -87,7 +89,7 @@ def annotate_switches(gtf: str | os.PathLike, pairs: pd.DataFrame, out_dir: str 
     with staged_commit(out) as stage:  # the four files replace the earlier ones as a unit, under the lock
         annotated = _merge_with_earlier(this_run, out / STRUCTURE_FILES["pairs"])
         per_transcript = transcript_annotation(annotated, loaded.models)
-        called = annotated["pair_source"] == "called switches"
+        called = annotated["pair_source"] == CALLED_SWITCHES
         enrichment = consequence_enrichment(annotated[called] if called.any() else annotated)
         t2 = time.perf_counter()
         report(0.9, "writing the tables")
@@ -98,7 +100,7 @@ def annotate_switches(gtf: str | os.PathLike, pairs: pd.DataFrame, out_dir: str 
                    "cache_path": str(loaded.cache_path) if loaded.cache_path else None,
                    "n_transcripts": len(loaded.models), "n_pairs": len(pairs), "run": run,
                    "n_ok": int((this_run["status"] == "ok").sum()), "n_pairs_total": len(annotated),
-                   "enrichment_over": "called switches" if called.any() else "every annotated pair",
+                   "enrichment_over": CALLED_SWITCHES if called.any() else "every annotated pair",
                    "runs": sorted(annotated["annotation_run"].astype(str).unique().tolist()),
                    "seconds_models": round(t1 - t0, 3), "seconds_annotate": round(t2 - t1, 3)}
         write_json(summary, stage / STRUCTURE_FILES["summary"])
