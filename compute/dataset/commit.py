@@ -27,7 +27,7 @@ from pathlib import Path
 
 from isograph.dataset.io import folder_lock, write_json
 
-__all__ = ["JOURNAL_NAME", "has_pending_commit", "recover", "staged_commit"]
+__all__ = ["JOURNAL_NAME", "finish_interrupted_commit", "has_pending_commit", "recover", "staged_commit"]
 
 JOURNAL_NAME = ".isograph-commit.json"
 _STAGING_PREFIX = ".isograph-staging-"
@@ -90,6 +90,29 @@ def recover(folder: str | os.PathLike) -> bool:
     return rolled
 
 
+def finish_interrupted_commit(folder: str | os.PathLike) -> bool:
+    """For readers: roll forward a commit a killed writer left in ``folder``, under the lock, if there is one.
+
+    A read-only folder is left as it is (the writer's next run finishes the commit).
+
+    Parameters
+    ----------
+    folder : path-like
+
+    Returns
+    -------
+    bool
+        True when a commit was rolled forward.
+    """
+    if not has_pending_commit(folder):
+        return False
+    try:
+        with folder_lock(folder):
+            return recover(folder)
+    except OSError:
+        return False
+
+
 def _move_into_place(folder: Path, staging: Path, backup: Path, entries: list[str]) -> None:
     """Move each staged entry onto ``folder/entry`` (the earlier one to ``backup``); idempotent."""
     backup.mkdir(exist_ok=True)
@@ -109,19 +132,19 @@ def _move_into_place(folder: Path, staging: Path, backup: Path, entries: list[st
 
 
 @contextmanager
-def staged_commit(folder: str | os.PathLike, *, lock: bool = True) -> Iterator[Path]:
+def staged_commit(folder: str | os.PathLike) -> Iterator[Path]:
     """Stage writes for ``folder``; when the block ends without an exception, commit them as a unit.
 
     Everything written into the yielded staging folder replaces, on commit, the entry of the same name
     in ``folder`` (a file or a whole sub-folder); other entries of ``folder`` are kept. On an exception
-    nothing of ``folder`` changes and the staging folder is removed.
+    nothing of ``folder`` changes and the staging folder is removed. The folder's writers' lock is held for
+    the whole block, after an interrupted earlier commit has been finished, so the block may read what is
+    there (a manifest to merge) and rely on it.
 
     Parameters
     ----------
     folder : path-like
         Created if needed.
-    lock : bool, default True
-        Take the folder's writers' lock for the whole block (False when the caller holds it).
 
     Yields
     ------
@@ -130,7 +153,7 @@ def staged_commit(folder: str | os.PathLike, *, lock: bool = True) -> Iterator[P
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    with folder_lock(folder) if lock else _held(folder):
+    with folder_lock(folder):
         recover(folder)
         token = secrets.token_hex(6)
         staging, backup = folder / f"{_STAGING_PREFIX}{token}", folder / f"{_BACKUP_PREFIX}{token}"
@@ -149,8 +172,3 @@ def staged_commit(folder: str | os.PathLike, *, lock: bool = True) -> Iterator[P
         (folder / JOURNAL_NAME).unlink()
         _remove(backup)
         _remove(staging)
-
-
-@contextmanager
-def _held(folder: Path) -> Iterator[Path]:
-    yield folder

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from isograph.dataset.commit import finish_interrupted_commit
 from isograph.dataset.io import resolve_inside
 from isograph.errors import InputError
 
@@ -70,7 +71,7 @@ class Dataset:
         """The explain manifest (modules, files, config), re-read when the file changes."""
         from isograph.explain import MANIFEST_NAME
 
-        _finish_interrupted_commit(self.paths["explain"])
+        finish_interrupted_commit(self.paths["explain"])
         return _manifest(str(self.paths["explain"]), *_stamp(self.paths["explain"] / MANIFEST_NAME))
 
     @property
@@ -127,7 +128,7 @@ class Dataset:
         :mod:`isograph.structure.annotate`), or None before the first annotation. Re-read when the file changes."""
         from isograph.structure.annotate import STRUCTURE_FILES
 
-        _finish_interrupted_commit(self.paths["structure"])
+        finish_interrupted_commit(self.paths["structure"])
         path = self.paths["structure"] / STRUCTURE_FILES[name]
         if not path.exists():
             return None
@@ -368,19 +369,6 @@ def search_genes(index: pd.DataFrame, text: str | None, *, module_id: str | None
     rows = np.flatnonzero(hit)
     order = np.lexsort((-index["abs_r"].to_numpy(dtype=float)[rows], ~in_module[rows], ~prefix[rows], ~exact[rows]))
     return index.iloc[rows[order[:limit]]].reset_index(drop=True)
-
-
-def _finish_interrupted_commit(folder: Path) -> None:
-    """Roll forward a commit that a killed writer left in ``folder`` (when the data root is writable)."""
-    from isograph.dataset.commit import has_pending_commit, recover
-    from isograph.dataset.io import folder_lock
-
-    if has_pending_commit(folder):
-        try:
-            with folder_lock(folder):
-                recover(folder)
-        except OSError:  # a read-only data root: the writer's next run will finish it
-            pass
 
 
 def _stamp(path: Path) -> tuple[int, int]:

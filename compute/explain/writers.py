@@ -14,8 +14,8 @@ import pandas as pd
 
 from isograph import __version__
 from isograph.dataset.artifacts import TRANSCRIPT_USAGE, FitArtifacts
-from isograph.dataset.commit import recover, staged_commit
-from isograph.dataset.io import folder_lock, write_json, write_parquet
+from isograph.dataset.commit import staged_commit
+from isograph.dataset.io import write_json, write_parquet
 from isograph.errors import InputError
 from isograph.explain.contracts import MANIFEST_NAME, TABLE_FILES, ExplainConfig, ExplainResult
 from isograph.explain.kernel import PreparedInputs, n_workers
@@ -126,12 +126,12 @@ def write_outputs(results: dict[str, ExplainResult], out: Path, config: ExplainC
     """
     if out.exists() and not out.is_dir():
         raise InputError(f"--output-dir {out} exists and is not a folder")
-    with folder_lock(out):  # one writer at a time: the manifest is read, merged and written back whole
-        recover(out)  # finish a commit that a killed run left half done
-        previous = _previous_modules(out / MANIFEST_NAME)  # a damaged manifest stops us before any write
-        with staged_commit(out, lock=False) as stage:  # the modules and the manifest replace the old as a unit
-            return _write_locked(results, out, stage, previous, config, fit, feature_table, feature_meta,
-                                 module_score_table, annotation_table, prep)
+    # under the folder's lock (one writer at a time: the manifest is read, merged and written back whole), the
+    # modules and the manifest replace the old ones as a unit; a damaged manifest stops us before any write
+    with staged_commit(out) as stage:
+        previous = _previous_modules(out / MANIFEST_NAME)
+        return _write_locked(results, out, stage, previous, config, fit, feature_table, feature_meta,
+                             module_score_table, annotation_table, prep)
 
 
 def _previous_modules(manifest_path: Path) -> dict:
