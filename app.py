@@ -87,9 +87,9 @@ def warm_up(settings: dict) -> threading.Thread:
 
         for dataset in find_datasets(settings["data_root"]):
             try:
-                dataset.usage()
+                dataset.feature_table()
                 dataset.gene_index()
-                for run in dataset.sae_runs():
+                for run in dataset.sae.runs():
                     load_run_graph(run)
             except Exception as exc:  # noqa: BLE001 - the page that needs it will say what is wrong
                 print(f"app: could not preload data set {dataset.name}: {exc}", file=sys.stderr)

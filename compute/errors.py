@@ -18,6 +18,10 @@ class InputError(ValueError):
         super().__init__(" ".join(str(message).split()))
 
 
+class DatasetError(InputError):
+    """A data set, or one of its files, that cannot be opened (unknown, outside the root, damaged, incomplete)."""
+
+
 class InputWarning(UserWarning):
     """A user-supplied input was accepted with a change the user should know about."""
 

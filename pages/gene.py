@@ -35,13 +35,13 @@ def layout(gene_id: str | None = None, module: str | None = None, dataset: str |
         module = module or ds.module_of(gene_id)
         if module is None:
             raise DatasetError(f"gene {gene_id!r} is not in any explained module of data set {ds.name!r}")
-        genes = ds.table(module, "gene_driver_table")
+        genes = ds.explain.table(module, "gene_driver_table")
         match = genes[genes["gene_id"] == gene_id]
         if match.empty:
             raise DatasetError(f"gene {gene_id!r} is not in module {module}")
-        polarity = ds.table(module, "transcript_polarity_table")
-        contrast = ds.table(module, "high_vs_low_table")
-        eigengene = ds.table(module, "eigengene").set_index("sample_id")["eigengene"]
+        polarity = ds.explain.table(module, "transcript_polarity_table")
+        contrast = ds.explain.table(module, "high_vs_low_table")
+        eigengene = ds.explain.table(module, "eigengene").set_index("sample_id")["eigengene"]
     except DatasetError as exc:
         return alert(str(exc), title="Unknown gene or module")
     pairs, pairs_warning = optional_part(ds.structure_table, "pairs", what="Structural labels")
@@ -50,7 +50,7 @@ def layout(gene_id: str | None = None, module: str | None = None, dataset: str |
     row = genes[genes["gene_id"] == gene_id].iloc[0]
     label = row["gene_name"] if isinstance(row["gene_name"], str) else gene_id
     mine = polarity[polarity["gene_id"] == gene_id]
-    config = ds.explain_config(module)
+    config = ds.explain.config(module)
     sentence = gene_sentence(row, mine, module, label=label, alpha=config["switch_alpha"],
                              min_usage_change=config["min_usage_change"])
     return html.Div([
@@ -65,7 +65,7 @@ def layout(gene_id: str | None = None, module: str | None = None, dataset: str |
                     title=f"{label} along {module}: structures, expression and usage of each isoform (one colour per"
                           " isoform; light bars: low-module samples, full: high)", filename=f"{gene_id}_{module}_switchplot"),
         dbc.Row([
-            dbc.Col(figure_card("gene-usage", usage_gradient(polarity, ds.usage(), eigengene, genes=[gene_id], columns=1),
+            dbc.Col(figure_card("gene-usage", usage_gradient(polarity, ds.feature_table(), eigengene, genes=[gene_id], columns=1),
                                 title="Usage of each transcript against the module eigengene",
                                 filename=f"{gene_id}_usage"), lg=6),
             dbc.Col(figure_card("gene-contrast", high_low_contrast(contrast[contrast["gene_id"] == gene_id]),
@@ -80,11 +80,11 @@ def layout(gene_id: str | None = None, module: str | None = None, dataset: str |
 
 def switch_view(ds, module: str, gene_id: str, transcripts, *, compress: bool):
     """The switchPlot of a gene in a module from the data set's tables (counts when the data set has them)."""
-    groups = ds.table(module, "eigengene")
+    groups = ds.explain.table(module, "eigengene")
     low = groups.loc[groups["group"].isin(["low", "both"]), "sample_id"].tolist()
     high = groups.loc[groups["group"].isin(["high", "both"]), "sample_id"].tolist()
     tids = transcripts["transcript_id"].astype("string").fillna(transcripts["feature_id"]).astype(str).tolist()
-    return switch_plot(ds.transcript_models(gene_id), transcripts, ds.usage(),
+    return switch_plot(ds.transcript_models(gene_id), transcripts, ds.feature_table(),
                        groups.set_index("sample_id")["eigengene"], low, high,
                        expression=ds.transcript_expression(tids), compress=compress)
 
@@ -93,7 +93,7 @@ def switch_view(ds, module: str, gene_id: str, transcripts, *, compress: bool):
           State("gene-context", "data"), prevent_initial_call=True)
 def redraw_switch_view(compress, context):
     ds = current_dataset(context["dataset"])
-    polarity = ds.table(context["module"], "transcript_polarity_table")
+    polarity = ds.explain.table(context["module"], "transcript_polarity_table")
     return switch_view(ds, context["module"], context["gene"], polarity[polarity["gene_id"] == context["gene"]],
                        compress=bool(compress))
 

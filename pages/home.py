@@ -15,12 +15,12 @@ dash.register_page(__name__, path="/", name="Modules", title="IsoGraph Explorer 
 
 
 def _module_rows(dataset) -> list:
-    manifest = dataset.manifest()
+    manifest = dataset.explain.manifest()
     rows = []
     for mid in dataset.module_ids:
         entry = manifest["modules"][mid]
         try:
-            genes = dataset.table(mid, "gene_driver_table")
+            genes = dataset.explain.table(mid, "gene_driver_table")
         except DatasetError as exc:  # one damaged module: its row says so, the others are shown
             rows.append(html.Tr([html.Td(mid), html.Td(html.Span(str(exc), className="text-danger small"),
                                                        colSpan=5, id=f"home-error-{mid}")]))

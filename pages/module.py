@@ -39,10 +39,10 @@ def layout(module_id: str | None = None, dataset: str | None = None, **_query) -
         return html.Div()
     try:
         ds = current_dataset(dataset)
-        genes = ds.table(module_id, "gene_driver_table")
-        polarity = ds.table(module_id, "transcript_polarity_table")
-        eigengene = ds.table(module_id, "eigengene").set_index("sample_id")["eigengene"]
-        usage = ds.usage()
+        genes = ds.explain.table(module_id, "gene_driver_table")
+        polarity = ds.explain.table(module_id, "transcript_polarity_table")
+        eigengene = ds.explain.table(module_id, "eigengene").set_index("sample_id")["eigengene"]
+        usage = ds.feature_table()
     except DatasetError as exc:
         return alert(str(exc), title="Unknown module")
     pairs, pairs_warning = optional_part(ds.structure_table, "pairs", what="Structural labels")
@@ -61,7 +61,7 @@ def layout(module_id: str | None = None, dataset: str | None = None, **_query) -
         dbc.RadioItems(id="module-channel", value="switch", inline=True, className="mb-1", options=[
             {"label": "switch drivers (called switches solid)", "value": "switch"},
             {"label": "abundance drivers (q ≤ α solid)", "value": "abundance"}]),
-        figure_card("module-driver-bar", _barplot(genes, "switch", ds.explain_config(module_id)),
+        figure_card("module-driver-bar", _barplot(genes, "switch", ds.explain.config(module_id)),
                     title="Top driver genes: |r| of the channel's score with the module eigengene (95% CI)",
                     filename=f"{module_id}_drivers"),
         dbc.Row([
@@ -85,7 +85,7 @@ def _barplot(genes, channel: str, config: dict):
           State("module-context", "data"), prevent_initial_call=True)
 def show_channel(channel, context):
     ds = current_dataset(context["dataset"])
-    return _barplot(ds.table(context["module"], "gene_driver_table"), channel, ds.explain_config(context["module"]))
+    return _barplot(ds.explain.table(context["module"], "gene_driver_table"), channel, ds.explain.config(context["module"]))
 
 
 def gene_href_from_click(click: dict | None, context: dict | None) -> str | None:

@@ -21,7 +21,7 @@ FEATURE_COLUMNS = ["feature", "pagerank_rank", "pagerank", "degree_centrality", 
 
 
 def _run_of(ds, layer, ef):
-    runs = ds.sae_runs()
+    runs = ds.sae.runs()
     if not runs:
         return None
     for run in runs:
@@ -36,7 +36,7 @@ def layout(dataset: str | None = None, layer: str | None = None, ef: str | None 
         ds = current_dataset(dataset)
     except DatasetError as exc:
         return alert(str(exc), title="No data set")
-    runs = ds.sae_runs()
+    runs = ds.sae.runs()
     run = _run_of(ds, layer, ef)
     job = _training_card(ds)
     if run is None:

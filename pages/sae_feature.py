@@ -12,6 +12,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from components.jobs import job_options, on_cancel
 from components.layout import alert, current_dataset, data_table, figure_card, href, page_errors, settings
+from isograph.dataset.cache import read_parquet
 from isograph.dataset.datasets import DatasetError
 from isograph.errors import InputError
 from isograph.figures.sae import activation_histogram, intervention_effects, intervention_side_by_side, sequence_heat
@@ -24,11 +25,11 @@ GO_COLUMNS = ["go_id", "term", "ontology", "k", "n", "K", "N", "fold_enrichment"
 
 
 def _find_run(ds, layer, ef):
-    for run in ds.sae_runs():
+    for run in ds.sae.runs():
         if str(run.layer_idx) == str(layer) and (ef in (None, "") or str(run.expansion_factor) == str(ef)):
             return run
     raise DatasetError(f"no SAE run for layer {layer}" + (f" and expansion factor {ef}" if ef else "")
-                       + f" in data set {ds.name!r}; runs: {', '.join(r.key for r in ds.sae_runs()) or 'none'}")
+                       + f" in data set {ds.name!r}; runs: {', '.join(r.key for r in ds.sae.runs()) or 'none'}")
 
 
 @page_errors
@@ -110,8 +111,8 @@ def _contrast_text(contrast: pd.DataFrame | None, feature: int) -> str:
 def _go_table(run, data, feature: int) -> html.Div:
     from isograph.sae.go import edge_genes, enrich
 
-    stored = run.folder / "go_enrichment.parquet"
-    table = pd.read_parquet(stored) if stored.exists() else pd.DataFrame()
+    stored = run.path("go_enrichment")
+    table = read_parquet(stored) if stored.exists() else pd.DataFrame()
     if "feature" in table and (table["feature"] == feature).any():
         table = table[table["feature"] == feature]
     else:

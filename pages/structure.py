@@ -89,7 +89,7 @@ def layout(dataset: str | None = None, **_query) -> html.Div:
 def results_view(ds) -> list:
     """Summary figure and tables of the data set's latest annotation (or a hint before the first one)."""
     try:
-        pairs, enrichment = ds.structure_table("pairs"), ds.structure_table("enrichment")
+        pairs, enrichment = ds.structure.table("pairs"), ds.structure.table("enrichment")
     except DatasetError as exc:  # damaged tables: say which; the panel above can annotate again
         return [alert(str(exc), title="Cannot show the annotation")]
     if pairs is None:
@@ -176,7 +176,7 @@ on_cancel("structure", "structure-status", "Cancelled; the tables of the previou
           State("structure-context", "data"), prevent_initial_call=True)
 def filter_pairs(word, context):
     ds = current_dataset(context["dataset"])
-    pairs = ds.structure_table("pairs")
+    pairs = ds.structure.table("pairs")
     if word:
         pairs = pairs[_contains(pairs, word)]
     return table_records(pairs, PAIR_COLUMNS)

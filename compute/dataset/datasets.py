@@ -17,19 +17,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from isograph.dataset.commit import finish_interrupted_commit
+from isograph.dataset.cache import cached, read_parquet_columns, stamp
+from isograph.dataset.explain_store import MANIFEST_NAME, ExplainStore
 from isograph.dataset.io import resolve_inside
-from isograph.errors import InputError
+from isograph.dataset.structure_store import StructureStore
+from isograph.errors import DatasetError
 
 __all__ = ["Dataset", "DatasetError", "find_datasets", "open_dataset", "search_genes"]
 
 DEFAULT_PATHS = {"fit": "fit", "explain": "explain", "feature_table": "features.parquet",
                  "feature_meta": "feature_metadata.parquet", "gtf": "annotation.gtf.gz", "structure": "structure",
                  "sae": "sae"}
-
-
-class DatasetError(InputError):
-    """A data set that cannot be opened (unknown, outside the root, incomplete)."""
 
 
 def _inside(root: Path, path: Path) -> Path:
@@ -49,96 +47,42 @@ class Dataset:
     title: str = ""
 
     @property
-    def explain(self) -> ExplainStore:
-        """The explain output: ``ds.explain.table(module, name)``, ``.config(module)``, ``.switch_pairs()``."""
-        return ExplainStore(self)
+    def explain(self) -> DatasetExplain:
+        """The explain output: ``ds.explain.table(module, name)``, ``.result(module)``, ``.config(module)``,
+        ``.switch_pairs()``, ``.rerun(module, config)``, ``.write(...)``."""
+        return DatasetExplain(self)
 
     @property
-    def structure(self) -> StructureStore:
+    def structure(self) -> DatasetStructure:
         """The structural annotation: ``ds.structure.table(name)``, ``.annotate(gtf, pairs, source=...)``."""
-        return StructureStore(self)
+        return DatasetStructure(self)
 
     @property
     def sae(self) -> SaeStore:
         """The SAE folder: ``ds.sae.runs()``, ``.run(layer, ef)``, ``.train(layer, config)``."""
         return SaeStore(self)
 
-    def feature_table(self) -> pd.DataFrame:
-        """The samples x features table (cached by file identity)."""
-        return self.usage()
-
-    def manifest(self) -> dict:
-        """The explain manifest (modules, files, config), re-read when the file changes."""
-        from isograph.explain import MANIFEST_NAME
-
-        finish_interrupted_commit(self.paths["explain"])
-        return _manifest(str(self.paths["explain"]), *_stamp(self.paths["explain"] / MANIFEST_NAME))
-
     @property
     def module_ids(self) -> list[str]:
         """Explained modules, sorted."""
-        return sorted(self.manifest().get("modules", {}))
+        return self.explain.module_ids
 
-    def table(self, module_id: str, name: str) -> pd.DataFrame:
-        """A per-module explain table (``gene_driver_table``, ``transcript_polarity_table``,
-        ``high_vs_low_table``, ``eigengene``, ``vae_drivers``, ``ig_attributions``), cached.
-
-        Raises
-        ------
-        DatasetError
-            Unknown module or table.
-        """
-        modules = self.manifest().get("modules", {})
-        if module_id not in modules:
-            raise DatasetError(f"module {module_id!r} is not in data set {self.name!r}; it has"
-                               f" {', '.join(sorted(modules)) or 'no explained modules'}")
-        rel = modules[module_id]["files"].get(name)
-        if rel is None:
-            raise DatasetError(f"module {module_id} of {self.name!r} has no {name.replace('_', ' ')}")
-        path = _inside(self.root, self.paths["explain"] / rel)
-        return _parquet(str(path), *_stamp(path))
-
-    def explain_config(self, module_id: str) -> dict:
-        """The options explain ran with for a module (``ExplainConfig`` fields; defaults where not recorded)."""
-        from isograph.explain import module_config
-
-        return module_config(self.manifest(), module_id)
-
-    def usage(self) -> pd.DataFrame:
-        """The samples x features table (cached)."""
+    def feature_table(self) -> pd.DataFrame:
+        """The samples x features table (cached by file identity; do not modify it in place)."""
         from isograph.dataset.artifacts import load_feature_table
 
-        return _cached_call(load_feature_table, str(self.paths["feature_table"]), *_stamp(self.paths["feature_table"]))
+        return cached(load_feature_table, self.paths["feature_table"])
 
     def gene_index(self) -> pd.DataFrame:
         """``gene_id, gene_name, module_id, abs_r`` of every explained gene (module order, strongest
         driver first within a module), cached; for search and for finding a gene's module."""
-        from isograph.explain import MANIFEST_NAME
-
-        return _gene_index(self, *_stamp(self.paths["explain"] / MANIFEST_NAME))
+        return _gene_index(self, *stamp(self.explain.manifest_path))
 
     def module_of(self, gene_id: str) -> str | None:
         """The module a gene belongs to (None if it is in none)."""
         index = self.gene_index()
         hits = index["module_id"].to_numpy(dtype=object)[index["gene_id"].to_numpy(dtype=object) == gene_id]
         return str(hits[0]) if len(hits) else None
-
-    def structure_table(self, name: str) -> pd.DataFrame | None:
-        """A table of ``structure/`` (``pairs``, ``transcripts``, ``enrichment``; see
-        :mod:`isograph.structure.annotate`), or None before the first annotation. Re-read when the file changes."""
-        from isograph.structure.annotate import STRUCTURE_FILES
-
-        finish_interrupted_commit(self.paths["structure"])
-        path = self.paths["structure"] / STRUCTURE_FILES[name]
-        if not path.exists():
-            return None
-        return _parquet(str(path), *_stamp(path))
-
-    def sae_runs(self) -> list:
-        """The SAE runs of ``sae/`` (:func:`isograph.sae.runs.find_runs`), newest listing each call."""
-        from isograph.sae.runs import find_runs
-
-        return find_runs(self.paths["sae"]) if self.paths["sae"].is_dir() else []
 
     def gtf_files(self) -> list[Path]:
         """GTF files (``.gtf``, ``.gtf.gz``) under the data root, the data set's own first; a symlink (of the file or a
@@ -159,11 +103,6 @@ class Dataset:
         """
         return _inside(self.root, Path(path))
 
-    def gtf_models(self, gtf: str | os.PathLike) -> pd.DataFrame:
-        """All transcript models of a GTF under the data root (cached; refused outside the root)."""
-        path = _inside(self.root, Path(gtf))
-        return _models(str(path), *_stamp(path))
-
     def transcript_expression(self, transcript_ids: list[str]) -> pd.DataFrame | None:
         """log2 CPM of some transcripts (samples x transcripts), from the data set's counts; None without counts.
 
@@ -174,8 +113,8 @@ class Dataset:
         path = self.paths.get("counts")
         if path is None or not path.exists():
             return None
-        counts = _parquet_columns(str(path), *_stamp(path), tuple(transcript_ids))
-        library = _library_sizes(str(path), *_stamp(path)).reindex(counts.index)
+        counts = read_parquet_columns(path, tuple(transcript_ids))
+        library = cached(_library_sizes, path).reindex(counts.index)
         return np.log2((counts.astype(float) + 0.5).div(library + 1.0, axis=0) * 1e6)
 
     def transcript_models(self, gene_id: str) -> pd.DataFrame:
@@ -192,61 +131,53 @@ def _human_size(n_bytes: int) -> str:
     return f"{n_bytes / 2**30:.1f} GiB" if n_bytes >= 2**30 else f"{n_bytes / 2**20:.2f} MiB"
 
 
-class ExplainStore:
-    """``ds.explain``: the data set's explain output (``explain/``): tables, options, a re-run."""
+class DatasetExplain(ExplainStore):
+    """``ds.explain``: the data set's explain output (:class:`ExplainStore` of ``explain/``, confined to the
+    data root), plus what needs the rest of the data set: switch pairs and an in-memory re-run."""
 
     def __init__(self, dataset: Dataset) -> None:
+        super().__init__(dataset.paths["explain"], root=dataset.root, label=f"data set {dataset.name!r}")
         self._ds = dataset
-
-    def table(self, module_id: str, name: str) -> pd.DataFrame:
-        """One table of a module (see :meth:`Dataset.table`)."""
-        return self._ds.table(module_id, name)
-
-    def config(self, module_id: str) -> dict:
-        """The options the module was explained with (see :meth:`Dataset.explain_config`)."""
-        return self._ds.explain_config(module_id)
 
     def switch_pairs(self, module_ids: list[str] | None = None, *, min_switch_strength: float = 0.0) -> pd.DataFrame:
         """The called switches' pairs (:func:`isograph.structure.consequences.switch_pairs_from_explain`)."""
         from isograph.structure.consequences import switch_pairs_from_explain
 
-        return switch_pairs_from_explain(self._ds.paths["explain"], module_ids=module_ids,
-                                         min_switch_strength=min_switch_strength)
+        return switch_pairs_from_explain(self, module_ids=module_ids, min_switch_strength=min_switch_strength)
 
     def rerun(self, module_id: str, config: object) -> object:
         """Explain one module again with other options, in memory (nothing is written); its ExplainResult."""
         from isograph.explain import explain_module
 
-        return explain_module(self._ds.paths["fit"], self._ds.usage(), self._ds.paths["feature_meta"],
+        return explain_module(self._ds.paths["fit"], self._ds.feature_table(), self._ds.paths["feature_meta"],
                               module_ids=[module_id], config=config)[module_id]
 
 
-class StructureStore:
-    """``ds.structure``: the structural annotation (``structure/``) and the GTFs it can use."""
+class DatasetStructure(StructureStore):
+    """``ds.structure``: the data set's structural annotation (:class:`StructureStore` of ``structure/``,
+    confined to the data root) and the GTFs under the root it can use."""
 
     def __init__(self, dataset: Dataset) -> None:
+        super().__init__(dataset.paths["structure"], root=dataset.root)
         self._ds = dataset
-
-    def table(self, name: str) -> pd.DataFrame | None:
-        """A ``structure/`` table (see :meth:`Dataset.structure_table`)."""
-        return self._ds.structure_table(name)
 
     def gtf(self, relative: str | os.PathLike) -> Path:
         """A GTF named relative to the data root, resolved and checked to lie inside it."""
         return self._ds.inside(self._ds.root / relative)
 
     def models(self, relative: str | os.PathLike | None = None) -> pd.DataFrame | None:
-        """Transcript models of a GTF under the root (default: the data set's own; None when it has none)."""
+        """Transcript models of a GTF under the root (default: the data set's own; None when it has none), cached."""
         if relative is not None:
-            return self._ds.gtf_models(self.gtf(relative))
+            return cached(_models, self.gtf(relative))
         own = self._ds.paths.get("gtf")
-        return self._ds.gtf_models(own) if own is not None and own.exists() else None
+        return cached(_models, self._ds.inside(own)) if own is not None and own.exists() else None
 
     def annotate(self, gtf: str | os.PathLike, pairs: pd.DataFrame, *, source: str, progress=None) -> dict:
         """Annotate ``pairs`` with a GTF under the root and add them to ``structure/`` (committed as a unit)."""
         from isograph.structure.annotate import annotate_switches
 
-        return annotate_switches(self.gtf(gtf), pairs, self._ds.paths["structure"], source=source, progress=progress)
+        self.path("pairs")  # refuses a structure folder that resolves outside the root
+        return annotate_switches(self.gtf(gtf), pairs, self.folder, source=source, progress=progress)
 
 
 class SaeStore:
@@ -262,16 +193,25 @@ class SaeStore:
 
     @property
     def lm(self) -> Path:
-        """The data set's DNA language model folder (``sae/lm``)."""
-        return self.folder / "lm"
+        """The data set's DNA language model folder (``sae/lm``), resolved.
+
+        Raises
+        ------
+        DatasetError
+            It resolves outside the data root (a symlink out).
+        """
+        return self._ds.inside(self.folder / "lm")
 
     def has_lm(self) -> bool:
         """True when ``sae/lm`` holds a model."""
         return (self.lm / "config.json").exists()
 
     def runs(self) -> list:
-        """The SAE runs (see :meth:`Dataset.sae_runs`)."""
-        return self._ds.sae_runs()
+        """The SAE runs of ``sae/`` (:func:`isograph.sae.runs.find_runs`; a run behind a symlink out of ``sae/``
+        is not one), listed afresh each call."""
+        from isograph.sae.runs import find_runs
+
+        return find_runs(self.folder) if self.folder.is_dir() else []
 
     def run(self, layer_idx: int, expansion_factor: int) -> object:
         """One run.
@@ -295,7 +235,7 @@ class SaeStore:
             There is none.
         """
         runs = self.runs()
-        path = runs[0].path("sequences") if runs else self.folder / "sequences.parquet"
+        path = runs[0].path("sequences") if runs else self._ds.inside(self.folder / "sequences.parquet")
         if not path.exists():
             raise DatasetError(f"no sequence table in {self.folder.name}/ (sequences.parquet)")
         return path
@@ -371,57 +311,11 @@ def search_genes(index: pd.DataFrame, text: str | None, *, module_id: str | None
     return index.iloc[rows[order[:limit]]].reset_index(drop=True)
 
 
-def _stamp(path: Path) -> tuple[int, int]:
-    """(size, mtime_ns) of a file, (-1, -1) when it is missing: part of every cache key, so that a file
-    rewritten by another process (a new explain run) is read afresh."""
-    try:
-        stat = path.stat()
-    except OSError:
-        return -1, -1
-    return stat.st_size, stat.st_mtime_ns
-
-
-@functools.lru_cache(maxsize=64)
-def _manifest(explain_dir: str, _size: int, _mtime_ns: int) -> dict:
-    from isograph.explain import read_manifest
-
-    try:
-        return read_manifest(explain_dir)
-    except InputError as exc:
-        raise DatasetError(f"{exc}; re-run `isograph explain-module --output-dir {explain_dir}`") from None
-
-
-@functools.lru_cache(maxsize=512)
-def _parquet(path: str, _size: int, _mtime_ns: int) -> pd.DataFrame:
-    try:
-        return pd.read_parquet(path)
-    except FileNotFoundError:
-        raise DatasetError(f"{path} is missing; re-run the step that writes it") from None
-    except Exception as exc:  # noqa: BLE001 - pyarrow raises many types for a damaged file
-        first = str(exc).splitlines()[0] if str(exc) else ""
-        raise DatasetError(f"{path} cannot be read ({type(exc).__name__}: {first[:120]}); it is damaged or"
-                           " truncated: re-run the step that writes it") from None
-
-
-@functools.lru_cache(maxsize=64)
-def _parquet_columns(path: str, _size: int, _mtime_ns: int, columns: tuple[str, ...]) -> pd.DataFrame:
-    import pyarrow.parquet as pq
-
-    present = set(pq.read_schema(path).names)
-    table = pd.read_parquet(path, columns=[c for c in columns if c in present])
-    return table.set_index("sample_id") if "sample_id" in table.columns else table
-
-
-@functools.lru_cache(maxsize=8)
-def _library_sizes(path: str, _size: int, _mtime_ns: int) -> pd.Series:
+def _library_sizes(path: str) -> pd.Series:
+    """Each sample's total count over all transcripts of a counts table."""
     counts = pd.read_parquet(path)
     counts = counts.set_index("sample_id") if "sample_id" in counts.columns else counts
     return counts.sum(axis=1, numeric_only=True)
-
-
-@functools.lru_cache(maxsize=8)
-def _cached_call(function, path: str, _size: int, _mtime_ns: int):
-    return function(path)
 
 
 @functools.lru_cache(maxsize=16)
@@ -429,7 +323,7 @@ def _gene_index(dataset: Dataset, _size: int, _mtime_ns: int) -> pd.DataFrame:
     parts = []
     for mid in dataset.module_ids:
         try:
-            table = dataset.table(mid, "gene_driver_table")
+            table = dataset.explain.table(mid, "gene_driver_table")
         except DatasetError:  # a damaged module is left out of the search; its page says what is wrong
             continue
         parts.append(pd.DataFrame({"gene_id": table["gene_id"], "gene_name": table["gene_name"], "module_id": mid,
@@ -439,8 +333,7 @@ def _gene_index(dataset: Dataset, _size: int, _mtime_ns: int) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True).drop_duplicates("gene_id")
 
 
-@functools.lru_cache(maxsize=8)
-def _models(gtf: str, _size: int, _mtime_ns: int) -> pd.DataFrame:
+def _models(gtf: str) -> pd.DataFrame:
     from isograph.structure.cache import load_transcript_models
 
     return load_transcript_models(gtf).models
@@ -459,7 +352,7 @@ def _dataset(root: Path, folder: Path) -> Dataset | None:
         paths = {k: _inside(root, folder / v) for k, v in rel.items()}
     except DatasetError:
         return None
-    if not (paths["explain"] / "module_explanation_manifest.json").exists() or not paths["feature_table"].exists():
+    if not (paths["explain"] / MANIFEST_NAME).exists() or not paths["feature_table"].exists():
         return None
     name = folder.relative_to(root).as_posix() if folder != root else "."
     return Dataset(name=name, root=root, paths=paths, title=str(spec.get("name", name)))

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from isograph.dataset.explain_store import MANIFEST_NAME, TABLE_FILES
 from isograph.errors import InputError
 from isograph.explain.eigengene import EIGENGENE_METHODS
 from isograph.explain.switch_calls import DRIVER_CHANNELS
@@ -47,15 +48,6 @@ GENE_DRIVER_EXTRA_COLUMNS = (
     "gene_name", "n_features", "switch_strength", "top_positive_feature", "top_negative_feature",
     "switch_description",
 )
-MANIFEST_NAME = "module_explanation_manifest.json"
-TABLE_FILES = {
-    "gene_driver_table": "gene_driver_table.parquet",
-    "transcript_polarity_table": "transcript_polarity_table.parquet",
-    "high_vs_low_table": "high_vs_low_table.parquet",
-    "eigengene": "module_eigengene.parquet",
-    "vae_drivers": "vae_drivers.parquet",
-    "ig_attributions": "ig_attributions.parquet",
-}
 META_PASSTHROUGH = ("feature_type", "transcript_id", "gene_name", "exon_id", "event_id", "source_coordinate")
 DIRECTION_WORDS = ("used more in high-module samples", "used more in low-module samples")
 

@@ -179,7 +179,7 @@ def build_sae_demo(demo_dir: str | os.PathLike, gtf: str | os.PathLike, *, lm_se
         table = enrich(genes, background, ontology)
         go_tables.append(table.assign(feature=int(feat)).head(50))
     go_table = pd.concat(go_tables, ignore_index=True) if go_tables else pd.DataFrame()
-    write_parquet(go_table, run.folder / "go_enrichment.parquet")
+    write_parquet(go_table, run.path("go_enrichment"))
     timings["go"] = time.perf_counter() - t4
 
     best = regions.iloc[0]

@@ -10,6 +10,7 @@ to the SAE checkpoint::
     centrality.parquet  PageRank and degree centrality of every node
     centrality_by_set.parquet  the same within each sequence set's own edges (+ ``set``)
     contrast.parquet    PageRank contrast of the first two sequence sets (when there are two or more)
+    go_enrichment.parquet  GO enrichment of each feature's genes (written by the demo and `sae go`)
 
 :func:`build_run` makes one (embed -> train -> encode -> graph), :func:`find_runs` lists them, and
 :func:`top_subgraph` picks the part of a graph that stays readable in a browser.
@@ -61,12 +62,20 @@ class SAERun:
         return self.sae_dir / self.key
 
     def path(self, name: str) -> Path:
-        """A recorded input (``lm``, ``sequences``, ``activations``) or an output file of the folder."""
+        """A recorded input (``lm``, ``sequences``, ``activations``) or an output file of the folder.
+
+        Raises
+        ------
+        InputError
+            The file resolves outside ``sae_dir`` (a symlink out).
+        """
         recorded = dict(self.paths)
         if name in recorded:
             return recorded[name]
-        return self.folder / {"edges": "edges.parquet", "graph": "kg.json", "centrality": "centrality.parquet",
-                              "contrast": "contrast.parquet"}.get(name, name)
+        return _inside(self.sae_dir, self.folder / {"edges": "edges.parquet", "graph": "kg.json",
+                                                    "centrality": "centrality.parquet",
+                                                    "contrast": "contrast.parquet",
+                                                    "go_enrichment": "go_enrichment.parquet"}.get(name, name))
 
 
 def _inside(root: Path, path: Path) -> Path:

@@ -24,8 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from isograph.dataset.commit import staged_commit
-from isograph.dataset.io import write_json, write_parquet
+from isograph.dataset.structure_store import STRUCTURE_FILES, StructureStore
 from isograph.errors import InputError
 from isograph.structure.cache import load_transcript_models
 from isograph.structure.consequences import annotate_pairs, transcript_annotation
@@ -33,8 +32,6 @@ from isograph.structure.enrichment import consequence_enrichment
 
 __all__ = ["CALLED_SWITCHES", "STRUCTURE_FILES", "annotate_switches", "decode_upload", "read_pairs_upload", "with_structure_labels"]
 
-STRUCTURE_FILES = {"pairs": "switch_pairs_annotated.parquet", "transcripts": "transcript_annotation.parquet",
-                   "enrichment": "consequence_enrichment.parquet", "summary": "structure.json"}
 PAIR_COLUMNS = ("gene_id", "transcript_id_1", "transcript_id_2")
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 #: ``pair_source`` of pairs that are called switches (make-switch-pairs); only these enter the enrichment.
@@ -77,7 +74,6 @@ def annotate_switches(gtf: str | os.PathLike, pairs: pd.DataFrame, out_dir: str 
     if pairs.empty:
         raise InputError("switch pairs: no rows to annotate")
     report = progress or (lambda fraction, message: None)
-    out = Path(out_dir)
     report(0.05, f"reading transcript models of {Path(gtf).name}")
     t0 = time.perf_counter()
     loaded = load_transcript_models(gtf, cache=gtf_cache)
@@ -86,33 +82,32 @@ def annotate_switches(gtf: str | os.PathLike, pairs: pd.DataFrame, out_dir: str 
                 f" annotating {len(pairs):,} pairs")
     run = f"{_dt.datetime.now().isoformat(timespec='microseconds')} {source}"
     this_run = annotate_pairs(pairs, loaded.models).assign(annotation_run=run, pair_source=source)
-    with staged_commit(out) as stage:  # the four files replace the earlier ones as a unit, under the lock
-        annotated = _merge_with_earlier(this_run, out / STRUCTURE_FILES["pairs"])
-        per_transcript = transcript_annotation(annotated, loaded.models)
+
+    def build(earlier: pd.DataFrame | None) -> tuple[dict[str, pd.DataFrame], dict]:
+        annotated = _merge_with_earlier(this_run, earlier)
         called = annotated["pair_source"] == CALLED_SWITCHES
-        enrichment = consequence_enrichment(annotated[called] if called.any() else annotated)
+        tables = {"pairs": annotated, "transcripts": transcript_annotation(annotated, loaded.models),
+                  "enrichment": consequence_enrichment(annotated[called] if called.any() else annotated)}
         t2 = time.perf_counter()
         report(0.9, "writing the tables")
-        write_parquet(annotated, stage / STRUCTURE_FILES["pairs"])
-        write_parquet(per_transcript, stage / STRUCTURE_FILES["transcripts"])
-        write_parquet(enrichment, stage / STRUCTURE_FILES["enrichment"])
-        summary = {"gtf": str(Path(gtf).name), "cache_used": bool(loaded.cache_used),
-                   "cache_path": str(loaded.cache_path) if loaded.cache_path else None,
-                   "n_transcripts": len(loaded.models), "n_pairs": len(pairs), "run": run,
-                   "n_ok": int((this_run["status"] == "ok").sum()), "n_pairs_total": len(annotated),
-                   "enrichment_over": CALLED_SWITCHES if called.any() else "every annotated pair",
-                   "runs": sorted(annotated["annotation_run"].astype(str).unique().tolist()),
-                   "seconds_models": round(t1 - t0, 3), "seconds_annotate": round(t2 - t1, 3)}
-        write_json(summary, stage / STRUCTURE_FILES["summary"])
+        return tables, {
+            "gtf": str(Path(gtf).name), "cache_used": bool(loaded.cache_used),
+            "cache_path": str(loaded.cache_path) if loaded.cache_path else None,
+            "n_transcripts": len(loaded.models), "n_pairs": len(pairs), "run": run,
+            "n_ok": int((this_run["status"] == "ok").sum()), "n_pairs_total": len(annotated),
+            "enrichment_over": CALLED_SWITCHES if called.any() else "every annotated pair",
+            "runs": sorted(annotated["annotation_run"].astype(str).unique().tolist()),
+            "seconds_models": round(t1 - t0, 3), "seconds_annotate": round(t2 - t1, 3)}
+
+    summary = StructureStore(out_dir).update(build)  # the four files replace the earlier ones as a unit
     report(1.0, "done")
     return summary
 
 
-def _merge_with_earlier(annotated: pd.DataFrame, earlier_path: Path) -> pd.DataFrame:
+def _merge_with_earlier(annotated: pd.DataFrame, earlier: pd.DataFrame | None) -> pd.DataFrame:
     """This run's rows, plus the earlier annotation's rows for other pairs (a key absent from a table is NA)."""
-    if not earlier_path.exists():
+    if earlier is None:
         return annotated.reset_index(drop=True)
-    earlier = pd.read_parquet(earlier_path)
     if "annotation_run" not in earlier:
         earlier = earlier.assign(annotation_run="earlier run (before runs were recorded)", pair_source="unknown")
     key = [c for c in ("module_id", "gene_id", "transcript_id_1", "transcript_id_2")

@@ -31,11 +31,11 @@ both / exonic nt in either).
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from isograph.dataset.explain_store import ExplainStore
 from isograph.errors import InputError
 
 __all__ = [
@@ -294,7 +294,7 @@ PAIR_TABLE_COLUMNS = ["gene_id", "transcript_id_1", "transcript_id_2", "module_i
                       "qvalue_2", "delta_usage_1", "delta_usage_2", "switch_strength", "switch_qvalue"]
 
 
-def switch_pairs_from_explain(output_dir: str | os.PathLike, *, module_ids: list[str] | None = None,
+def switch_pairs_from_explain(output_dir: str | os.PathLike | ExplainStore, *, module_ids: list[str] | None = None,
                               called_only: bool = True, fdr: float = 0.05,
                               min_switch_strength: float = 0.0) -> pd.DataFrame:
     """The switch pairs of the explained modules: transcript 1 used more in low-, 2 in high-module samples.
@@ -308,8 +308,8 @@ def switch_pairs_from_explain(output_dir: str | os.PathLike, *, module_ids: list
 
     Parameters
     ----------
-    output_dir : path
-        An ``explain-module`` output folder (with ``module_explanation_manifest.json``).
+    output_dir : path or ExplainStore
+        An ``explain-module`` output folder (with ``module_explanation_manifest.json``), or its store.
     module_ids : list of str, optional
         Default: every module of the manifest.
     called_only : bool, default True
@@ -332,29 +332,25 @@ def switch_pairs_from_explain(output_dir: str | os.PathLike, *, module_ids: list
         No manifest, an unknown module ID, or (with ``called_only``) an explain output written before
         switch calls existed.
     """
-    from isograph.explain import module_config, read_manifest
-
     if not 0.0 < float(fdr) <= 1.0:
         raise InputError(f"--fdr must be in (0, 1] (a false discovery rate); got {fdr}")
     if not 0.0 <= float(min_switch_strength) <= 2.0:
         raise InputError(f"--min-switch-strength must be in [0, 2] (max r - min r of a gene's transcripts); got"
                          f" {min_switch_strength}")
-    out = Path(output_dir)
-    manifest = read_manifest(out)
-    modules = manifest.get("modules", {})
+    store = output_dir if isinstance(output_dir, ExplainStore) else ExplainStore(output_dir)
+    modules = store.manifest().get("modules", {})
     chosen = list(modules) if not module_ids else list(module_ids)
     unknown = [m for m in chosen if m not in modules]
     if unknown:
-        raise InputError(f"{out}: no explained module {', '.join(unknown)}; it has {', '.join(modules)}")
+        raise InputError(f"{store.folder}: no explained module {', '.join(unknown)}; it has {', '.join(modules)}")
     parts = []
     for mid in chosen:
-        files = modules[mid]["files"]
-        genes = pd.read_parquet(out / files["gene_driver_table"])
-        polarity = pd.read_parquet(out / files["transcript_polarity_table"])
+        genes = store.table(mid, "gene_driver_table")
+        polarity = store.table(mid, "transcript_polarity_table")
         if called_only and "switch_called" not in genes:
-            raise InputError(f"{out / files['gene_driver_table']}: no switch calls (written by an older version);"
-                             " re-run `isograph explain-module` for this module")
-        config = module_config(manifest, mid)
+            raise InputError(f"{store.path(mid, 'gene_driver_table')}: no switch calls (written by an older"
+                             " version); re-run `isograph explain-module` for this module")
+        config = store.config(mid)
         genes = genes[genes["switch_strength"] >= min_switch_strength]
         pairs = (_called_pairs(genes[genes["switch_called"]], polarity, config) if called_only
                  else _top_pairs(genes[genes["qvalue"] <= fdr], polarity))

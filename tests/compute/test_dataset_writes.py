@@ -87,12 +87,12 @@ def test_the_app_reads_a_rewritten_module_without_a_restart(tmp_path, small_dir,
         (folder / name).write_bytes((small_dir / name).read_bytes())
     explain_module(small_dir / "oracle_fit", small_sim.feature_table, small_sim.feature_meta, output_dir=folder / "explain")
     ds = open_dataset(root, "small")
-    first = ds.table("M000", "high_vs_low_table")
-    assert ds.explain_config("M000")["split_percentile"] == 50
+    first = ds.explain.table("M000", "high_vs_low_table")
+    assert ds.explain.config("M000")["split_percentile"] == 50
     explain_module(small_dir / "oracle_fit", small_sim.feature_table, small_sim.feature_meta, output_dir=folder / "explain",
                    config=ExplainConfig(split_percentile=25))
-    again = ds.table("M000", "high_vs_low_table")
-    assert ds.explain_config("M000")["split_percentile"] == 25
+    again = ds.explain.table("M000", "high_vs_low_table")
+    assert ds.explain.config("M000")["split_percentile"] == 25
     assert again["n_high"].max() < first["n_high"].max()  # a quarter of the samples, not a half
 
 
@@ -131,7 +131,7 @@ def test_kill_9_during_an_explain_commit_leaves_one_complete_run(small_dir, smal
     assert proc.returncode == -9, proc.stderr  # killed where asked
     assert has_pending_commit(out) == (survives == "new")
     reader = Dataset(name="small", root=small_dir, paths={"explain": out})
-    reader.manifest()  # a reader rolls an interrupted commit forward
+    reader.explain.manifest()  # a reader rolls an interrupted commit forward
     assert not has_pending_commit(out)
     state = _state(out)
     assert set(state) == {"M000", "M001"}

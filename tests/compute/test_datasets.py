@@ -26,10 +26,10 @@ def test_find_and_open(root):
     [ds] = find_datasets(root)
     assert (ds.name, ds.title, ds.module_ids) == ("group/small", "Small", ["M000", "M001"])
     assert open_dataset(root, None).name == "group/small"
-    table = ds.table("M001", "gene_driver_table")
-    assert table is ds.table("M001", "gene_driver_table")  # cached
+    table = ds.explain.table("M001", "gene_driver_table")
+    assert table is ds.explain.table("M001", "gene_driver_table")  # cached
     gene = table["gene_id"].iloc[0]
-    assert ds.module_of(gene) == "M001" and ds.usage().shape[0] == 40
+    assert ds.module_of(gene) == "M001" and ds.feature_table().shape[0] == 40
     assert ds.transcript_models(gene).empty  # no GTF in this data set
 
 
@@ -37,7 +37,7 @@ def test_refusals(root, tmp_path):
     with pytest.raises(DatasetError, match=r"no data set '\.\./\.\.' under the data root"):
         open_dataset(root, "../..")
     with pytest.raises(DatasetError, match="module 'M9' is not in data set 'group/small'"):
-        open_dataset(root, None).table("M9", "gene_driver_table")
+        open_dataset(root, None).explain.table("M9", "gene_driver_table")
     spec = root / "group" / "small" / "dataset.json"
     spec.write_text(json.dumps({"paths": {"feature_table": "../../../../outside.parquet"}}))
     assert find_datasets(root) == []  # a data set pointing outside the root is not offered
