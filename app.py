@@ -36,7 +36,8 @@ def create_app(settings: dict | None = None) -> dash.Dash:
     settings : dict, optional
         ``data_root`` (folder of data sets, default ``demo_data``), ``cache_dir`` (background jobs,
         default a temp folder), ``celery_broker`` (use Celery instead of diskcache), ``host``, ``port``,
-        ``max_request_bytes`` (default 32 MiB; larger request bodies get HTTP 413), ``exporter`` (the
+        ``max_request_bytes`` (default 32 MiB; larger request bodies get HTTP 413), ``job_seconds`` (how long
+        one background job may run, default 600), ``exporter`` (the
         address of an :class:`~components.export_service.ExportService`; by default one is
         started in this process).
 
@@ -102,11 +103,13 @@ def warm_up(settings: dict) -> threading.Thread:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python app.py [--data-root DIR] [--host 127.0.0.1] [--port 8050]``."""
+    """``python app.py [--data-root DIR] [--host 127.0.0.1] [--port 8050] [--job-seconds 600]``."""
     parser = argparse.ArgumentParser(description="Serve IsoGraph Explorer.")
     parser.add_argument("--data-root", default=str(DEFAULT_DATA_ROOT), help="folder of data sets (default demo_data)")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, default=8050)
+    parser.add_argument("--job-seconds", type=float, default=600.0,
+                        help="how long one background job (explain re-run, annotation, SAE training) may run (default 600)")
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args(argv)
     root = Path(args.data_root)
@@ -120,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"app: building the demo data set in {root} (first start, about a minute)", file=sys.stderr)
         build_demo(root)
-    app = create_app({"data_root": root, "host": args.host, "port": args.port})
+    app = create_app({"data_root": root, "host": args.host, "port": args.port, "job_seconds": args.job_seconds})
     warm_up(app.server.config["ISOGRAPH"])
     app.run(host=args.host, port=args.port, debug=args.debug)
     return 0

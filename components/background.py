@@ -5,6 +5,11 @@ default a per-user temp folder) — or a ``CeleryManager`` when ``settings["cele
 ``REDIS_URL`` environment variable) names a broker and celery is installed. Dash is imported only when a
 manager is made, so the rest of ``compute`` stays free of the web stack.
 
+``budgeted(set_progress, settings, what)`` wraps a job's progress reporter so that every report checks the
+job's time budget (``settings["job_seconds"]``, default :data:`JOB_SECONDS`): a job still running past it
+is stopped at its next report with :class:`OverBudget` (a one-line message saying how long it ran and what
+to use instead), and since every write is a staged commit, nothing it had started to write is kept.
+
 ``job_gate(settings)`` is an optional diskcache lock that a job waits on before it starts; tests hold it
 to observe the "running" state and cancel deterministically (plotly/dash's ``app.test_lock`` pattern).
 """
@@ -13,12 +18,55 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 from isograph.errors import InputError
 
-__all__ = ["default_cache_dir", "job_gate", "make_manager"]
+__all__ = ["JOB_SECONDS", "OverBudget", "budgeted", "default_cache_dir", "job_gate", "make_manager"]
+
+#: How long one job of the app may run (seconds) unless the settings say otherwise (``job_seconds``).
+JOB_SECONDS = 600.0
+
+
+class OverBudget(InputError):
+    """A job ran past its time budget and was stopped."""
+
+
+def budgeted(set_progress: Callable[[tuple], None], settings: dict, what: str, *,
+             instead: str) -> Callable[[tuple], None]:
+    """``set_progress`` that first checks the job's time budget (the clock starts now).
+
+    Parameters
+    ----------
+    set_progress : callable
+        The job's progress reporter (takes one tuple).
+    settings : dict
+        The app settings (``job_seconds``, default :data:`JOB_SECONDS`).
+    what : str
+        The job, for the message ("SAE training").
+    instead : str
+        What to use for bigger inputs (a CLI command), for the message.
+
+    Returns
+    -------
+    callable
+        Reports progress; raises :class:`OverBudget` once the budget is spent.
+    """
+    budget = float(settings.get("job_seconds", JOB_SECONDS))
+    start = time.monotonic()
+
+    def report(values: tuple) -> None:
+        elapsed = time.monotonic() - start
+        if elapsed > budget:
+            raise OverBudget(f"{what} stopped after {elapsed:.0f} s, at {values[1]!r}: over the {budget:.0f} s an app"
+                             f" job may run (setting job_seconds); nothing of it was saved. Use smaller inputs, or"
+                             f" {instead}")
+        set_progress(values)
+
+    return report
 
 
 def default_cache_dir() -> Path:

@@ -68,20 +68,25 @@ def explain_job_panel(module_id: str, dataset: str) -> dbc.Card:
 
 def run_explain_job(set_progress, context: dict, percentile, min_pairs, method) -> tuple:
     """The job body: explain one module with the chosen options; returns (status, result table)."""
-    from components.background import job_gate
-    from components.layout import current_dataset, settings
+    from components.background import budgeted, job_gate
+    from components.layout import control_value, current_dataset, settings
     from isograph.errors import InputError
     from isograph.explain import ExplainConfig
 
     set_progress((5, "waiting to start"))
     with job_gate(settings()):
-        set_progress((20, "loading the fit and the feature table"))
+        checked = budgeted(set_progress, settings(), "The explain job",
+                           instead="run `isograph explain-module` from the command line")
         try:
+            checked((20, "loading the fit and the feature table"))
             ds = current_dataset(context["dataset"])
-            config = ExplainConfig(split_percentile=float(percentile or 50), min_complete_pairs=int(min_pairs or 3),
-                                   eigengene_method=method or "pc1")
-            set_progress((50, f"explaining {context['module']}"))
+            config = ExplainConfig(
+                split_percentile=control_value(percentile, "split percentile P", default=25, low=1, high=50),
+                min_complete_pairs=control_value(min_pairs, "min complete pairs", default=3, kind=int, low=2),
+                eigengene_method=method if method in ("pc1", "aligned_mean") else "pc1")
+            checked((50, f"explaining {context['module']}"))
             result = ds.explain.rerun(context["module"], config)
+            checked((95, "listing the drivers"))
         except InputError as exc:
             return f"Could not run: {exc}", None
     set_progress((100, "done"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from urllib.parse import urlencode
 
 import dash
@@ -14,8 +15,8 @@ from isograph.dataset.datasets import Dataset, open_dataset
 from isograph.errors import InputError
 from isograph.figures.common import empty_figure
 
-__all__ = ["alert", "current_dataset", "data_table", "figure_card", "graph_ref", "href", "navbar", "optional_part",
-           "page_errors", "settings", "table_records"]
+__all__ = ["alert", "control_value", "current_dataset", "data_table", "figure_card", "graph_ref", "href", "navbar",
+           "optional_part", "page_errors", "settings", "table_records"]
 
 
 def settings() -> dict:
@@ -26,6 +27,49 @@ def settings() -> dict:
 def current_dataset(name: str | None) -> Dataset:
     """The data set of a request (the first under the data root when ``name`` is None)."""
     return open_dataset(settings()["data_root"], name)
+
+
+def control_value(value: object, label: str, *, default: float, kind: type = float, low: float | None = None,
+                  high: float | None = None) -> float | int:
+    """A number typed into a control, checked: ``default`` when empty, else a finite ``kind`` in [low, high].
+
+    Parameters
+    ----------
+    value : object
+        What the browser sent (a number, a string, None).
+    label : str
+        The control's label, named in the message.
+    default : float
+        Used when the control is empty.
+    kind : type, default float
+        ``int`` refuses fractions.
+    low, high : float, optional
+        Inclusive bounds.
+
+    Returns
+    -------
+    float or int
+
+    Raises
+    ------
+    InputError
+        Not a number, not finite, a fraction where a whole number is needed, or out of range; the message
+        names the control, the value and the allowed range.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return kind(default)
+    bounds = (f" between {low:g} and {high:g}" if low is not None and high is not None
+              else f" of at least {low:g}" if low is not None else f" of at most {high:g}" if high is not None else "")
+    wanted = f"{'a whole number' if kind is int else 'a number'}{bounds}"
+    try:
+        number = float(value) if not isinstance(value, bool) else float("nan")
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not math.isfinite(number) or (kind is int and not number.is_integer()):
+        raise InputError(f"{label}: {str(value)[:40]!r} is not {wanted}; type {wanted}")
+    if (low is not None and number < low) or (high is not None and number > high):
+        raise InputError(f"{label}: {number:g} is out of range; type {wanted}")
+    return kind(number)
 
 
 def href(path: str, **query) -> str:

@@ -44,8 +44,8 @@ def layout(gene_id: str | None = None, module: str | None = None, dataset: str |
         eigengene = ds.explain.table(module, "eigengene").set_index("sample_id")["eigengene"]
     except DatasetError as exc:
         return alert(str(exc), title="Unknown gene or module")
-    pairs, pairs_warning = optional_part(ds.structure_table, "pairs", what="Structural labels")
-    labels, labels_warning = optional_part(ds.structure_table, "transcripts", what="Structural labels")
+    pairs, pairs_warning = optional_part(ds.structure.table, "pairs", what="Structural labels")
+    labels, labels_warning = optional_part(ds.structure.table, "transcripts", what="Structural labels")
     genes, polarity = with_structure_labels(genes, polarity, pairs, labels, module_id=module)
     row = genes[genes["gene_id"] == gene_id].iloc[0]
     label = row["gene_name"] if isinstance(row["gene_name"], str) else gene_id

@@ -45,8 +45,8 @@ def layout(module_id: str | None = None, dataset: str | None = None, **_query) -
         usage = ds.feature_table()
     except DatasetError as exc:
         return alert(str(exc), title="Unknown module")
-    pairs, pairs_warning = optional_part(ds.structure_table, "pairs", what="Structural labels")
-    labels, labels_warning = optional_part(ds.structure_table, "transcripts", what="Structural labels")
+    pairs, pairs_warning = optional_part(ds.structure.table, "pairs", what="Structural labels")
+    labels, labels_warning = optional_part(ds.structure.table, "transcripts", what="Structural labels")
     genes, polarity = with_structure_labels(genes, polarity, pairs, labels, module_id=module_id)
     context = {"dataset": ds.name, "module": module_id}
     return html.Div([

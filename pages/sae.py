@@ -9,7 +9,17 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from components.jobs import job_options, on_cancel
-from components.layout import alert, current_dataset, data_table, figure_card, graph_ref, href, page_errors, settings
+from components.layout import (
+    alert,
+    control_value,
+    current_dataset,
+    data_table,
+    figure_card,
+    graph_ref,
+    href,
+    page_errors,
+    settings,
+)
 from components.sae_graph import STYLESHEET, graph_elements
 from isograph.dataset.datasets import DatasetError
 from isograph.errors import InputError
@@ -113,8 +123,10 @@ def graph_view(run, sets, top_n, min_weight, per_feature) -> tuple[list, object,
     everything = not sets or set(sets) == set(run.sets)
     ranks = centrality if everything else load_set_centrality(run, tuple(sets))
     nodes, links = top_subgraph(edges, ranks, sets=None if everything else sets,
-                                top_n=int(top_n or 25), min_weight=float(min_weight or 0),
-                                per_feature=int(per_feature or 4))
+                                top_n=control_value(top_n, "features shown", default=25, kind=int, low=1, high=500),
+                                min_weight=control_value(min_weight, "minimum edge weight", default=0, low=0),
+                                per_feature=control_value(per_feature, "links per feature", default=4, kind=int, low=1,
+                                                          high=50))
     note = (f"Run {run.key}: showing {int((nodes['kind'] == 'feature').sum())} features, {len(nodes)} nodes and"
             f" {len(links)} links of {len(edges):,} token edges.")
     table = centrality[centrality["kind"] == "feature"].copy()
@@ -172,24 +184,29 @@ def train_job(set_progress, _clicks, context, layer, ef, epochs, l1):
 
 def training_job(set_progress, context, layer, ef, epochs, l1):
     """Background job: embed (cached) -> train the SAE (charts every epoch) -> knowledge graph -> run.json."""
-    from components.background import job_gate
+    from components.background import budgeted, job_gate
     from isograph.sae.model import SAEConfig
 
     set_progress((1, "waiting to start", no_update))
     rows: list[dict] = []
 
-    def report(fraction, message, row):
-        if row is not None:
-            rows.append(row)
-        set_progress((int(100 * fraction), message[:60], training_curves(pd.DataFrame(rows)) if row is not None
-                      else no_update))
-
     with job_gate(settings()):
+        checked = budgeted(set_progress, settings(), "SAE training",
+                           instead="run `isograph sae embed` and `isograph sae train` from the command line")
+
+        def report(fraction, message, row):
+            if row is not None:
+                rows.append(row)
+            checked((int(100 * fraction), message[:60], training_curves(pd.DataFrame(rows)) if row is not None
+                     else no_update))
+
         try:
             ds = current_dataset(context["dataset"])
-            config = SAEConfig(expansion_factor=int(ef or 4), epochs=int(epochs or 8), l1_coefficient=float(l1 or 1.0),
+            config = SAEConfig(expansion_factor=control_value(ef, "expansion factor", default=4, kind=int, low=1, high=64),
+                               epochs=control_value(epochs, "epochs", default=8, kind=int, low=1, high=200),
+                               l1_coefficient=control_value(l1, "L1 coefficient", default=1.0, low=0),
                                batch_size=512)
-            built = ds.sae.train(int(layer or 0), config, progress=report)
+            built = ds.sae.train(control_value(layer, "layer", default=0, kind=int, low=0), config, progress=report)
         except InputError as exc:
             set_progress((100, "failed", no_update))
             return dbc.Alert(f"Could not train: {exc}", color="danger", id="sae-job-error")

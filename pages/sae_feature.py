@@ -11,7 +11,16 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
 from components.jobs import job_options, on_cancel
-from components.layout import alert, current_dataset, data_table, figure_card, href, page_errors, settings
+from components.layout import (
+    alert,
+    control_value,
+    current_dataset,
+    data_table,
+    figure_card,
+    href,
+    page_errors,
+    settings,
+)
 from isograph.dataset.cache import read_parquet
 from isograph.dataset.datasets import DatasetError
 from isograph.errors import InputError
@@ -219,11 +228,13 @@ def intervention_job(set_progress, context, delta, alpha):
             set_progress((10, "loading the models"))
             lm, sae = load_run_models(run)
             sequences = load_run_data(run).sequences.set_index("seq_id")["sequence"]
+            delta = control_value(delta, "δ (added to the feature)", default=0)
+            alpha = control_value(alpha, "α (scales the feature)", default=1)
             parts = []
             for i, seq_id in enumerate(context["top"]):
                 set_progress((int(20 + 75 * i / len(context["top"])), f"sequence {i + 1} of {len(context['top'])}"))
                 result = intervene(lm, sae, sequences[seq_id], layer_idx=run.layer_idx, feature=context["feature"],
-                                   delta=float(delta or 0), alpha=float(alpha if alpha is not None else 1), seq_id=seq_id)
+                                   delta=delta, alpha=alpha, seq_id=seq_id)
                 parts.append(result.effects)
         except (InputError, DatasetError) as exc:
             set_progress((100, "failed"))
@@ -231,7 +242,7 @@ def intervention_job(set_progress, context, delta, alpha):
     set_progress((100, "done"))
     effects = pd.concat(parts, ignore_index=True)
     changed = int(effects["top_changed"].sum())
-    words = (f"δ = {float(delta or 0):g}, α = {float(alpha if alpha is not None else 1):g}: mean KL"
+    words = (f"δ = {delta:g}, α = {alpha:g}: mean KL"
              f" {effects['kl'].mean():.3g} nats; top prediction changed at {changed} of {len(effects)} tokens;"
              f" mean p(token) {effects['p_token_before'].mean():.3f} → {effects['p_token_after'].mean():.3f}.")
     name = f"feature_{context['feature']}_intervention"

@@ -10,7 +10,16 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from components.jobs import job_options, on_cancel
-from components.layout import alert, current_dataset, data_table, figure_card, page_errors, settings, table_records
+from components.layout import (
+    alert,
+    control_value,
+    current_dataset,
+    data_table,
+    figure_card,
+    page_errors,
+    settings,
+    table_records,
+)
 from isograph.dataset.datasets import DatasetError
 from isograph.errors import InputError
 from isograph.figures.structure import consequence_summary, switch_pair
@@ -132,11 +141,13 @@ def run_annotation(set_progress, _clicks, context, gtf, source, module, min_stre
 
 def annotation_job(set_progress, context, gtf, source, module, min_strength, contents, filename):
     """Background job: switch pairs (module or upload) -> transcript models (cache) -> consequences -> tables."""
-    from components.background import job_gate
+    from components.background import budgeted, job_gate
     from isograph.structure.annotate import decode_upload, read_pairs_upload
 
     set_progress((2, "waiting to start"))
     with job_gate(settings()):
+        checked = budgeted(set_progress, settings(), "The annotation",
+                           instead="run `isograph annotate-structure` from the command line")
         try:
             ds = current_dataset(context["dataset"])
             if not gtf:
@@ -147,16 +158,17 @@ def annotation_job(set_progress, context, gtf, source, module, min_strength, con
                     raise InputError("choose a switch-pair TSV to upload first, or pick 'from module…'")
                 pairs = read_pairs_upload(decode_upload(contents, filename or "upload"), filename or "upload")
             else:
+                strength = control_value(min_strength, "minimum switch strength", default=0, low=0, high=2)
                 pairs = ds.explain.switch_pairs(None if module in (None, ALL_MODULES) else [module],
-                                                min_switch_strength=float(min_strength or 0))
+                                                min_switch_strength=strength)
                 if pairs.empty:
                     raise InputError(f"no called switch in {'any module' if module in (None, ALL_MODULES) else module}"
-                                     f" has a switch strength of at least {float(min_strength or 0):g}; lower the"
+                                     f" has a switch strength of at least {strength:g}; lower the"
                                      " minimum, pick another module, or upload pairs")
             start = time.perf_counter()
             summary = ds.structure.annotate(gtf, pairs,
                                             source=f"upload {filename}" if source == "upload" else CALLED_SWITCHES,
-                                            progress=lambda f, m: set_progress((int(5 + 95 * f), m)))
+                                            progress=lambda f, m: checked((int(5 + 95 * f), m)))
         except InputError as exc:
             set_progress((100, "failed"))
             return dbc.Alert(f"Could not annotate: {exc}", color="danger", id="structure-error"), no_update

@@ -121,6 +121,9 @@ def _merge_with_earlier(annotated: pd.DataFrame, earlier: pd.DataFrame | None) -
 def decode_upload(contents: object, filename: str) -> bytes:
     """The bytes of a browser upload (``data:<type>;base64,<data>``), checked.
 
+    The decoded size is worked out from the base64 text's length first, so a payload over
+    ``MAX_UPLOAD_BYTES`` is refused without being decoded.
+
     Parameters
     ----------
     contents : str
@@ -135,7 +138,7 @@ def decode_upload(contents: object, filename: str) -> bytes:
     Raises
     ------
     InputError
-        Not a base64 data URL.
+        Not a base64 data URL, or larger than ``MAX_UPLOAD_BYTES`` once decoded.
     """
     import base64
     import binascii
@@ -143,14 +146,26 @@ def decode_upload(contents: object, filename: str) -> bytes:
     if not isinstance(contents, str) or "," not in contents or ";base64" not in contents.split(",", 1)[0]:
         raise InputError(f"{filename}: the upload did not arrive as a file (expected a base64 data URL); choose the"
                          " file again")
-    try:  # its size is bounded by the server's request cap, and checked by read_pairs_upload
-        return base64.b64decode(contents.split(",", 1)[1], validate=True)
+    data = contents.split(",", 1)[1]
+    _check_upload_size(len(data) * 3 // 4 - data[-2:].count("="), filename)
+    try:
+        return base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError):
         raise InputError(f"{filename}: the upload is damaged (not valid base64); choose the file again") from None
 
 
+def _check_upload_size(n_bytes: int, filename: str) -> None:
+    if n_bytes > MAX_UPLOAD_BYTES:
+        raise InputError(f"{filename}: {n_bytes / 1e6:.1f} MB is more than the {MAX_UPLOAD_BYTES // 2**20} MiB"
+                         " an upload may have; run `isograph annotate-structure` on big tables")
+
+
 def read_pairs_upload(content: bytes, filename: str) -> pd.DataFrame:
-    """Switch pairs from an uploaded TSV/CSV (bytes), checked.
+    """Switch pairs from an uploaded TSV/CSV (bytes), checked row by row as they are read.
+
+    The rows are read one at a time (``csv`` over the lines, each decoded as UTF-8): the first bad row (empty
+    ID, wrong number of fields, not UTF-8) or the row past ``MAX_UPLOAD_ROWS`` stops the read with its line
+    number (the header is line 1), so a large or broken upload costs no more than the rows before it.
 
     Parameters
     ----------
@@ -167,35 +182,60 @@ def read_pairs_upload(content: bytes, filename: str) -> pd.DataFrame:
     Raises
     ------
     InputError
-        Too large (bytes or more than ``MAX_UPLOAD_ROWS`` rows), not text, or missing ``gene_id,
-        transcript_id_1, transcript_id_2`` (named), or empty.
+        Too large (bytes or more than ``MAX_UPLOAD_ROWS`` rows), not text, a row with a different number of
+        fields than the header, missing ``gene_id, transcript_id_1, transcript_id_2`` (named), or empty.
     """
+    import csv
     import io
 
-    if len(content) > MAX_UPLOAD_BYTES:
-        raise InputError(f"{filename}: {len(content) / 1e6:.1f} MB is more than the {MAX_UPLOAD_BYTES // 2**20} MiB"
-                         " an upload may have; run `isograph annotate-structure` on big tables")
-    n_lines = content.count(b"\n") + (0 if content.endswith(b"\n") else 1)
-    if n_lines - 1 > MAX_UPLOAD_ROWS:
-        raise InputError(f"{filename}: {n_lines - 1:,} rows is more than the {MAX_UPLOAD_ROWS:,} pairs an upload may"
-                         " have (each is annotated and listed on the page); run `isograph annotate-structure` on big"
-                         " tables")
+    _check_upload_size(len(content), filename)
     sep = "," if filename.lower().endswith(".csv") else "\t"
+    kind = "CSV" if sep == "," else "tab-separated"
+    if b"\0" in content[:8192]:
+        raise InputError(f"{filename}: not a {kind} table (binary data); upload a text file")
+
+    def text_lines():
+        for line_number, line in enumerate(io.BytesIO(content), start=1):
+            try:
+                yield line.decode("utf-8-sig" if line_number == 1 else "utf-8")
+            except UnicodeDecodeError:
+                raise InputError(f"{filename}: not a {kind} table (line {line_number} is not UTF-8 text)") from None
+
+    reader = csv.reader(text_lines(), delimiter=sep)
+    row_number = 1
     try:
-        table = pd.read_csv(io.BytesIO(content), sep=sep, dtype=str, keep_default_na=False)
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"{filename}: not a {'CSV' if sep == ',' else 'tab-separated'} table"
-                         f" ({str(exc).splitlines()[0]})") from None
-    missing = [c for c in PAIR_COLUMNS if c not in table.columns]
-    if missing:
-        raise InputError(f"{filename}: missing column(s) {', '.join(missing)}; a switch-pair table has gene_id,"
-                         " transcript_id_1, transcript_id_2 (tab-separated)")
-    empty = table[list(PAIR_COLUMNS)].eq("").any(axis=1)
-    if empty.any():
-        raise InputError(f"{filename}: row {int(empty.to_numpy().argmax()) + 2} has an empty gene or transcript ID")
-    if table.empty:
-        raise InputError(f"{filename}: no rows")
-    return table
+        header = next(reader, None)
+        if not header or not any(field.strip() for field in header):
+            raise InputError(f"{filename}: no rows (the file is empty); a switch-pair table has a header line")
+        missing = [c for c in PAIR_COLUMNS if c not in header]
+        if missing:
+            raise InputError(f"{filename}: missing column(s) {', '.join(missing)}; a switch-pair table has gene_id,"
+                             f" transcript_id_1, transcript_id_2 ({kind})")
+        repeated = sorted({c for c in header if header.count(c) > 1})
+        if repeated:
+            raise InputError(f"{filename}: column(s) {', '.join(repeated)} appear more than once in the header;"
+                             " give each column its own name")
+        keys = [header.index(c) for c in PAIR_COLUMNS]
+        rows = []
+        for row in reader:
+            row_number = reader.line_num
+            if not row:
+                continue  # a blank line
+            if len(rows) == MAX_UPLOAD_ROWS:
+                raise InputError(f"{filename}: more than the {MAX_UPLOAD_ROWS:,} pairs an upload may have (row"
+                                 f" {row_number:,}; each is annotated and listed on the page); run `isograph"
+                                 " annotate-structure` on big tables")
+            if len(row) != len(header):
+                raise InputError(f"{filename}: row {row_number:,} has {len(row)} field(s), the header {len(header)};"
+                                 f" check the separator ({kind}) and quoting")
+            if any(not row[k].strip() for k in keys):
+                raise InputError(f"{filename}: row {row_number:,} has an empty gene or transcript ID")
+            rows.append(row)
+    except csv.Error as exc:
+        raise InputError(f"{filename}: not a {kind} table (line {reader.line_num}: {exc})") from None
+    if not rows:
+        raise InputError(f"{filename}: no rows (only a header)")
+    return pd.DataFrame(rows, columns=header, dtype=str)
 
 
 def with_structure_labels(genes: pd.DataFrame, polarity: pd.DataFrame, pairs: pd.DataFrame | None,

@@ -69,6 +69,15 @@ UPLOAD_CASES = [
     ("missing-column", b"gene_id\ttranscript_id_1\nG\tT\n", "upload.tsv", "missing column(s) transcript_id_2"),
     ("empty-id", b"gene_id\ttranscript_id_1\ttranscript_id_2\nG\t\tT2\n", "upload.tsv", "row 2 has an empty"),
     ("csv-as-csv", b"gene_id;transcript_id_1;transcript_id_2\nG;T1;T2\n", "upload.csv", "missing column(s)"),
+    ("empty-file", b"", "upload.tsv", "no rows (the file is empty)"),
+    ("ragged-row", b"gene_id\ttranscript_id_1\ttranscript_id_2\nG\tT1\tT2\nG\tT1\n", "upload.tsv",
+     "row 3 has 2 field(s), the header 3"),
+    ("latin-1-row", b"gene_id\ttranscript_id_1\ttranscript_id_2\nG\tT1\tT2\nG\t\xe9\tT2\n", "upload.tsv",
+     "line 3 is not UTF-8 text"),
+    ("nul-bytes", b"gene_id\ttranscript_id_1\ttranscript_id_2\nG\0\tT1\tT2\n", "upload.tsv", "binary data"),
+    ("repeated-column", b"gene_id\tgene_id\ttranscript_id_1\ttranscript_id_2\nG\tG\tT1\tT2\n", "upload.tsv",
+     "column(s) gene_id appear more than once"),
+    ("spaces-only-id", b"gene_id\ttranscript_id_1\ttranscript_id_2\nG\t  \tT2\n", "upload.tsv", "row 2 has an empty"),
 ]
 
 
@@ -83,6 +92,38 @@ def test_bad_uploads(content, name, words):
 def test_bad_upload_payloads(payload):
     with pytest.raises(InputError, match="x.tsv: the upload"):
         decode_upload(payload, "x.tsv")
+
+
+def test_an_oversized_payload_is_refused_from_its_length_without_decoding(monkeypatch):
+    import base64
+
+    from isograph.structure.annotate import MAX_UPLOAD_BYTES
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("decoded an oversized upload")
+
+    exact = base64.b64encode(b"a" * MAX_UPLOAD_BYTES).decode()
+    assert len(decode_upload("data:text/tab-separated-values;base64," + exact, "x.tsv")) == MAX_UPLOAD_BYTES
+    monkeypatch.setattr(base64, "b64decode", no_decoding)
+    over = base64.b64encode(b"a" * (MAX_UPLOAD_BYTES + 1)).decode()
+    with pytest.raises(InputError, match=r"x.tsv: 21.0 MB is more than the 20 MiB an upload may have"):
+        decode_upload("data:text/tab-separated-values;base64," + over, "x.tsv")
+
+
+def test_a_large_upload_stops_at_the_row_cap_and_names_the_row():
+    """Rows are validated as they are read: a 19 MiB table is refused at row 50,002 without being parsed whole,
+    and a broken row deep in a big table is named by its number."""
+    from isograph.structure.annotate import MAX_UPLOAD_ROWS
+
+    header = b"gene_id\ttranscript_id_1\ttranscript_id_2\n"
+    row = b"ENSG00000000001\tENST00000000001\tENST00000000002\n"
+    big = header + row * (19 * 2**20 // len(row))
+    with pytest.raises(InputError, match=f"more than the {MAX_UPLOAD_ROWS:,} pairs an upload may have \\(row 50,002"):
+        read_pairs_upload(big, "big.tsv")
+    broken = header + row * 40_000 + b"G\tT1\n" + row * 100
+    with pytest.raises(InputError, match="row 40,002 has 2 field"):
+        read_pairs_upload(broken, "big.tsv")
+    assert len(read_pairs_upload(header + row * MAX_UPLOAD_ROWS + b"\n", "ok.tsv")) == MAX_UPLOAD_ROWS
 
 
 def test_every_explain_option_out_of_range_is_named():
