@@ -48,6 +48,10 @@ def work(tmp_path_factory, _written, small_sim):
     (bad / "counts_negative.tsv").write_text("sample_id\tT1\tT2\nS1\t-3\t4\nS2\t1\t2\n")
     (bad / "tx2gene.tsv").write_text("transcript_id\tgene_id\nT1\tG1\nT2\tG1\n")
     (bad / "a_file").write_text("a file")
+    shutil.copytree(sim / "oracle_fit", bad / "escape_fit")  # a module ID that would leave the output folder
+    modules = pd.read_parquet(bad / "escape_fit" / "modules.parquet")
+    modules.assign(module_id=modules["module_id"].replace({"M000": "../escape"})).to_parquet(
+        bad / "escape_fit" / "modules.parquet")
     return root
 
 
@@ -72,6 +76,9 @@ CASES = [
                            "sim/features.parquet", "--feature-meta", "bad/meta_unknown_type.tsv", "--output-dir",
                            "out"], ["meta_unknown_type.tsv", "feature_type is 'transcript_usage'"]),
     ("unknown-module", [*E, "--feature-table", "sim/features.parquet", "--module-ids", "M077"], ["M077"]),
+    ("module-id-leaves-the-folder", ["explain-module", "--artifact-dir", "bad/escape_fit", "--feature-table",
+                                     "sim/features.parquet", "--feature-meta", "sim/feature_metadata.parquet",
+                                     "--output-dir", "out"], ["module ID '../escape' cannot name a folder"]),
     ("split-out-of-range", [*E, "--feature-table", "sim/features.parquet", "--split-percentile", "80"],
      ["split_percentile must be in (0, 50]"]),
     ("alpha-out-of-range", [*E, "--feature-table", "sim/features.parquet", "--switch-alpha", "2"],
