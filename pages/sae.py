@@ -27,7 +27,7 @@ from isograph.figures.sae import training_curves
 
 dash.register_page(__name__, path="/sae", name="SAE features", title="SAE knowledge graph — IsoGraph Explorer")
 
-FEATURE_COLUMNS = ["feature", "pagerank_rank", "pagerank", "degree_centrality", "n_tokens", "log10_ratio"]
+FEATURE_COLUMNS = ["feature", "pagerank_rank", "pagerank", "degree_centrality", "n_tokens", "log10_ratio", "seen_in"]
 
 
 def _run_of(ds, layer, ef):
@@ -133,7 +133,8 @@ def graph_view(run, sets, top_n, min_weight, per_feature) -> tuple[list, object,
     table["feature"] = table["node"].str[1:].astype(int)
     table = table.merge(edges.groupby("feature").size().rename("n_tokens").reset_index(), on="feature", how="left")
     if contrast is not None:
-        table = table.merge(contrast[["feature", "log10_ratio"]], on="feature", how="left")
+        table = table.merge(contrast[["feature", "log10_ratio"]  # seen_in: files written before it had it
+                                     + (["seen_in"] if "seen_in" in contrast else [])], on="feature", how="left")
     return graph_elements(nodes, links), note, data_table("sae-features", table.head(300), columns=FEATURE_COLUMNS)
 
 

@@ -114,6 +114,9 @@ def _contrast_text(contrast: pd.DataFrame | None, feature: int) -> str:
         return "–"
     row = contrast.set_index("feature").loc[feature]
     a, b = row.get("set_a", "A"), row.get("set_b", "B")
+    seen = row.get("seen_in", "both")
+    if seen != "both":  # in one set's graph only: no ratio to report
+        return f"only in {seen} ({int(row['n_tokens_a'] + row['n_tokens_b'])} tokens); no PageRank ratio"
     return f"log10 PR {a}/{b} = {row['log10_ratio']:+.2f}"
 
 
@@ -158,16 +161,21 @@ def _paste_card() -> dbc.Card:
     ], className="mb-3")
 
 
+#: What α does (isograph.sae.intervene.edit_features): this feature × α, every other ÷ α; 0 zeroes the others.
+ALPHA_LABEL = "α (this feature × α, others ÷ α; 0 keeps only this feature)"
+
+
 def _intervention_card() -> dbc.Card:
     return dbc.Card([
-        dbc.CardHeader(html.Span("Intervene: set the feature to max(z, δ) × α and compare the model's output",
+        dbc.CardHeader(html.Span("Intervene: set this feature to max(z, δ) × α and every other feature to z ÷ α"
+                                 " (α = 0: the others to 0), then compare the model's output",
                                  className="fw-semibold")),
         dbc.CardBody([
             dbc.Row([
                 dbc.Col([dbc.Label("δ (minimum activation)"), dbc.Input(id="feature-delta", type="number", value=0.0,
                                                                       step=0.1)], md=3),
-                dbc.Col([dbc.Label("α (factor; 0 ablates)"), dbc.Input(id="feature-alpha", type="number", value=0.0,
-                                                                     step=0.5)], md=3),
+                dbc.Col([dbc.Label(ALPHA_LABEL), dbc.Input(id="feature-alpha", type="number", value=0.0, step=0.5,
+                                                           min=0)], md=3),
                 dbc.Col([dbc.Button("Run", id="feature-intervene-run", color="primary", className="me-2 mt-4"),
                          dbc.Button("Cancel", id="feature-intervene-cancel", color="secondary", className="mt-4",
                                     disabled=True)], md=6),
@@ -228,8 +236,8 @@ def intervention_job(set_progress, context, delta, alpha):
             set_progress((10, "loading the models"))
             lm, sae = load_run_models(run)
             sequences = load_run_data(run).sequences.set_index("seq_id")["sequence"]
-            delta = control_value(delta, "δ (added to the feature)", default=0)
-            alpha = control_value(alpha, "α (scales the feature)", default=1)
+            delta = control_value(delta, "δ (minimum activation)", default=0)
+            alpha = control_value(alpha, ALPHA_LABEL, default=1, low=0)
             parts = []
             for i, seq_id in enumerate(context["top"]):
                 set_progress((int(20 + 75 * i / len(context["top"])), f"sequence {i + 1} of {len(context['top'])}"))

@@ -62,14 +62,18 @@ def strongest_features(z_batches: Iterable[np.ndarray], n_tokens: int) -> tuple[
 
 
 def annotate_tokens(tokens: pd.DataFrame, gtf_rows: pd.DataFrame | None) -> pd.DataFrame:
-    """``features`` and ``genes`` (comma-joined, sorted) of the GTF rows each token overlaps.
+    """``features`` and ``genes`` (comma-joined, sorted) of the GTF rows each token overlaps, on its strand.
+
+    A token and a GTF row on opposite strands do not overlap (a plus-strand window gets no minus-strand
+    gene), as Hidden-State-Genomics annotates; a token or row without a strand (``.``, or no ``strand``
+    column) matches both strands.
 
     Parameters
     ----------
     tokens : DataFrame
-        ``chrom, genomic_start, genomic_end`` (1-based inclusive; -1 = no coordinates).
+        ``chrom, genomic_start, genomic_end`` (1-based inclusive; -1 = no coordinates), optional ``strand``.
     gtf_rows : DataFrame or None
-        ``seqname, feature, start, end`` and ``gene_name`` or ``gene_id``.
+        ``seqname, feature, start, end``, optional ``strand``, and ``gene_name`` or ``gene_id``.
 
     Returns
     -------
@@ -83,6 +87,8 @@ def annotate_tokens(tokens: pd.DataFrame, gtf_rows: pd.DataFrame | None) -> pd.D
     ...                     "end": [5, 30], "gene_id": ["G1", "G2"]})
     >>> annotate_tokens(tok, gtf).values.tolist()
     [['CDS,exon', 'G1,G2'], ['CDS', 'G2'], ['', '']]
+    >>> annotate_tokens(tok.assign(strand="+"), gtf.assign(strand=["+", "-"])).values.tolist()
+    [['exon', 'G1'], ['', ''], ['', '']]
     """
     features = np.full(len(tokens), "", dtype=object)
     genes = np.full(len(tokens), "", dtype=object)
@@ -95,8 +101,10 @@ def annotate_tokens(tokens: pd.DataFrame, gtf_rows: pd.DataFrame | None) -> pd.D
     if "gene_id" in gtf_rows:
         gene = gene.where(gene.notna(), plain("gene_id"))
     gtf = pd.DataFrame({"seqname": plain("seqname"), "feature": plain("feature"), "start": gtf_rows["start"],
-                        "end": gtf_rows["end"], "_gene": gene}).reset_index(drop=True)
+                        "end": gtf_rows["end"], "_gene": gene,
+                        "strand": plain("strand") if "strand" in gtf_rows else "."}).reset_index(drop=True)
     has = tokens["genomic_start"].to_numpy() >= 0
+    t_strand = tokens["strand"].to_numpy(dtype=object) if "strand" in tokens else np.full(len(tokens), ".", dtype=object)
     pairs_t, pairs_f = [], []
     chroms = tokens["chrom"].to_numpy(dtype=object)
     for chrom, part in gtf.groupby("seqname", sort=False):
@@ -114,6 +122,9 @@ def annotate_tokens(tokens: pd.DataFrame, gtf_rows: pd.DataFrame | None) -> pd.D
         cand_t = np.repeat(rows, counts)
         cand_f = np.concatenate([np.arange(a, b) for a, b in zip(lo, hi) if b > a]) if counts.sum() else np.array([], int)
         keep = ends[cand_f] >= np.repeat(t_start, counts)
+        row_strand = part["strand"].to_numpy(dtype=object)[cand_f]
+        token_strand = t_strand[cand_t]
+        keep &= ~np.isin(row_strand, ["+", "-"]) | ~np.isin(token_strand, ["+", "-"]) | (row_strand == token_strand)
         pairs_t.append(cand_t[keep])
         pairs_f.append(part.index.to_numpy()[cand_f[keep]])
     if pairs_t:
@@ -153,7 +164,8 @@ def token_edges(tokens: pd.DataFrame, feature: np.ndarray, value: np.ndarray, *,
                               "genomic_end"]].reset_index(drop=True)
     edges.insert(3, "feature", feature[keep])
     edges.insert(4, "weight", value[keep].astype(np.float64))
-    notes = annotate_tokens(edges, gtf_rows)
+    notes = annotate_tokens(edges.assign(strand=tokens.loc[keep, "strand"].to_numpy()) if "strand" in tokens else edges,
+                            gtf_rows)
     edges["features"] = notes["features"].to_numpy()
     edges["genes"] = notes["genes"].to_numpy()
     if "gene_id" in tokens:
@@ -247,6 +259,10 @@ def _kind(node: str, graph: nx.DiGraph) -> str:
 def contrast_sets(edges: pd.DataFrame, set_a: str, set_b: str, *, damping: float = 0.85) -> pd.DataFrame:
     """Rank features by how much more central they are among ``set_a``'s sequences than ``set_b``'s.
 
+    PageRank is computed in each set's own graph; the ratio is defined only for features in both graphs.
+    A feature seen in one set only has no PageRank in the other, so it gets no ratio (NaN) and is listed
+    after the ranked ones with its token counts (``seen_in``), never given an invented value.
+
     Parameters
     ----------
     edges : DataFrame
@@ -258,8 +274,10 @@ def contrast_sets(edges: pd.DataFrame, set_a: str, set_b: str, *, damping: float
     Returns
     -------
     DataFrame
-        ``feature, pagerank_a, pagerank_b, log10_ratio, n_tokens_a, n_tokens_b``, sorted by ``log10_ratio``
-        descending.
+        ``feature, pagerank_a, pagerank_b`` (NaN where the feature is not in that set's graph),
+        ``log10_ratio`` (log10 pagerank_a / pagerank_b; NaN unless in both), ``n_tokens_a, n_tokens_b``,
+        ``seen_in`` (``"both"``, ``set_a`` or ``set_b``): features in both sets by ``log10_ratio``
+        descending, then those of ``set_a`` only, then of ``set_b`` only (each by token count).
     """
     out = {}
     counts = {}
@@ -274,14 +292,18 @@ def contrast_sets(edges: pd.DataFrame, set_a: str, set_b: str, *, damping: float
         counts[name] = part.groupby("feature").size()
     a, b = out[set_a], out[set_b]
     index = a.index.union(b.index)
-    pa = a.reindex(index).fillna(a.min() / 2)
-    pb = b.reindex(index).fillna(b.min() / 2)
+    pa, pb = a.reindex(index).to_numpy(), b.reindex(index).to_numpy()
     feature = np.array([int(n[1:]) for n in index])
-    result = pd.DataFrame({"feature": feature, "pagerank_a": pa.to_numpy(), "pagerank_b": pb.to_numpy(),
-                           "log10_ratio": np.log10(pa.to_numpy() / pb.to_numpy()),
+    seen = np.where(np.isnan(pa), set_b, np.where(np.isnan(pb), set_a, "both"))
+    result = pd.DataFrame({"feature": feature, "pagerank_a": pa, "pagerank_b": pb,
+                           "log10_ratio": np.log10(pa / pb),
                            "n_tokens_a": counts[set_a].reindex(feature).fillna(0).astype(int).to_numpy(),
-                           "n_tokens_b": counts[set_b].reindex(feature).fillna(0).astype(int).to_numpy()})
-    return result.sort_values("log10_ratio", ascending=False, ignore_index=True)
+                           "n_tokens_b": counts[set_b].reindex(feature).fillna(0).astype(int).to_numpy(),
+                           "seen_in": seen})
+    group = np.select([seen == "both", seen == set_a], [0, 1], 2) if set_a != set_b else np.zeros(len(seen), int)
+    order = np.lexsort((result["feature"].to_numpy(), -(result["n_tokens_a"] + result["n_tokens_b"]).to_numpy(),
+                        -np.nan_to_num(result["log10_ratio"].to_numpy(), nan=-np.inf), group))
+    return result.iloc[order].reset_index(drop=True)
 
 
 def save_graph(graph: nx.MultiDiGraph, path: str | os.PathLike) -> Path:

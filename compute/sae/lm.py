@@ -165,7 +165,8 @@ def load_masked_lm(path: str | os.PathLike, *, device: str = "cpu") -> LocalLM:
 
 
 def make_esm_lm(out_dir: str | os.PathLike, *, hidden_size: int = 64, n_layers: int = 4, n_heads: int = 4,
-                intermediate_size: int | None = None, max_tokens: int = 512, seed: int = 0) -> Path:
+                intermediate_size: int | None = None, max_tokens: int = 512, seed: int = 0,
+                dropout: float = 0.0) -> Path:
     """Write a randomly initialised ESM masked LM with the Nucleotide Transformer's 6-mer vocabulary.
 
     Parameters
@@ -176,6 +177,8 @@ def make_esm_lm(out_dir: str | os.PathLike, *, hidden_size: int = 64, n_layers: 
     max_tokens : int, default 512
         Longest input without the two special positions.
     seed : int, default 0
+    dropout : float, default 0.0
+        Hidden and attention dropout while training (the saved model runs in eval mode: no dropout).
 
     The same architecture as ``InstaDeepAI/nucleotide-transformer-*`` (``EsmForMaskedLM``, absolute
     positions), only smaller. Tests build tiny ones; ``isograph sae train-lm`` trains one.
@@ -198,7 +201,7 @@ def make_esm_lm(out_dir: str | os.PathLike, *, hidden_size: int = 64, n_layers: 
         vocab_size=len(vocab), hidden_size=hidden_size, num_hidden_layers=n_layers, num_attention_heads=n_heads,
         intermediate_size=intermediate_size or 4 * hidden_size, max_position_embeddings=max_tokens + 2,
         position_embedding_type="absolute", pad_token_id=vocab.index("<pad>"), mask_token_id=vocab.index("<mask>"),
-        emb_layer_norm_before=False, token_dropout=False, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
+        emb_layer_norm_before=False, token_dropout=False, hidden_dropout_prob=dropout, attention_probs_dropout_prob=dropout,
     )
     torch.manual_seed(seed)
     model = EsmForMaskedLM(config)
@@ -206,5 +209,6 @@ def make_esm_lm(out_dir: str | os.PathLike, *, hidden_size: int = 64, n_layers: 
     (out / "vocab.txt").write_text("\n".join(vocab) + "\n")
     (out / "tokenizer_config.json").write_text(json.dumps({
         "tokenizer_class": "EsmTokenizer", "model_max_length": max_tokens + 2, "unk_token": "<unk>",
-        "pad_token": "<pad>", "mask_token": "<mask>", "cls_token": "<cls>", "eos_token": "<eos>"}))
+        "pad_token": "<pad>", "mask_token": "<mask>", "cls_token": "<cls>",
+        "eos_token": None}))  # inputs are <cls> + tokens (as embed feeds them): a tokenizer must add no <eos>
     return out

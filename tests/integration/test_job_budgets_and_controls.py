@@ -90,8 +90,9 @@ def test_an_explain_job_over_its_time_budget_says_so(make_app, root_copy):
     ("annotation", ("demo/annotation.gtf.gz", "module", "M000", "strong", None, None),
      "minimum switch strength: 'strong' is not a number between 0 and 2"),
     ("annotation", ("demo/annotation.gtf.gz", "module", "M000", 3, None, None), "minimum switch strength: 3 is out of range"),
-    ("intervention", ("big", 1), "δ (added to the feature): 'big' is not a number"),
-    ("intervention", (0, "nan"), "α (scales the feature): 'nan' is not a number"),
+    ("intervention", ("big", 1), "δ (minimum activation): 'big' is not a number"),
+    ("intervention", (0, "nan"), "α (this feature × α, others ÷ α; 0 keeps only this feature): 'nan' is not a number"),
+    ("intervention", (0, -1), "0 keeps only this feature): -1 is out of range"),
 ])
 def test_bad_numbers_in_each_job_give_an_alert_naming_the_control(make_app, root_copy, job, args, words):
     app = make_app(root_copy)
@@ -108,3 +109,19 @@ def test_bad_numbers_in_each_job_give_an_alert_naming_the_control(make_app, root
         result = body(lambda _: None, context, *args)
     assert words in _text(result)
     assert (_tree(root_copy / "demo" / "structure"), _tree(root_copy / "demo" / "explain")) == before
+
+
+def test_the_alpha_label_says_what_alpha_zero_does(make_app, root_copy):
+    """α = 0 keeps the chosen feature (at max(z, δ)) and zeroes every other one; the label must say so."""
+    import torch
+
+    make_app(root_copy)
+    from isograph.sae.intervene import edit_features
+    from pages.sae_feature import ALPHA_LABEL, _intervention_card
+
+    z = torch.tensor([[0.5, 2.0, 1.0]])
+    edited = edit_features(z, 1, delta=0.0, alpha=0.0)
+    assert edited.tolist() == [[0.0, 2.0, 0.0]]  # the feature kept, the others zeroed
+    assert "0 keeps only this feature" in ALPHA_LABEL and "ablat" not in ALPHA_LABEL
+    card = _text(_intervention_card())
+    assert ALPHA_LABEL in card and "every other feature to z ÷ α" in card and "ablates" not in card

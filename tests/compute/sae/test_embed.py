@@ -28,6 +28,21 @@ def test_the_models_own_tokenizer_agrees_on_ids(tiny_lm_dir, tiny_lm):
     assert len(nt_vocabulary()) == tokenizer.vocab_size == 4107
 
 
+def test_the_models_tokenizer_feeds_what_embed_feeds_no_eos(tiny_lm_dir, tiny_lm):
+    """A Hugging Face tokenizer of the folder (as HSG loads it) gives <cls> + tokens and the same hidden states."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(tiny_lm_dir), local_files_only=True)
+    sequence = "ACGTACGGGTTTACNTTAGGCA"
+    tokens, _, _ = kmer_tokens(sequence)
+    ids = tokenizer(" ".join(tokens))["input_ids"]
+    assert ids == [tiny_lm.special_id("<cls>"), *tiny_lm.ids(tokens)] and tiny_lm.special_id("<eos>") not in ids
+    with torch.no_grad():
+        theirs = tiny_lm.model(input_ids=torch.tensor([ids]), output_hidden_states=True).hidden_states[2][0, 1:].numpy()
+    acts = embed_sequences(tiny_lm, random_sequences(1, [1]).assign(sequence=sequence), [2])
+    np.testing.assert_allclose(acts.layer(2), theirs, atol=1e-5)
+
+
 def _one_by_one(lm, sequence: str, layer: int) -> np.ndarray:
     tokens, _, _ = kmer_tokens(sequence)
     ids = torch.tensor([[lm.special_id("<cls>"), *lm.ids(tokens)]])

@@ -89,13 +89,36 @@ def test_pagerank_by_hand():
 
 def test_contrast_ranks_a_planted_positive_feature_first():
     tokens, z = _tokens(700, seed=2)
-    z[(tokens["set"] == "pos").to_numpy(), 11] = 10.0  # feature 11 leads every positive token
+    pos = (tokens["set"] == "pos").to_numpy()
+    z[pos, 11] = 10.0  # feature 11 leads every positive token
+    z[np.flatnonzero(~pos)[:5], 11] = 10.0  # and five negative ones
     feature, value = strongest_features([z], len(z))
     table = contrast_sets(token_edges(tokens, feature, value), "pos", "neg")
-    assert table.iloc[0]["feature"] == 11 and table.iloc[0]["log10_ratio"] > 0
-    assert table.iloc[0]["n_tokens_a"] == (tokens["set"] == "pos").sum()
+    assert table.iloc[0]["feature"] == 11 and table.iloc[0]["log10_ratio"] > 0 and table.iloc[0]["seen_in"] == "both"
+    assert table.iloc[0]["n_tokens_a"] == pos.sum() and table.iloc[0]["n_tokens_b"] >= 5
     with pytest.raises(InputError, match="sequence set 'other' has no token"):
         contrast_sets(token_edges(tokens, feature, value), "pos", "other")
+
+
+def test_features_of_one_set_only_get_no_invented_ratio():
+    """HSG lists features seen in one set apart; they must not fill the ends of the ratio ranking."""
+    tokens, z = _tokens(700, seed=2)
+    pos = (tokens["set"] == "pos").to_numpy()
+    z[:, 10:] = 0
+    z[np.flatnonzero(pos)[:40], 10] = 20.0  # feature 10: positive tokens only
+    z[np.flatnonzero(~pos)[:30], 11] = 20.0  # feature 11: negative tokens only
+    edges = token_edges(tokens, *strongest_features([z], len(z)))
+    table = contrast_sets(edges, "pos", "neg")
+    only = table.set_index("feature").loc[[10, 11]]
+    assert only["seen_in"].tolist() == ["pos", "neg"] and only["log10_ratio"].isna().all()
+    assert np.isnan(only.loc[10, "pagerank_b"]) and np.isnan(only.loc[11, "pagerank_a"])
+    assert (only.loc[10, "n_tokens_a"], only.loc[11, "n_tokens_b"]) == (40, 30)
+    both = table[table["seen_in"] == "both"]
+    assert table.index[table["feature"] == 10][0] > both.index.max()  # listed after every ranked feature
+    assert table.index[table["feature"] == 11][0] > table.index[table["feature"] == 10][0]
+    assert both["log10_ratio"].is_monotonic_decreasing and both["log10_ratio"].notna().all()
+    for row in both.itertuples():  # each ratio is of the two sets' own PageRanks
+        assert row.log10_ratio == pytest.approx(np.log10(row.pagerank_a / row.pagerank_b))
 
 
 def test_gtf_overlap_counts_any_shared_base():
@@ -107,6 +130,22 @@ def test_gtf_overlap_counts_any_shared_base():
     notes = annotate_tokens(tokens, gtf)
     assert notes["features"].tolist() == ["exon", "exon", "", "CDS,exon"]  # 95-100 shares base 100
     assert notes["genes"].tolist() == ["ABC", "ABC", "", "ABC,G1"]
+
+
+def test_a_token_gets_only_the_genes_of_its_own_strand_in_edges_and_go_sets():
+    """A plus-strand window over a minus-strand gene's exon does not get that gene (nor does the GO background)."""
+    from isograph.sae.go import edge_genes
+
+    tokens = pd.DataFrame({"token": ["AAAAAA"] * 3, "seq_id": ["p", "m", "u"], "set": "x", "token_index": 0,
+                           "start": 0, "end": 6, "chrom": "chr1", "genomic_start": [100, 100, 100],
+                           "genomic_end": [105, 105, 105], "strand": ["+", "-", "."]})
+    gtf = pd.DataFrame({"seqname": ["chr1", "chr1"], "feature": ["exon", "exon"], "start": [90, 95], "end": [110, 120],
+                        "strand": ["+", "-"], "gene_name": ["PLUS", "MINUS"]})
+    edges = token_edges(tokens, np.array([1, 2, 3]), np.array([1.0, 1.0, 1.0]), gtf_rows=gtf)
+    assert edges["genes"].tolist() == ["PLUS", "MINUS", "MINUS,PLUS"]
+    assert sorted(edge_genes(edges[edges["seq_id"] == "p"])["gene"]) == ["PLUS"]
+    unstranded = annotate_tokens(tokens.drop(columns="strand"), gtf.drop(columns="strand"))
+    assert unstranded["genes"].tolist() == ["MINUS,PLUS"] * 3  # without strands, both
 
 
 def test_node_link_round_trip(tmp_path):
