@@ -60,7 +60,7 @@ def main() -> None:
     root = Path(args.data_root) if args.data_root else Path(tempfile.mkdtemp()) / "root"
     if not args.data_root:
         print("building the demo ...", file=sys.stderr)
-        build_demo(root / "demo", sae_lm_seconds=15)
+        build_demo(root / "demo")
     port = _free_port()
     app = create_app({"data_root": root, "port": port})
     threading.Thread(target=lambda: app.run(host="127.0.0.1", port=port), daemon=True).start()

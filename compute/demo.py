@@ -62,7 +62,6 @@ def build_demo(
     *,
     progress: Callable[[str, float, str], None] | None = None,
     sae: bool = True,
-    sae_lm_seconds: float = 40.0,
 ) -> dict:
     """Build the demo data set into ``out_dir`` (deterministic; about 10 s on 2 cores).
 
@@ -73,9 +72,8 @@ def build_demo(
     progress : callable, optional
         ``progress(stage, fraction, message)`` with stages ``simulate``, ``fit``, ``explain``, ``sae``.
     sae : bool, default True
-        Also build the SAE demo under ``sae/`` (:func:`isograph.sae.demo.build_sae_demo`, about a minute).
-    sae_lm_seconds : float, default 40
-        Training time of the demo's DNA language model.
+        Also build the SAE demo under ``sae/`` (:func:`isograph.sae.demo.build_sae_demo`: the shipped DNA
+        language model, an SAE trained on its hidden states, the knowledge graph).
 
     Returns
     -------
@@ -114,7 +112,7 @@ def build_demo(
         from isograph.sae.demo import build_sae_demo
 
         t3 = time.perf_counter()
-        sae_summary = build_sae_demo(out, out / "annotation.gtf.gz", lm_seconds=sae_lm_seconds,
+        sae_summary = build_sae_demo(out, out / "annotation.gtf.gz",
                                      progress=lambda fraction, message: report("sae", fraction, message))
         timings["sae"] = time.perf_counter() - t3
     recovery, table = module_recovery(fit.modules, sim.oracle_modules)

@@ -20,6 +20,7 @@ from components.layout import (
     page_errors,
     settings,
 )
+from components.model_card import model_card
 from components.sae_graph import STYLESHEET, graph_elements
 from isograph.dataset.datasets import DatasetError
 from isograph.errors import InputError
@@ -57,6 +58,7 @@ def layout(dataset: str | None = None, layer: str | None = None, ef: str | None 
     return html.Div([
         dcc.Store(id="sae-context", data={"dataset": ds.name}),
         html.H3("SAE knowledge graph"),
+        model_card(ds),
         html.P("Features (red) linked to the 6-mer tokens (grey) and sequences (coloured by set) on which they are the"
                " strongest feature; node size is PageRank. Click a feature to open its page.", className="text-muted"),
         dbc.Row([

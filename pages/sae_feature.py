@@ -21,6 +21,7 @@ from components.layout import (
     page_errors,
     settings,
 )
+from components.model_card import model_card
 from isograph.dataset.cache import read_parquet
 from isograph.dataset.datasets import DatasetError
 from isograph.errors import InputError
@@ -81,6 +82,7 @@ def layout(layer: str | None = None, idx: str | None = None, ef: str | None = No
                                                    className="text-muted"), " ",
                  dcc.Link("back to the graph", href=href("/sae", dataset=ds.name, layer=run.layer_idx,
                                                          ef=run.expansion_factor), className="fs-6")]),
+        model_card(ds),
         dbc.Row([_stat("activation frequency", f"{profile.frequency:.2%}", "feature-frequency"),
                  _stat("max activation", f"{profile.max_activation:.3g}", "feature-max"),
                  _stat("mean when active", f"{profile.mean_active:.3g}", "feature-mean"),

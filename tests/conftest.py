@@ -61,7 +61,7 @@ def demo_root(tmp_path_factory) -> Path:
     from isograph.demo import build_demo
 
     root = tmp_path_factory.mktemp("data_root")
-    build_demo(root / "demo", sae_lm_seconds=15)
+    build_demo(root / "demo")
     return root
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from isograph.cli.config_args import add_config_arguments, config_from_args
+from isograph.errors import InputError
 from isograph.sae.model import SAEConfig
 from isograph.sae.train_lm import LMConfig
 
@@ -204,15 +205,71 @@ def _intervention_figure(effects, folder: Path, feature: int) -> None:
         atomic_write(folder / f"effects.{fmt}", lambda tmp, data=data: tmp.write_bytes(data))
 
 
-def _run_train_lm(args: argparse.Namespace) -> int:
+def _probe(lm, train, test, models, layers, seed) -> list[dict]:
+    from isograph.sae.probe import region_probe
+
+    probes = [region_probe(lm, train, test, models, layer=layer, seed=seed) for layer in layers]
+    for probe in probes:
+        print(f"isograph sae: CDS-vs-UTR probe AUC, layer {probe['layer']}: hidden states {probe['auc_hidden']:.3f},"
+              f" bag of 6-mers {probe['auc_kmer_bag']:.3f}", file=sys.stderr)
+    return probes
+
+
+def _transcripts_with_genes(fasta: str, gtf: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     from isograph.sae.sequences import read_fasta
-    from isograph.sae.train_lm import train_masked_lm
+    from isograph.structure.cache import load_transcript_models
+
+    models = load_transcript_models(gtf).models
+    sequences = read_fasta(fasta)
+    genes = models.set_index("transcript_id")["gene_id"]
+    return sequences.assign(gene_id=sequences["seq_id"].map(genes).fillna(sequences["seq_id"])), models
+
+
+def _run_probe_lm(args: argparse.Namespace) -> int:
+    from isograph.dataset.io import write_json
+    from isograph.sae.lm import load_masked_lm
+    from isograph.sae.train_lm import split_held_out
+
+    report_path = Path(args.model) / "training.json"
+    report = json.loads(report_path.read_text()) if report_path.exists() else {}
+    config = report.get("config", {})
+    fraction = args.validation_fraction if args.validation_fraction is not None else config.get("validation_fraction")
+    if not fraction:
+        raise InputError(f"{args.model}: no held-out split recorded in training.json; give --validation-fraction")
+    sequences, models = _transcripts_with_genes(args.input, args.gtf)
+    train, test = split_held_out(sequences, fraction, config.get("seed", 0))
+    probes = _probe(load_masked_lm(args.model), train, test, models, args.layers, config.get("seed", 0))
+    if report:
+        write_json({**report, "probe": probes}, report_path)
+    print(json.dumps({"model": str(args.model), "probe": probes}))
+    return 0
+
+
+def _run_train_lm(args: argparse.Namespace) -> int:
+    from isograph.dataset.io import write_json
+    from isograph.sae.lm import load_masked_lm
+    from isograph.sae.sequences import read_fasta
+    from isograph.sae.train_lm import split_held_out, train_masked_lm
 
     config = config_from_args(LMConfig, args)
-    report = train_masked_lm(read_fasta(args.input), args.output, config, progress=_progress("train-lm"))
+    models = None
+    if args.gtf:  # genes of the transcripts: the held-out split keeps genes whole, and the probe has labels
+        sequences, models = _transcripts_with_genes(args.input, args.gtf)
+    else:
+        sequences = read_fasta(args.input)
+    report = train_masked_lm(sequences, args.output, config, progress=_progress("train-lm"))
     last = report["history"][-1]
-    print(f"isograph sae train-lm: {report['n_windows']} windows, loss {last['loss']:.3f}, masked-token accuracy"
-          f" {last['accuracy']:.3f}, {report['seconds']:.0f} s", file=sys.stderr)
+    print(f"isograph sae train-lm: {report['n_windows']} windows, {report['steps']} steps, training loss"
+          f" {last['loss']:.3f}, {report['seconds']:.0f} s", file=sys.stderr)
+    held = report.get("held_out")
+    if held:
+        print(f"isograph sae train-lm: held-out masked-token loss {held['loss']:.3f} nats (6-mer frequencies"
+              f" {held['loss_kmer_frequency']:.3f}, uniform {held['loss_uniform']:.3f}) over {held['n_tokens']:,}"
+              " tokens", file=sys.stderr)
+        if models is not None and args.probe_layers:
+            train, test = split_held_out(sequences, config.validation_fraction, config.seed)
+            report["probe"] = _probe(load_masked_lm(args.output), train, test, models, args.probe_layers, config.seed)
+            write_json(report, Path(args.output) / "training.json")
     print(json.dumps({"model": report["out_dir"]}))
     return 0
 
@@ -282,5 +339,19 @@ def add_sae(sub: argparse._SubParsersAction, parser_class: type[argparse.Argumen
     p = cmds.add_parser("train-lm", help="train the project's small DNA masked LM on FASTA sequences")
     p.add_argument("--input", required=True, metavar="FASTA")
     p.add_argument("--output", required=True, metavar="DIR")
+    p.add_argument("--gtf", metavar="GTF", help="transcript models of the FASTA's transcripts: held-out sequences are"
+                   " whole genes, and the CDS-vs-UTR probe is run on them")
+    p.add_argument("--probe-layers", type=int, nargs="*", default=[], metavar="L",
+                   help="hidden-state layers to probe (CDS vs UTR; with --gtf and --validation-fraction > 0)")
     add_config_arguments(p, LMConfig, flags={"n_layers": ("--layers", "--n-layers"), "n_heads": ("--heads", "--n-heads")})
     p.set_defaults(run=_run_train_lm)
+
+    p = cmds.add_parser("probe-lm", help="CDS-vs-UTR linear probe of a model's hidden states on held-out transcripts")
+    p.add_argument("--model", required=True, metavar="DIR", help="a local masked LM folder (its training.json, when"
+                   " there is one, gives the held-out split and gets the result)")
+    p.add_argument("--input", required=True, metavar="FASTA", help="transcript sequences (IDs = GTF transcript_id)")
+    p.add_argument("--gtf", required=True, metavar="GTF")
+    p.add_argument("--layers", type=int, nargs="+", required=True, metavar="L", help="hidden-state layers to probe")
+    p.add_argument("--validation-fraction", type=float, metavar="X",
+                   help="genes held out (default: the model's training split)")
+    p.set_defaults(run=_run_probe_lm)

@@ -1,10 +1,10 @@
-"""The SAE part of the demo: real transcript windows labelled CDS or UTR -> small DNA LM -> SAE ->
+"""The SAE part of the demo: real transcript windows labelled CDS or UTR -> the shipped small DNA LM -> SAE ->
 knowledge graph, centrality, CDS-vs-UTR feature tests and GO enrichment.
 
 Written under ``{demo}/sae/``::
 
     windows.parquet                      the sequence table (set = CDS or UTR, gene_id, gene_name)
-    lm/                                  the DNA masked LM trained here (Hugging Face layout)
+    lm/                                  the DNA masked LM (a copy of the shipped one; Hugging Face layout)
     activations/<key>/                   cached hidden states
     ef{N}/layer_{L}/                     the run (isograph.sae.runs): sae.pt, config.json, metrics.json,
                                          run.json, edges.parquet (one row per token edge), kg.json (the
@@ -18,7 +18,9 @@ Written under ``{demo}/sae/``::
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -31,9 +33,11 @@ from isograph.dataset.io import write_json, write_parquet
 from isograph.reference import reference_path
 from isograph.sae.sequences import SEQUENCE_COLUMNS, read_fasta
 
-__all__ = ["REFERENCE_FASTA", "build_sae_demo", "region_enrichment", "transcript_windows"]
+__all__ = ["REFERENCE_FASTA", "SHIPPED_LM", "build_sae_demo", "region_enrichment", "transcript_windows"]
 
 REFERENCE_FASTA = reference_path("isar_example", "example_isoform_nt.fasta.gz")
+#: The demo's DNA language model, shipped (weights, vocabulary, training report): data/reference/dna_lm.
+SHIPPED_LM = reference_path("dna_lm")
 
 
 def transcript_windows(fasta: pd.DataFrame, models: pd.DataFrame, *, window: int = 240) -> pd.DataFrame:
@@ -116,7 +120,7 @@ def region_enrichment(edges: pd.DataFrame, *, region_a: str = "CDS", region_b: s
     return table.sort_values(["pvalue", "feature"], ignore_index=True)
 
 
-def build_sae_demo(demo_dir: str | os.PathLike, gtf: str | os.PathLike, *, lm_seconds: float = 60.0,
+def build_sae_demo(demo_dir: str | os.PathLike, gtf: str | os.PathLike, *, lm: str | os.PathLike | None = None,
                    layer_idx: int = 2, expansion_factor: int = 8, seed: int = 0,
                    progress: Callable[[float, str], None] | None = None) -> dict:
     """Build ``{demo_dir}/sae`` (see the module docstring) and return its summary.
@@ -127,8 +131,9 @@ def build_sae_demo(demo_dir: str | os.PathLike, gtf: str | os.PathLike, *, lm_se
         The demo data set folder; ``sae/`` is written inside it.
     gtf : path
         The GTF of the transcripts (CDS/UTR boundaries).
-    lm_seconds : float, default 60
-        Training time budget of the DNA language model.
+    lm : path, optional
+        A local masked LM folder, copied to ``sae/lm`` (default the shipped model, :data:`SHIPPED_LM`:
+        trained by ``isograph sae train-lm`` on the reference transcripts; see ``data/reference/README.md``).
     layer_idx : int, default 2
         ``hidden_states`` index the SAE is trained on (capped at the model's last layer).
     expansion_factor : int, default 8
@@ -138,33 +143,34 @@ def build_sae_demo(demo_dir: str | os.PathLike, gtf: str | os.PathLike, *, lm_se
         ``progress(fraction, message)``.
     """
     from isograph.sae.go import enrich, load_gene_ontology
+    from isograph.sae.lm import load_masked_lm
     from isograph.sae.model import SAEConfig
     from isograph.sae.runs import build_run
-    from isograph.sae.train_lm import LMConfig, train_masked_lm
     from isograph.structure.cache import load_transcript_models
 
     report = progress or (lambda fraction, message: None)
     out = Path(demo_dir) / "sae"
     out.mkdir(parents=True, exist_ok=True)
-    timings, t0 = {}, time.perf_counter()
+    timings = {}
     fasta = read_fasta(REFERENCE_FASTA, set_name="transcripts")
     models = load_transcript_models(gtf).models
     windows = transcript_windows(fasta, models)
     write_parquet(windows, out / "windows.parquet")
     report(0.05, f"{len(windows)} windows ({(windows['set'] == 'CDS').sum()} CDS, {(windows['set'] == 'UTR').sum()} UTR)")
 
-    lm_config = LMConfig(hidden_size=32, n_layers=2, n_heads=4, window_tokens=64, epochs=2, max_seconds=lm_seconds,
-                         seed=seed)
-    train_report = train_masked_lm(fasta, out / "lm", lm_config,
-                                   progress=lambda f, m: report(0.05 + 0.45 * f, f"language model: {m}"))
-    timings["train_lm"] = time.perf_counter() - t0
-    layer_idx = min(layer_idx, lm_config.n_layers)
+    source = Path(lm) if lm is not None else SHIPPED_LM
+    if (out / "lm").exists():
+        shutil.rmtree(out / "lm")
+    shutil.copytree(source, out / "lm")
+    report(0.1, f"language model: {source.name} (shipped, trained offline)")
+    training = json.loads((out / "lm" / "training.json").read_text()) if (out / "lm" / "training.json").exists() else {}
+    layer_idx = min(layer_idx, load_masked_lm(out / "lm").n_layers)
     t1 = time.perf_counter()
     built = build_run(out, out / "lm", windows, layer_idx=layer_idx, sequences_path=out / "windows.parquet",
                       config=SAEConfig(expansion_factor=expansion_factor, epochs=15, batch_size=512,
                                        learning_rate=1e-3, seed=seed),
                       gene_column="gene_name", contrast=("CDS", "UTR"),  # GO uses gene symbols
-                      progress=lambda f, m, row: report(0.5 + 0.4 * f, m))
+                      progress=lambda f, m, row: report(0.1 + 0.8 * f, m))
     timings["embed_train_graph"] = time.perf_counter() - t1
     sae_result, edges, run = built["train"], built["edges"], built["run"]
     regions = region_enrichment(edges)
@@ -186,7 +192,8 @@ def build_sae_demo(demo_dir: str | os.PathLike, gtf: str | os.PathLike, *, lm_se
     cds = regions[regions["odds_ratio"] > 1].iloc[0] if (regions["odds_ratio"] > 1).any() else best
     summary = {
         "n_windows": len(windows), "n_tokens": len(built["tokens"]), "layer_idx": layer_idx, "run": run.key,
-        "expansion_factor": expansion_factor, "lm": {"history": train_report["history"]},
+        "expansion_factor": expansion_factor,
+        "lm": {"source": str(source), **{k: training.get(k) for k in ("steps", "held_out", "probe", "config")}},
         "sae": {"best_epoch": sae_result.best_epoch, "final": sae_result.metrics[sae_result.best_epoch - 1]},
         "n_significant_features_q05": int((regions["qvalue"] < 0.05).sum()),
         "best_region_feature": {"feature": int(best["feature"]), "odds_ratio": float(best["odds_ratio"]),

@@ -121,6 +121,10 @@ class LocalLM:
     def special_id(self, token: str) -> int:
         return self.vocab[token]
 
+    def kmer_ids(self) -> np.ndarray:
+        """IDs of the k-mer tokens (every k-mer over A, C, G, T; not ``<mask>``, which also has 6 characters), sorted."""
+        return np.array(sorted(i for tok, i in self.vocab.items() if len(tok) == self.k and set(tok) <= set("ACGT")))
+
 
 def load_masked_lm(path: str | os.PathLike, *, device: str = "cpu") -> LocalLM:
     """Load a masked LM from a local directory (``config.json``, weights, ``vocab.txt``), never downloading.

@@ -37,7 +37,7 @@ from isograph.errors import InputError
 from isograph.sae.lm import LocalLM, kmer_tokens, load_masked_lm, make_esm_lm
 from isograph.sae.sequences import tile_sequences
 
-__all__ = ["LMConfig", "encode_windows", "evaluate_masked_lm", "split_held_out", "train_masked_lm"]
+__all__ = ["LMConfig", "describe_model", "encode_windows", "evaluate_masked_lm", "split_held_out", "train_masked_lm"]
 
 
 @dataclass
@@ -215,7 +215,7 @@ def train_masked_lm(sequences: pd.DataFrame, out_dir: str | os.PathLike, config:
     if not len(phases[0]):
         raise InputError("the sequences are too short to train on (fewer than 8 tokens each)")
     pad, mask_id = lm.special_id("<pad>"), lm.special_id("<mask>")
-    kmer_ids = np.array([i for tok, i in lm.vocab.items() if len(tok) == lm.k])
+    kmer_ids = lm.kmer_ids()
     rng = np.random.default_rng(config.seed)
     torch.manual_seed(config.seed)
     model = lm.model
@@ -308,7 +308,7 @@ def evaluate_masked_lm(lm: LocalLM, held_out: pd.DataFrame, train_windows: list[
     import torch
 
     ids = encode_windows(lm, held_out, window_tokens)
-    kmer_ids = np.array(sorted(i for tok, i in lm.vocab.items() if len(tok) == lm.k))
+    kmer_ids = lm.kmer_ids()
     position = np.full(max(lm.vocab.values()) + 1, -1)
     position[kmer_ids] = np.arange(len(kmer_ids))
     rng = np.random.default_rng(seed + 1)
@@ -336,3 +336,43 @@ def evaluate_masked_lm(lm: LocalLM, held_out: pd.DataFrame, train_windows: list[
     return {"n_tokens": int(len(target)), "loss": float(loss.mean()), "loss_uniform": float(np.log(len(kmer_ids))),
             "loss_kmer_frequency": float(-log_freq[target].mean()), "accuracy": hits / max(len(target), 1),
             "accuracy_kmer_frequency": float((target == counts.argmax()).mean())}
+
+
+def describe_model(lm_dir: str | os.PathLike) -> str:
+    """One paragraph saying what a model folder's language model is and how well it does, from its
+    ``training.json`` (written by :func:`train_masked_lm`, plus the probe of ``isograph sae train-lm --gtf``).
+
+    Parameters
+    ----------
+    lm_dir : path
+
+    Returns
+    -------
+    str
+        Architecture, training data size and steps, held-out masked-token loss against the 6-mer-frequency
+        and uniform baselines, and the CDS-vs-UTR probe AUC against a bag of 6-mers; or a sentence saying
+        the folder has no training report (e.g. a Nucleotide Transformer), so its quality is not measured here.
+    """
+    import json
+
+    path = Path(lm_dir) / "training.json"
+    try:
+        report = json.loads(path.read_text())
+        config = report["config"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return ("Language model: a local model without a training report (training.json); its quality is not"
+                " measured here.")
+    words = (f"Language model: ESM masked LM, {config['n_layers']} layers × {config['hidden_size']}, 6-mer tokens,"
+             f" trained by isograph sae train-lm for {report.get('steps', '?'):,} steps on"
+             f" {report.get('n_train_sequences', '?'):,} sequences (seed {config['seed']}).")
+    held = report.get("held_out")
+    if held:
+        words += (f" Held-out masked-token loss {held['loss']:.2f} nats vs {held['loss_kmer_frequency']:.2f} for"
+                  f" 6-mer frequencies and {held['loss_uniform']:.2f} for chance, on {held['n_tokens']:,} tokens of"
+                  f" {report.get('n_held_out_sequences', '?')} held-out sequences.")
+    for probe in report.get("probe", []):
+        words += (f" CDS-vs-UTR linear probe on held-out transcripts, layer {probe['layer']}: AUC"
+                  f" {probe['auc_hidden']:.2f} vs {probe['auc_kmer_bag']:.2f} for a bag of 6-mers.")
+    if not held:
+        words += " No held-out evaluation was recorded: how well it models DNA is not measured."
+    return words

@@ -57,8 +57,23 @@ def test_outputs_are_written(demo):
     centrality = pd.read_parquet(run / "centrality.parquet")
     assert centrality["pagerank"].sum() == pytest.approx(1.0)
     contrast = pd.read_parquet(run / "contrast.parquet")
-    assert contrast["log10_ratio"].is_monotonic_decreasing and set(contrast["set_a"]) == {"CDS"}
+    ranked = contrast[contrast["seen_in"] == "both"]
+    assert ranked["log10_ratio"].is_monotonic_decreasing and set(contrast["set_a"]) == {"CDS"}
+    assert contrast.loc[contrast["seen_in"] != "both", "log10_ratio"].isna().all()
     assert (out / "ef8" / f"layer_{summary['layer_idx']}" / "sae.pt").exists()
     assert json.loads((out / "summary.json").read_text())["n_tokens"] == summary["n_tokens"] > 10000
     go = pd.read_parquet(run / "go_enrichment.parquet")
     assert {"go_id", "term", "pvalue", "qvalue", "feature"} <= set(go.columns)
+
+
+def test_the_demo_uses_the_shipped_model_and_says_how_good_it_is(demo):
+    from isograph.sae.demo import SHIPPED_LM
+    from isograph.sae.train_lm import describe_model
+
+    out, summary = demo
+    assert (out / "lm" / "model.safetensors").read_bytes() == (SHIPPED_LM / "model.safetensors").read_bytes()
+    held = summary["lm"]["held_out"]
+    assert held["loss"] <= held["loss_kmer_frequency"] - 0.3
+    words = describe_model(out / "lm")
+    assert f"{held['loss']:.2f} nats vs {held['loss_kmer_frequency']:.2f} for 6-mer frequencies" in words
+    assert "CDS-vs-UTR linear probe" in words
