@@ -28,7 +28,9 @@ from isograph.figures.sae import training_curves
 
 dash.register_page(__name__, path="/sae", name="SAE features", title="SAE knowledge graph — IsoGraph Explorer")
 
-FEATURE_COLUMNS = ["feature", "pagerank_rank", "pagerank", "degree_centrality", "n_tokens", "log10_ratio", "seen_in"]
+FEATURE_COLUMNS = ["feature", "pagerank_rank", "pagerank", "degree_centrality", "n_tokens", "log10_ratio", "seen_in",
+                   "best_concept", "best_concept_f1"]
+CONCEPT_COLUMNS = ["feature", "concept", "f1", "precision", "recall", "threshold", "n_active", "n_concept_tokens"]
 
 
 def _run_of(ds, layer, ef):
@@ -83,8 +85,51 @@ def layout(dataset: str | None = None, layer: str | None = None, ef: str | None 
                        minZoom=0.2, maxZoom=3, className="border rounded mb-3"),
         html.H5("Features by PageRank"),
         html.Div(table, id="sae-feature-table"),
+        concept_search(run),
         job,
     ])
+
+
+def concept_search(run) -> html.Div:
+    """"Features for concept X": the run's features ranked by F1 for one GTF concept (isograph.sae.concepts)."""
+    from isograph.sae.runs import load_run_concepts
+
+    concepts = load_run_concepts(run)
+    if concepts is None:
+        return html.P("This run has no concept scores (they need sequences cut from the GTF's transcripts).",
+                      className="small text-muted", id="sae-concept-none")
+    names = sorted(concepts["concept"].unique())
+    return html.Div([
+        html.H5("Features for a concept"),
+        html.P(f"Precision, recall and F1 of \"feature active\" (z above the threshold × its maximum, chosen on training"
+               f" genes) against \"token in the concept\", on the {int(concepts['n_validation_tokens'].iloc[0]):,}"
+               " tokens of held-out genes. A ranking, not a test: an F1 near 0 means no feature tracks the concept.",
+               className="small text-muted"),
+        dbc.Row(dbc.Col(dcc.Dropdown(id="sae-concept", options=names, value="CDS" if "CDS" in names else names[0],
+                                     clearable=False), md=4), className="mb-2"),
+        html.Div(concept_table(concepts, "CDS" if "CDS" in names else names[0]), id="sae-concept-table"),
+    ])
+
+
+def concept_table(concepts, concept: str) -> html.Div:
+    """The 20 features with the highest F1 for ``concept``."""
+    shown = concepts[concepts["concept"] == concept].sort_values(["f1", "feature"], ascending=[False, True]).head(20)
+    return data_table("sae-concept-features", shown, columns=CONCEPT_COLUMNS, page_size=10)
+
+
+@callback(Output("sae-concept-table", "children"), Input("sae-concept", "value"), State("sae-layer", "value"),
+          State("sae-ef", "value"), State("sae-context", "data"), prevent_initial_call=True)
+def show_concept(concept, layer, ef, context):
+    from isograph.sae.runs import load_run_concepts
+
+    try:
+        run = _run_of(current_dataset(context["dataset"]), layer, ef)
+        concepts = load_run_concepts(run) if run is not None else None
+        if concepts is None or concept not in set(concepts["concept"]):
+            raise InputError(f"no concept {str(concept)[:40]!r} in this run's concept scores")
+        return concept_table(concepts, concept)
+    except InputError as exc:
+        return dbc.Alert(str(exc), color="warning", id="sae-concept-error")
 
 
 def _training_card(ds) -> dbc.Card:
@@ -119,7 +164,8 @@ def _training_card(ds) -> dbc.Card:
 
 def graph_view(run, sets, top_n, min_weight, per_feature) -> tuple[list, object, object]:
     """Cytoscape elements, a note and the feature table of a run's top-N subgraph (see ``top_subgraph``)."""
-    from isograph.sae.runs import load_run_graph, load_set_centrality, top_subgraph
+    from isograph.sae.concepts import best_concepts
+    from isograph.sae.runs import load_run_concepts, load_run_graph, load_set_centrality, top_subgraph
 
     edges, centrality, contrast = load_run_graph(run)
     everything = not sets or set(sets) == set(run.sets)
@@ -137,6 +183,9 @@ def graph_view(run, sets, top_n, min_weight, per_feature) -> tuple[list, object,
     if contrast is not None:
         table = table.merge(contrast[["feature", "log10_ratio"]  # seen_in: files written before it had it
                                      + (["seen_in"] if "seen_in" in contrast else [])], on="feature", how="left")
+    concepts = load_run_concepts(run)
+    if concepts is not None:
+        table = table.merge(best_concepts(concepts), on="feature", how="left")
     return graph_elements(nodes, links), note, data_table("sae-features", table.head(300), columns=FEATURE_COLUMNS)
 
 

@@ -89,7 +89,8 @@ def layout(layer: str | None = None, idx: str | None = None, ef: str | None = No
                  _stat("PageRank rank", f"{int(rank.loc[node, 'pagerank_rank'])} of"
                        f" {int((rank['kind'] == 'feature').sum())}" if node in rank.index else "not in the graph",
                        "feature-rank"),
-                 _stat("set contrast", _contrast_text(data.contrast, feature), "feature-contrast")], className="mb-3"),
+                 _stat("set contrast", _contrast_text(data.contrast, feature), "feature-contrast"),
+                 _stat("best GTF concept", _concept_text(run, feature), "feature-concept")], className="mb-3"),
         dbc.Row([
             dbc.Col(figure_card("feature-histogram", activation_histogram(profile.histogram),
                                 title="Activation histogram", filename=f"feature_{feature}_histogram"), lg=5),
@@ -109,6 +110,20 @@ def layout(layer: str | None = None, idx: str | None = None, ef: str | None = No
 def _stat(name: str, value: str, element_id: str) -> dbc.Col:
     return dbc.Col(dbc.Card(dbc.CardBody([html.Div(name, className="small text-muted"),
                                           html.Div(value, className="fs-5", id=element_id)])), md=2)
+
+
+def _concept_text(run, feature: int) -> str:
+    from isograph.sae.runs import load_run_concepts
+
+    concepts = load_run_concepts(run)
+    mine = concepts[concepts["feature"] == feature] if concepts is not None else None
+    if mine is None or mine.empty:
+        return "–"
+    best = mine.sort_values(["f1", "concept"], ascending=[False, True]).iloc[0]
+    if best["f1"] <= 0:
+        return "none (F1 0 for every concept)"
+    return (f"{best['concept']}: F1 {best['f1']:.2f} (precision {best['precision']:.2f}, recall {best['recall']:.2f};"
+            " held-out genes)")
 
 
 def _contrast_text(contrast: pd.DataFrame | None, feature: int) -> str:

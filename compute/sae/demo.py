@@ -12,7 +12,8 @@ Written under ``{demo}/sae/``::
                                          contrast.parquet (log10 PageRank ratio, CDS vs UTR),
                                          feature_region_enrichment.parquet (Fisher per feature: CDS vs
                                          UTR tokens, BH q), go_enrichment.parquet (GO enrichment of the
-                                         top features' gene sets)
+                                         top features' gene sets), concept_scores.parquet (precision,
+                                         recall, F1 of every feature for every GTF concept: run_concepts)
     summary.json                         what was built, timings, the best CDS/UTR feature
 """
 
@@ -30,10 +31,11 @@ import pandas as pd
 from scipy import stats
 
 from isograph.dataset.io import write_json, write_parquet
+from isograph.errors import InputError
 from isograph.reference import reference_path
 from isograph.sae.sequences import SEQUENCE_COLUMNS, read_fasta
 
-__all__ = ["REFERENCE_FASTA", "SHIPPED_LM", "build_sae_demo", "region_enrichment", "transcript_windows"]
+__all__ = ["REFERENCE_FASTA", "SHIPPED_LM", "build_sae_demo", "run_concepts", "region_enrichment", "transcript_windows"]
 
 REFERENCE_FASTA = reference_path("isar_example", "example_isoform_nt.fasta.gz")
 #: The demo's DNA language model, shipped (weights, vocabulary, training report): data/reference/dna_lm.
@@ -120,6 +122,40 @@ def region_enrichment(edges: pd.DataFrame, *, region_a: str = "CDS", region_b: s
     return table.sort_values(["pvalue", "feature"], ignore_index=True)
 
 
+def run_concepts(tokens: pd.DataFrame, z: np.ndarray, models: pd.DataFrame, *, validation_fraction: float = 0.3,
+                 seed: int = 0) -> pd.DataFrame:
+    """Concept scores (:func:`isograph.sae.concepts.concept_scores`) of a run's tokens that lie in transcripts.
+
+    Parameters
+    ----------
+    tokens : DataFrame
+        The run's token table (``seq_id, start, end``; ``gene_id`` for the split, when it has it).
+    z : ndarray, shape (n_tokens, n_features)
+    models : DataFrame
+        Transcript models of the GTF.
+    validation_fraction : float, default 0.3
+        Genes whose tokens score the features (the others choose each threshold).
+    seed : int, default 0
+
+    Returns
+    -------
+    DataFrame
+        As ``concept_scores``, plus ``n_validation_tokens``.
+    """
+    from isograph.sae.concepts import concept_scores, token_concepts, transcript_positions
+
+    positions = transcript_positions(tokens, set(models["transcript_id"]))
+    mapped = positions["transcript_id"].notna().to_numpy()
+    if not mapped.any():
+        raise InputError("no token lies in a transcript of the GTF (sequence IDs must be transcript IDs)")
+    genes = (tokens["gene_id"] if "gene_id" in tokens else positions["transcript_id"]).astype(str).to_numpy()[mapped]
+    unique = np.unique(genes)
+    held = np.random.default_rng(seed).permutation(unique)[:max(1, int(round(validation_fraction * len(unique))))]
+    validation = np.isin(genes, held)
+    labels = token_concepts(positions[mapped].reset_index(drop=True), models)
+    return concept_scores(z[mapped], labels, validation).assign(n_validation_tokens=int(validation.sum()))
+
+
 def build_sae_demo(demo_dir: str | os.PathLike, gtf: str | os.PathLike, *, lm: str | os.PathLike | None = None,
                    layer_idx: int = 2, expansion_factor: int = 8, seed: int = 0,
                    progress: Callable[[float, str], None] | None = None) -> dict:
@@ -175,6 +211,8 @@ def build_sae_demo(demo_dir: str | os.PathLike, gtf: str | os.PathLike, *, lm: s
     sae_result, edges, run = built["train"], built["edges"], built["run"]
     regions = region_enrichment(edges)
     write_parquet(regions, run.folder / "feature_region_enrichment.parquet")
+    concepts = run_concepts(built["tokens"], built["z"], models, seed=seed)
+    write_parquet(concepts, run.path("concepts"))
 
     t4 = time.perf_counter()
     ontology = load_gene_ontology()
@@ -200,6 +238,9 @@ def build_sae_demo(demo_dir: str | os.PathLike, gtf: str | os.PathLike, *, lm: s
                                 "qvalue": float(best["qvalue"]), "n_cds": int(best["n_a"]), "n_utr": int(best["n_b"])},
         "best_cds_feature": {"feature": int(cds["feature"]), "odds_ratio": float(cds["odds_ratio"]),
                              "qvalue": float(cds["qvalue"]), "n_cds": int(cds["n_a"]), "n_utr": int(cds["n_b"])},
+        "concepts": {row.concept: {"feature": int(row.feature), "f1": float(row.f1), "precision": float(row.precision),
+                                   "recall": float(row.recall), "threshold": float(row.threshold)}
+                     for row in concepts.sort_values("f1", ascending=False).drop_duplicates("concept").itertuples()},
         "timings_s": {k: round(v, 2) for k, v in timings.items()},
     }
     write_json(summary, out / "summary.json")

@@ -30,6 +30,16 @@ __all__ = ["L2_GRID", "logistic_probe_auc", "region_labels", "region_probe", "ro
 def roc_auc(score: np.ndarray, label: np.ndarray) -> float:
     """Area under the ROC curve of ``score`` for ``label`` (1 = positive): Mann-Whitney U / (n1 n0).
 
+    Parameters
+    ----------
+    score : ndarray
+        Higher = more likely positive.
+    label : ndarray of {0, 1}
+
+    Returns
+    -------
+    float
+
     Examples
     --------
     >>> roc_auc(np.array([0.1, 0.4, 0.35, 0.8]), np.array([0, 0, 1, 1]))

@@ -11,6 +11,7 @@ to the SAE checkpoint::
     centrality_by_set.parquet  the same within each sequence set's own edges (+ ``set``)
     contrast.parquet    PageRank contrast of the first two sequence sets (when there are two or more)
     go_enrichment.parquet  GO enrichment of each feature's genes (written by the demo and `sae go`)
+    concept_scores.parquet  precision/recall/F1 of each feature for each GTF concept (isograph.sae.concepts)
 
 :func:`build_run` makes one (embed -> train -> encode -> graph), :func:`find_runs` lists them, and
 :func:`top_subgraph` picks the part of a graph that stays readable in a browser.
@@ -36,7 +37,8 @@ from isograph.errors import InputError
 if TYPE_CHECKING:
     from isograph.sae.model import SAEConfig
 
-__all__ = ["RunData", "SAERun", "build_run", "find_runs", "load_run_data", "load_run_graph", "load_run_models",
+__all__ = ["RunData", "SAERun", "build_run", "find_runs", "load_run_concepts", "load_run_data", "load_run_graph",
+           "load_run_models",
            "load_set_centrality", "top_subgraph"]
 
 RUN_FILE = "run.json"
@@ -75,7 +77,8 @@ class SAERun:
         return _inside(self.sae_dir, self.folder / {"edges": "edges.parquet", "graph": "kg.json",
                                                     "centrality": "centrality.parquet",
                                                     "contrast": "contrast.parquet",
-                                                    "go_enrichment": "go_enrichment.parquet"}.get(name, name))
+                                                    "go_enrichment": "go_enrichment.parquet",
+                                                    "concepts": "concept_scores.parquet"}.get(name, name))
 
 
 def _inside(root: Path, path: Path) -> Path:
@@ -346,6 +349,17 @@ def _set_centrality(run: SAERun, sets: tuple[str, ...], stamp_ns: int) -> pd.Dat
             return table[table["set"] == sets[0]].drop(columns="set").reset_index(drop=True)
     edges = _run_graph(run, stamp_ns)[0]
     return centrality(edges[edges["set"].isin(sets)])
+
+
+def load_run_concepts(run: SAERun) -> pd.DataFrame | None:
+    """The run's concept scores (:func:`isograph.sae.concepts.concept_scores`), or None when it has none (cached)."""
+    return _run_concepts(run, _stamp(run))
+
+
+@functools.lru_cache(maxsize=4)
+def _run_concepts(run: SAERun, _stamp_ns: int) -> pd.DataFrame | None:
+    path = run.path("concepts")
+    return pd.read_parquet(path) if path.exists() else None
 
 
 def load_run_models(run: SAERun) -> tuple[object, object]:

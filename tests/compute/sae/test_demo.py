@@ -77,3 +77,25 @@ def test_the_demo_uses_the_shipped_model_and_says_how_good_it_is(demo):
     words = describe_model(out / "lm")
     assert f"{held['loss']:.2f} nats vs {held['loss_kmer_frequency']:.2f} for 6-mer frequencies" in words
     assert "CDS-vs-UTR linear probe" in words
+
+
+def test_concept_labels_agree_with_how_the_windows_were_cut(demo):
+    """Every token of a CDS window is labelled CDS, every token of a UTR window 5'UTR or 3'UTR (the windows lie
+    wholly inside their region), and the stored scores cover every feature and concept."""
+    from isograph.sae.concepts import CONCEPTS, token_concepts, transcript_positions
+    from isograph.sae.runs import find_runs, load_run_data
+    from isograph.structure.cache import load_transcript_models
+
+    out, summary = demo
+    run = next(r for r in find_runs(out) if r.key == summary["run"])
+    tokens = load_run_data(run).tokens
+    models = load_transcript_models(REFERENCE_GTF).models
+    labels = token_concepts(transcript_positions(tokens, set(models["transcript_id"])), models)
+    cds = (tokens["set"] == "CDS").to_numpy()
+    assert labels.loc[cds, "CDS"].all() and not labels.loc[~cds, "CDS"].any()
+    assert (labels.loc[~cds, "3'UTR"] | labels.loc[~cds, "5'UTR"]).all()
+    scores = pd.read_parquet(run.path("concepts"))
+    assert len(scores) == 512 * len(CONCEPTS) and scores["f1"].between(0, 1).all()
+    best = summary["concepts"]["CDS"]
+    row = scores[(scores["concept"] == "CDS") & (scores["feature"] == best["feature"])].iloc[0]
+    assert row["f1"] == pytest.approx(best["f1"]) and row["f1"] == scores.loc[scores["concept"] == "CDS", "f1"].max()

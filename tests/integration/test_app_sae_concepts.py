@@ -1,0 +1,37 @@
+"""The SAE pages show the model card, each feature's best GTF concept, and "features for a concept"."""
+
+from __future__ import annotations
+
+import json
+
+from dash import html
+
+
+def _text(component) -> str:
+    return str(html.Div(component).to_plotly_json())
+
+
+def test_the_sae_page_has_the_model_card_and_the_concept_search(app, demo_root):
+    from pages.sae import layout, show_concept
+
+    report = json.loads((demo_root / "demo" / "sae" / "lm" / "training.json").read_text())
+    with app.server.app_context():
+        page = _text(layout(dataset="demo"))
+        assert "sae-model-card" in page and f"{report['held_out']['loss']:.2f} nats" in page
+        assert "Features for a concept" in page and "best_concept_f1" in page and "sae-concept-features" in page
+        table = _text(show_concept("3'UTR", "2", "8", {"dataset": "demo"}))
+        assert "sae-concept-features" in table and "3'UTR" in table
+        refused = _text(show_concept("<script>", "2", "8", {"dataset": "demo"}))
+        assert "sae-concept-error" in refused and "no concept" in refused
+
+
+def test_a_feature_page_names_its_best_concept(app, demo_root):
+    import pandas as pd
+
+    from pages.sae_feature import layout
+
+    scores = pd.read_parquet(demo_root / "demo" / "sae" / "ef8" / "layer_2" / "concept_scores.parquet")
+    top = scores.sort_values("f1", ascending=False).iloc[0]
+    with app.server.app_context():
+        page = _text(layout(layer="2", idx=str(int(top["feature"])), dataset="demo", ef="8"))
+    assert f"{top['concept']}: F1 {top['f1']:.2f}" in page and "sae-model-card" in page
