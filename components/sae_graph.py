@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["SET_COLOURS", "STYLESHEET", "graph_elements"]
+__all__ = ["SET_COLOURS", "STYLESHEET", "graph_elements", "legend_items"]
 
 SET_COLOURS = ["#2c6fbb", "#27ae60", "#8e44ad", "#d35400", "#16a085", "#7f8c8d"]
 
@@ -48,3 +48,22 @@ def graph_elements(nodes: pd.DataFrame, links: pd.DataFrame, *, min_size: float 
         elements.append({"data": {"source": row.source, "target": row.target, "weight": float(row.weight),
                                   "width": round(1 + 5 * float(row.weight) / heaviest, 2)}})
     return elements
+
+
+def legend_items(elements: list[dict]) -> list[tuple[str, str]]:
+    """``(label, colour)`` of every node kind drawn: features, tokens, then each sequence set by name.
+
+    Args:
+        elements: :func:`graph_elements` output.
+
+    Returns:
+        One pair per colour in use, in that order.
+    """
+    nodes = [e["data"] for e in elements if "id" in e["data"]]
+    items = [("feature", "#c0392b")] if any(n["kind"] == "feature" for n in nodes) else []
+    items += [("6-mer token", n["colour"]) for n in nodes if n["kind"] == "token"][:1]
+    sets = {}
+    for n in nodes:
+        if n["kind"] == "sequence":
+            sets.setdefault(f"sequence in {n['set']}" if n["set"] else "sequence", n["colour"])
+    return items + sorted(sets.items())

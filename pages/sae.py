@@ -21,7 +21,7 @@ from components.layout import (
     settings,
 )
 from components.model_card import model_card
-from components.sae_graph import STYLESHEET, graph_elements
+from components.sae_graph import STYLESHEET, graph_elements, legend_items
 from isograph.dataset.datasets import DatasetError
 from isograph.errors import InputError
 from isograph.figures.sae import training_curves
@@ -186,7 +186,11 @@ def graph_view(run, sets, top_n, min_weight, per_feature) -> tuple[list, object,
     concepts = load_run_concepts(run)
     if concepts is not None:
         table = table.merge(best_concepts(concepts), on="feature", how="left")
-    return graph_elements(nodes, links), note, data_table("sae-features", table.head(300), columns=FEATURE_COLUMNS)
+    elements = graph_elements(nodes, links)
+    legend = [html.Span([html.Span("●", style={"color": colour, "fontSize": "1.2em"}), f" {label}"], className="me-3")
+              for label, colour in legend_items(elements)]
+    return elements, [note, html.Div(legend, id="sae-graph-legend")], data_table("sae-features", table.head(300),
+                                                                                 columns=FEATURE_COLUMNS)
 
 
 @callback(Output("sae-graph", "elements"), Output("sae-graph-note", "children"), Output("sae-feature-table", "children"),

@@ -30,7 +30,7 @@ from isograph.figures.sae import activation_histogram, intervention_effects, int
 dash.register_page(__name__, path_template="/sae/features/<layer>/<idx>", path="/sae/features/2/0", name="SAE feature",
                    title=lambda layer=None, idx=None, **_: f"Feature {idx} (layer {layer}) — IsoGraph Explorer")
 
-SEQUENCE_COLUMNS = ["seq_id", "set", "gene_name", "max_activation", "n_active", "argmax_token", "interval"]
+SEQUENCE_COLUMNS = ["seq_id", "set", "gene_name", "max_activation", "n_active", "argmax_token", "n_copies", "interval"]
 GO_COLUMNS = ["go_id", "term", "ontology", "k", "n", "K", "N", "fold_enrichment", "pvalue", "qvalue", "genes"]
 
 
@@ -90,7 +90,8 @@ def layout(layer: str | None = None, idx: str | None = None, ef: str | None = No
                        f" {int((rank['kind'] == 'feature').sum())}" if node in rank.index else "not in the graph",
                        "feature-rank"),
                  _stat("set contrast", _contrast_text(data.contrast, feature), "feature-contrast"),
-                 _stat("best GTF concept", _concept_text(run, feature), "feature-concept")], className="mb-3"),
+                 _stat("best GTF concept", _concept_text(run, feature), "feature-concept"),
+                 _stat("CDS vs UTR (Fisher, BH)", _region_text(run, feature), "feature-region")], className="mb-3"),
         dbc.Row([
             dbc.Col(figure_card("feature-histogram", activation_histogram(profile.histogram),
                                 title="Activation histogram", filename=f"feature_{feature}_histogram"), lg=5),
@@ -110,6 +111,18 @@ def layout(layer: str | None = None, idx: str | None = None, ef: str | None = No
 def _stat(name: str, value: str, element_id: str) -> dbc.Col:
     return dbc.Col(dbc.Card(dbc.CardBody([html.Div(name, className="small text-muted"),
                                           html.Div(value, className="fs-5", id=element_id)])), md=2)
+
+
+def _region_text(run, feature: int) -> str:
+    """The run's CDS-vs-UTR test of the feature (isograph.sae.demo.region_enrichment), when the run has one."""
+    path = run.path("regions")
+    table = read_parquet(path) if path.exists() else None
+    if table is None or feature not in set(table["feature"]):
+        return "–"
+    row = table.set_index("feature").loc[feature]
+    side = "CDS" if row["odds_ratio"] > 1 else "UTR"
+    words = f"odds ratio {row['odds_ratio']:.2f}, q {row['qvalue']:.2g}"
+    return f"leads {side} tokens more often: {words}" if row["qvalue"] < 0.05 else f"no significant difference ({words})"
 
 
 def _concept_text(run, feature: int) -> str:

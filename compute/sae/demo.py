@@ -210,7 +210,7 @@ def build_sae_demo(demo_dir: str | os.PathLike, gtf: str | os.PathLike, *, lm: s
     timings["embed_train_graph"] = time.perf_counter() - t1
     sae_result, edges, run = built["train"], built["edges"], built["run"]
     regions = region_enrichment(edges)
-    write_parquet(regions, run.folder / "feature_region_enrichment.parquet")
+    write_parquet(regions, run.path("regions"))
     concepts = run_concepts(built["tokens"], built["z"], models, seed=seed)
     write_parquet(concepts, run.path("concepts"))
 

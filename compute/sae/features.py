@@ -45,7 +45,9 @@ class FeatureProfile:
         ``left, right, count`` of the non-zero activations (``bins`` equal-width bins).
     top_sequences : DataFrame
         ``seq_id, set, max_activation, n_active, argmax_token`` (+ ``gene_name`` when the tokens have
-        it), the ``n_top`` sequences with the highest per-sequence maximum.
+        it), ``n_copies`` (sequences with the identical token string — e.g. the same window of sibling
+        transcripts — shown once, under the first ID), the ``n_top`` distinct sequences with the highest
+        per-sequence maximum.
     quantile_samples : DataFrame
         The same columns plus ``interval`` ("Q1 0.01–0.20" … lowest first), up to ``per_interval``
         sequences sampled (seeded) from each of ``n_intervals`` quantile intervals of the per-sequence
@@ -89,6 +91,9 @@ def feature_profile(tokens: pd.DataFrame, values: np.ndarray, *, feature: int, n
     >>> p = feature_profile(tokens, np.array([0.0, 2.0, 0.5, 0.0]), feature=3)
     >>> p.frequency, p.max_activation, p.top_sequences["seq_id"].tolist()
     (0.5, 2.0, ['a', 'b'])
+    >>> twins = pd.concat([tokens, tokens.assign(seq_id="a2").iloc[:2]], ignore_index=True)
+    >>> feature_profile(twins, np.array([0.0, 2.0, 0.5, 0.0, 0.0, 2.0]), feature=3).top_sequences[["seq_id", "n_copies"]].values.tolist()
+    [['a', 2], ['b', 1]]
     """
     values = np.asarray(values, dtype=np.float64)
     if values.shape != (len(tokens),):
@@ -124,11 +129,16 @@ def feature_profile(tokens: pd.DataFrame, values: np.ndarray, *, feature: int, n
 def _per_sequence(tokens: pd.DataFrame, values: np.ndarray) -> pd.DataFrame:
     frame = pd.DataFrame({"seq_id": tokens["seq_id"].to_numpy(), "value": values,
                           "token": tokens["token"].to_numpy(), "active": values > 0})
+    text = frame.groupby("seq_id", sort=False)["token"].agg("".join)  # the sequence, as its tokens spell it
+    copies = text.map(text.value_counts())
+    first = ~text.duplicated()
+    frame = frame[frame["seq_id"].isin(text.index[first.to_numpy()])]  # identical windows once, under the first ID
     grouped = frame.groupby("seq_id", sort=False)
     best = frame.loc[grouped["value"].idxmax()]
     out = pd.DataFrame({"seq_id": best["seq_id"].to_numpy(), "max_activation": best["value"].to_numpy(),
                         "n_active": grouped["active"].sum().reindex(best["seq_id"]).to_numpy().astype(int),
-                        "argmax_token": best["token"].to_numpy()})
+                        "argmax_token": best["token"].to_numpy(),
+                        "n_copies": copies.reindex(best["seq_id"]).to_numpy().astype(int)})
     extra = [c for c in ("set", "gene_name") if c in tokens]
     if extra:
         info = tokens.drop_duplicates("seq_id").set_index("seq_id")[extra]

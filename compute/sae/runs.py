@@ -78,7 +78,8 @@ class SAERun:
                                                     "centrality": "centrality.parquet",
                                                     "contrast": "contrast.parquet",
                                                     "go_enrichment": "go_enrichment.parquet",
-                                                    "concepts": "concept_scores.parquet"}.get(name, name))
+                                                    "concepts": "concept_scores.parquet",
+                                                    "regions": "feature_region_enrichment.parquet"}.get(name, name))
 
 
 def _inside(root: Path, path: Path) -> Path:

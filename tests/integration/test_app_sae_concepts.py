@@ -35,3 +35,28 @@ def test_a_feature_page_names_its_best_concept(app, demo_root):
     with app.server.app_context():
         page = _text(layout(layer="2", idx=str(int(top["feature"])), dataset="demo", ef="8"))
     assert f"{top['concept']}: F1 {top['f1']:.2f}" in page and "sae-model-card" in page
+
+
+def test_the_graph_has_a_legend_of_its_set_colours(app, demo_root):
+    from components.sae_graph import legend_items
+    from isograph.sae.runs import find_runs
+    from pages.sae import graph_view
+
+    run = next(r for r in find_runs(demo_root / "demo" / "sae") if r.key == "ef8/layer_2")
+    elements, note, _ = graph_view(run, list(run.sets), 25, 0, 4)
+    items = dict(legend_items(elements))
+    colours = {e["data"]["set"]: e["data"]["colour"] for e in elements if e["data"].get("kind") == "sequence"}
+    assert items["feature"] == "#c0392b" and {f"sequence in {s}": c for s, c in colours.items()}.items() <= items.items()
+    assert "sae-graph-legend" in _text(note) and "sequence in CDS" in _text(note)
+
+
+def test_a_feature_page_shows_its_cds_utr_test_and_each_window_once(app, demo_root):
+    import pandas as pd
+
+    from pages.sae_feature import layout
+
+    regions = pd.read_parquet(demo_root / "demo" / "sae" / "ef8" / "layer_2" / "feature_region_enrichment.parquet")
+    best = regions.iloc[0]
+    with app.server.app_context():
+        page = _text(layout(layer="2", idx=str(int(best["feature"])), dataset="demo", ef="8"))
+    assert f"odds ratio {best['odds_ratio']:.2f}, q {best['qvalue']:.2g}" in page and "n_copies" in page
