@@ -229,6 +229,7 @@ def open_feature(node, cell, rows, layer, ef, context):
 
 @callback(
     Output("sae-job-status", "children"),
+    Output(graph_ref("sae-job-curves"), "figure", allow_duplicate=True),  # the whole chart stays after the job
     Input("sae-job-run", "n_clicks"),
     State("sae-job-context", "data"), State("sae-job-layer", "value"), State("sae-job-ef", "value"),
     State("sae-job-epochs", "value"), State("sae-job-l1", "value"),
@@ -239,7 +240,10 @@ def train_job(set_progress, _clicks, context, layer, ef, epochs, l1):
 
 
 def training_job(set_progress, context, layer, ef, epochs, l1):
-    """Background job: embed (cached) -> train the SAE (charts every epoch) -> knowledge graph -> run.json."""
+    """Background job: embed (cached) -> train the SAE (charts every epoch) -> knowledge graph -> run.json.
+
+    Returns the status and the training chart of every epoch (the last progress report may never reach the
+    browser before the job ends, so the result carries the final chart itself)."""
     from components.background import budgeted, job_gate
     from isograph.sae.model import SAEConfig
 
@@ -265,13 +269,13 @@ def training_job(set_progress, context, layer, ef, epochs, l1):
             built = ds.sae.train(control_value(layer, "layer", default=0, kind=int, low=0), config, progress=report)
         except InputError as exc:
             set_progress((100, "failed", no_update))
-            return dbc.Alert(f"Could not train: {exc}", color="danger", id="sae-job-error")
+            return dbc.Alert(f"Could not train: {exc}", color="danger", id="sae-job-error"), no_update
     best = built["train"].metrics[built["train"].best_epoch - 1]
     link = dcc.Link("show it", href=href("/sae", dataset=ds.name, layer=built["run"].layer_idx,
                                          ef=built["run"].expansion_factor))
     words = (f"Trained {built['run'].key}: best epoch {built['train'].best_epoch}, FVU {best['val_fvu']:.3f},"
              f" L0 {best['l0']:.1f}; {len(built['edges']):,} token edges. ")
-    return dbc.Alert([words, link], color="success", id="sae-job-done")
+    return dbc.Alert([words, link], color="success", id="sae-job-done"), training_curves(pd.DataFrame(rows))
 
 
 on_cancel("sae-job", "sae-job-status", "Cancelled; runs already saved are unchanged.")

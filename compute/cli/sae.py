@@ -1,4 +1,5 @@
-"""``isograph sae ...``: the Hidden-State-Genomics workflows (embed, train, kg, enrich, intervene, train-lm).
+"""``isograph sae ...``: the Hidden-State-Genomics workflows (embed, train, kg, enrich, intervene, train-lm,
+probe-lm, variants).
 
 Each subcommand is a thin call into :mod:`isograph.sae`; errors are one line and exit status 2 (see
 :mod:`cli`). File names follow the seed's conventions: SAE checkpoints under
@@ -245,6 +246,48 @@ def _run_probe_lm(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_variants(args: argparse.Namespace) -> int:
+    from isograph.dataset.io import write_parquet
+    from isograph.sae.lm import load_masked_lm
+    from isograph.sae.model import checkpoint_dir, load_sae
+    from isograph.sae.sequences import read_fasta
+    from isograph.sae.variants import (
+        hgvs_to_variant,
+        read_hgvs_file,
+        read_vcf,
+        variant_effects,
+        variant_windows,
+        vcf_to_variants,
+    )
+    from isograph.structure.cache import load_transcript_models
+
+    if bool(args.hgvs) == bool(args.vcf):
+        raise InputError("give the variants as --hgvs FILE or as --vcf FILE (one of them)")
+    models = load_transcript_models(args.gtf).models
+    fasta = read_fasta(args.fasta)
+    sequences = dict(zip(fasta["seq_id"], fasta["sequence"]))
+    if args.hgvs:
+        table = pd.DataFrame([v.__dict__ for v in (hgvs_to_variant(t, sequences, models)
+                                                   for t in read_hgvs_file(args.hgvs))]).assign(status="ok")
+    else:
+        table = vcf_to_variants(read_vcf(args.vcf), sequences, models)
+        if table.empty:
+            raise InputError(f"{args.vcf}: no record lies in the exons of a transcript of {args.gtf}")
+    windows = variant_windows(table[table["status"] == "ok"], sequences, flank=args.flank)
+    lm = load_masked_lm(args.model)
+    sae, _config = load_sae(args.sae or checkpoint_dir(args.sae_dir, args.expansion_factor, args.layer_idx))
+    features, tokens = variant_effects(lm, sae, windows, layer=args.layer_idx, top=args.top)
+    out = Path(args.output_dir)
+    write_parquet(table.merge(windows[["name", "transcript_id", "offset", "ref_window", "alt_window"]],
+                              on=["name", "transcript_id"], how="left"), out / "variants.parquet")
+    write_parquet(features, out / "feature_deltas.parquet")
+    write_parquet(tokens, out / "token_effects.parquet")
+    print(f"isograph sae variants: {len(windows)} variant window pair(s) of {len(table)} mapped;"
+          f" {(table['status'] != 'ok').sum()} skipped (status in variants.parquet)", file=sys.stderr)
+    print(out)
+    return 0
+
+
 def _run_train_lm(args: argparse.Namespace) -> int:
     from isograph.dataset.io import write_json
     from isograph.sae.lm import load_masked_lm
@@ -345,6 +388,21 @@ def add_sae(sub: argparse._SubParsersAction, parser_class: type[argparse.Argumen
                    help="hidden-state layers to probe (CDS vs UTR; with --gtf and --validation-fraction > 0)")
     add_config_arguments(p, LMConfig, flags={"n_layers": ("--layers", "--n-layers"), "n_heads": ("--heads", "--n-heads")})
     p.set_defaults(run=_run_train_lm)
+
+    p = cmds.add_parser("variants", help="reference vs alternate windows of HGVS or VCF variants: feature deltas, KL")
+    p.add_argument("--hgvs", metavar="FILE", help="HGVS c./n. descriptions, one per line (TRANSCRIPT:c.76A>T)")
+    p.add_argument("--vcf", metavar="FILE", help="VCF records (plain or gzip), mapped onto the GTF's transcripts")
+    p.add_argument("--gtf", required=True, metavar="GTF")
+    p.add_argument("--fasta", required=True, metavar="FASTA", help="transcript sequences (IDs = GTF transcript_id)")
+    p.add_argument("--model-name", "--model", dest="model", required=True, metavar="DIR")
+    p.add_argument("--layer-idx", type=int, required=True, metavar="L")
+    p.add_argument("--expansion-factor", type=int, default=8)
+    p.add_argument("--sae-dir", default="checkpoints", metavar="DIR")
+    p.add_argument("--sae", metavar="DIR", help="the SAE folder (default {sae-dir}/ef{N}/layer_{L})")
+    p.add_argument("--flank", type=int, default=150, metavar="BP", help="bases kept on each side of the change")
+    p.add_argument("--top", type=int, default=10, help="features kept per variant, by |change|")
+    p.add_argument("--output-dir", default="variant_reports", metavar="DIR")
+    p.set_defaults(run=_run_variants)
 
     p = cmds.add_parser("probe-lm", help="CDS-vs-UTR linear probe of a model's hidden states on held-out transcripts")
     p.add_argument("--model", required=True, metavar="DIR", help="a local masked LM folder (its training.json, when"

@@ -9,7 +9,8 @@ windows and tiles name them). A token is in a concept when (``[start, end)`` = i
 ``CDS``                m in the ORF (start codon to stop codon)
 ``5'UTR``, ``3'UTR``   m before / after the ORF (coding transcripts)
 ``start codon``        the token shares a base with the start codon
-``stop codon``         the token shares a base with the stop codon
+``stop codon``         the token shares a base with the stop codon (the ORF's last codon, or the three bases
+                       after it when the GTF's CDS rows end before the stop: checked in the sequence)
 ``exon junction``      an exon-exon junction lies strictly inside the token
 ``donor flank``        m within ``flank`` nt upstream of a junction (the end of an exon)
 ``acceptor flank``     m within ``flank`` nt downstream of a junction (the start of the next exon)
@@ -75,7 +76,8 @@ def transcript_positions(tokens: pd.DataFrame, transcript_ids: set[str]) -> pd.D
                          "tx_end": np.where(ok, tokens["end"].to_numpy() + offset, -1)})
 
 
-def token_concepts(positions: pd.DataFrame, models: pd.DataFrame, *, flank: int = 30) -> pd.DataFrame:
+def token_concepts(positions: pd.DataFrame, models: pd.DataFrame, *, flank: int = 30,
+                   sequences: dict[str, str] | None = None) -> pd.DataFrame:
     """Which concepts each token is in (see the module table).
 
     Parameters
@@ -86,6 +88,9 @@ def token_concepts(positions: pd.DataFrame, models: pd.DataFrame, *, flank: int 
         Transcript models (:func:`isograph.structure.cache.load_transcript_models`).
     flank : int, default 30
         Bases of a splice-site flank.
+    sequences : dict of str to str, optional
+        Transcript sequences: place the stop codon where the sequence has it (without them, the ORF's
+        last codon is taken as the stop codon).
 
     Returns
     -------
@@ -105,8 +110,15 @@ def token_concepts(positions: pd.DataFrame, models: pd.DataFrame, *, flank: int 
     coding = info["coding"].fillna(False).to_numpy(dtype=bool)
     utr5, orf = info["utr5_length"].fillna(0).to_numpy(float), info["orf_length"].fillna(0).to_numpy(float)
     stop_end = utr5 + orf
+    if sequences is not None:
+        from isograph.sae.variants import stop_codon_end
+
+        ends = {t: stop_codon_end(sequences[t], int(by_id.loc[t, "utr5_length"]), int(by_id.loc[t, "orf_length"]))
+                for t in set(tx) if t in sequences and t in by_id.index and bool(by_id.loc[t, "coding"])}
+        stop_end = np.array([ends.get(t, v) for t, v in zip(tx, stop_end)], dtype=float)
+    orf_end = utr5 + orf
     values = {
-        "CDS": coding & (m >= utr5) & (m < stop_end),
+        "CDS": coding & (m >= utr5) & (m < orf_end),
         "5'UTR": coding & (m < utr5),
         "3'UTR": coding & (m >= stop_end),
         "start codon": coding & (s < utr5 + 3) & (e > utr5),

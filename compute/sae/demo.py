@@ -123,7 +123,7 @@ def region_enrichment(edges: pd.DataFrame, *, region_a: str = "CDS", region_b: s
 
 
 def run_concepts(tokens: pd.DataFrame, z: np.ndarray, models: pd.DataFrame, *, validation_fraction: float = 0.3,
-                 seed: int = 0) -> pd.DataFrame:
+                 seed: int = 0, sequences: dict[str, str] | None = None) -> pd.DataFrame:
     """Concept scores (:func:`isograph.sae.concepts.concept_scores`) of a run's tokens that lie in transcripts.
 
     Parameters
@@ -136,6 +136,8 @@ def run_concepts(tokens: pd.DataFrame, z: np.ndarray, models: pd.DataFrame, *, v
     validation_fraction : float, default 0.3
         Genes whose tokens score the features (the others choose each threshold).
     seed : int, default 0
+    sequences : dict of str to str, optional
+        Transcript sequences (place the stop codon; see :func:`isograph.sae.concepts.token_concepts`).
 
     Returns
     -------
@@ -152,7 +154,7 @@ def run_concepts(tokens: pd.DataFrame, z: np.ndarray, models: pd.DataFrame, *, v
     unique = np.unique(genes)
     held = np.random.default_rng(seed).permutation(unique)[:max(1, int(round(validation_fraction * len(unique))))]
     validation = np.isin(genes, held)
-    labels = token_concepts(positions[mapped].reset_index(drop=True), models)
+    labels = token_concepts(positions[mapped].reset_index(drop=True), models, sequences=sequences)
     return concept_scores(z[mapped], labels, validation).assign(n_validation_tokens=int(validation.sum()))
 
 
@@ -211,7 +213,8 @@ def build_sae_demo(demo_dir: str | os.PathLike, gtf: str | os.PathLike, *, lm: s
     sae_result, edges, run = built["train"], built["edges"], built["run"]
     regions = region_enrichment(edges)
     write_parquet(regions, run.path("regions"))
-    concepts = run_concepts(built["tokens"], built["z"], models, seed=seed)
+    concepts = run_concepts(built["tokens"], built["z"], models, seed=seed,
+                            sequences=dict(zip(fasta["seq_id"], fasta["sequence"])))
     write_parquet(concepts, run.path("concepts"))
 
     t4 = time.perf_counter()

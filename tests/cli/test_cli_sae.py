@@ -61,6 +61,37 @@ def test_the_seed_workflow(workdir, capsys, monkeypatch):
     capsys.readouterr()
 
 
+def test_variants_from_hgvs_and_vcf(workdir, tmp_path, capsys, monkeypatch):
+    """`sae variants` writes the windows, the feature deltas and the per-token KL; a bad HGVS is one line, exit 2."""
+    import gzip
+
+    from isograph.sae.demo import REFERENCE_FASTA
+    from isograph.sae.model import SAEConfig, SAETrainResult, new_sae, save_sae
+
+    monkeypatch.chdir(workdir)
+    with gzip.open(REFERENCE_FASTA, "rt") as handle:
+        record = next(r for r in handle.read().split(">")[1:] if r.startswith("TCONS_00000001"))
+    (tmp_path / "tx.fa").write_text(">" + record)
+    seq = "".join(record.splitlines()[1:])
+    sae_dir = tmp_path / "sae"
+    save_sae(SAETrainResult(model=new_sae(16, 32), config=SAEConfig(expansion_factor=2), metrics=[], best_epoch=1, path=None, seconds=0,
+                            tokens_per_second=0), sae_dir, layer_idx=1)
+    (tmp_path / "v.txt").write_text(f"# two variants\nTCONS_00000001:c.4{seq[1404]}>{'A' if seq[1404] != 'A' else 'C'}\n"
+                                    f"TCONS_00000001:c.10_12del\n")
+    common = ["--gtf", str(GTF), "--fasta", str(tmp_path / "tx.fa"), "--model-name", "lm", "--layer-idx", "1",
+              "--sae", str(sae_dir), "--flank", "60", "--output-dir", str(tmp_path / "out")]
+    assert main(["sae", "variants", "--hgvs", str(tmp_path / "v.txt"), *common]) == 0
+    variants = pd.read_parquet(tmp_path / "out" / "variants.parquet")
+    assert variants["status"].tolist() == ["ok", "ok"] and variants["ref_window"].str.len().tolist() == [121, 123]
+    deltas = pd.read_parquet(tmp_path / "out" / "feature_deltas.parquet")
+    assert set(deltas["name"]) == set(variants["name"]) and len(deltas) == 20
+    assert (pd.read_parquet(tmp_path / "out" / "token_effects.parquet")["kl"] >= 0).all()
+    (tmp_path / "bad.txt").write_text("TCONS_00000001:c.1G>A\n")
+    assert main(["sae", "variants", "--hgvs", str(tmp_path / "bad.txt"), *common]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("isograph: error:") and "reference mismatch: TCONS_00000001 has A at c.1, not G" in err
+
+
 def test_train_lm_then_embed_with_it(tmp_path, capsys):
     fasta = tmp_path / "tx.fa"
     rng = np.random.default_rng(1)

@@ -105,8 +105,9 @@ def test_training_job_reports_every_epoch_and_saves_a_run(app, root_copy):
 
     calls = []
     with app.server.app_context():
-        status = training_job(calls.append, {"dataset": "demo"}, 1, 2, 3, 1.0)
+        status, chart = training_job(calls.append, {"dataset": "demo"}, 1, 2, 3, 1.0)
     assert "Trained ef2/layer_1" in _text(status)
+    assert list(chart.data[0].x) == [1, 2, 3]  # the result carries the chart of every epoch
     figures = [c[2] for c in calls if isinstance(c[2], go.Figure)]
     assert len(figures) == 3 and list(figures[-1].data[0].x) == [1, 2, 3]  # the chart grows by one epoch each time
     run = next(r for r in find_runs(root_copy / "demo" / "sae") if r.key == "ef2/layer_1")
