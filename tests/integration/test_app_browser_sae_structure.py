@@ -90,3 +90,26 @@ def test_paste_a_sequence_and_bad_dna(dash_duo, ui, app):
     ui.click(dash_duo.find_element("#feature-paste-run"))
     error = dash_duo.wait_for_element("#feature-paste-error", timeout=20).text
     assert "invalid DNA: 'Z' at position 5" in error
+
+
+def test_training_job_leaves_the_chart_of_every_epoch(dash_duo, ui, make_app, demo_root, tmp_path):
+    """Train a small SAE on the demo's cached layer-2 states from the page; after the job the chart still has
+    one point per epoch (the final progress report may never reach the browser; the result carries it)."""
+    import shutil
+
+    root = tmp_path / "root"
+    shutil.copytree(demo_root / "demo", root / "demo")
+    dash_duo.start_server(make_app(root))
+    dash_duo.driver.get(dash_duo.server_url + "/sae")
+    for element_id, value in (("#sae-job-layer", "2"), ("#sae-job-ef", "2"), ("#sae-job-epochs", "3")):
+        box = ui.settled(lambda element_id=element_id: dash_duo.find_element(element_id))
+        box.send_keys(Keys.CONTROL, "a")
+        box.send_keys(value)
+    ui.click(dash_duo.find_element("#sae-job-run"))
+    assert "Trained ef2/layer_2" in dash_duo.wait_for_element("#sae-job-done", timeout=120).text
+    graph = ui.graph("sae-job-curves")
+    points = ui.wait(lambda: dash_duo.driver.execute_script(
+        "const p = arguments[0].querySelector('.js-plotly-plot');"
+        " return p && p._fullData && p._fullData[0] ? Array.from(p._fullData[0].x) : null;",
+        graph))
+    assert list(points) == [1, 2, 3]
