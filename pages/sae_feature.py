@@ -101,6 +101,8 @@ def layout(layer: str | None = None, idx: str | None = None, ef: str | None = No
         ]),
         html.H5("Sequences shown"),
         data_table("feature-sequences", shown, columns=SEQUENCE_COLUMNS),
+        html.H5("Isoform switches whose gained or lost exons activate it"),
+        _switch_table(run, feature),
         html.H5("GO enrichment of the genes whose tokens the feature leads"),
         _go_table(run, data, feature),
         _paste_card(),
@@ -111,6 +113,35 @@ def layout(layer: str | None = None, idx: str | None = None, ef: str | None = No
 def _stat(name: str, value: str, element_id: str) -> dbc.Col:
     return dbc.Col(dbc.Card(dbc.CardBody([html.Div(name, className="small text-muted"),
                                           html.Div(value, className="fs-5", id=element_id)])), md=2)
+
+
+SWITCH_COLUMNS = ["gene_id", "module_id", "pair", "set", "transcript_id", "genomic_start", "genomic_end", "activation"]
+
+
+def _switch_table(run, feature: int) -> html.Div:
+    """The exonic stretches of called switches (isograph.sae.bridge) on which the feature is active, strongest first,
+    with the run's gained-vs-lost test of the feature."""
+    segments_path, tests_path = run.path("switch_segments"), run.path("switch_features")
+    if not segments_path.exists():
+        return html.P("This run has no switch bridge (it needs the data set's annotated switch pairs).",
+                      className="small text-muted", id="feature-switches")
+    segments = read_parquet(segments_path)
+    column = f"f{feature}"
+    if column not in segments:
+        return html.P("–", id="feature-switches")
+    active = segments[segments[column] > 0].assign(activation=lambda t: t[column]).sort_values("activation",
+                                                                                               ascending=False)
+    tests = read_parquet(tests_path).set_index("feature") if tests_path.exists() else pd.DataFrame()
+    if feature in tests.index:
+        row = tests.loc[feature]
+        verdict = ("higher on gained exons" if row["auc"] > 0.5 else "higher on lost exons") \
+            if row["qvalue"] < 0.05 else "no significant difference between gained and lost exons"
+        words = (f"{verdict}: AUC {row['auc']:.2f}, Mann-Whitney p {row['pvalue']:.2g}, BH q {row['qvalue']:.2g}"
+                 f" ({int(row['n_gained'])} gained and {int(row['n_lost'])} lost stretches of the called switches).")
+    else:
+        words = "Never active on a gained or lost exon of the called switches."
+    return html.Div([html.P(words, className="small", id="feature-switch-test"),
+                     data_table("feature-switches", active.head(50), columns=SWITCH_COLUMNS, page_size=8)])
 
 
 def _region_text(run, feature: int) -> str:

@@ -13,7 +13,10 @@ Written under ``{demo}/sae/``::
                                          feature_region_enrichment.parquet (Fisher per feature: CDS vs
                                          UTR tokens, BH q), go_enrichment.parquet (GO enrichment of the
                                          top features' gene sets), concept_scores.parquet (precision,
-                                         recall, F1 of every feature for every GTF concept: run_concepts)
+                                         recall, F1 of every feature for every GTF concept: run_concepts),
+                                         switch_segments.parquet + switch_features.parquet (the exons the
+                                         called switches gain or lose, and the features that separate
+                                         them: isograph.sae.bridge)
     summary.json                         what was built, timings, the best CDS/UTR feature
 """
 
@@ -158,6 +161,33 @@ def run_concepts(tokens: pd.DataFrame, z: np.ndarray, models: pd.DataFrame, *, v
     return concept_scores(z[mapped], labels, validation).assign(n_validation_tokens=int(validation.sum()))
 
 
+def _bridge(demo_dir: Path, run: object, models: pd.DataFrame, fasta: pd.DataFrame, layer_idx: int) -> dict:
+    """The switch <-> feature bridge of the demo's called switches (isograph.sae.bridge), written to the run."""
+    from isograph.sae.bridge import bridge_switches, switch_exon_sequences
+    from isograph.sae.runs import load_run_models
+
+    annotated = demo_dir / "structure" / "switch_pairs_annotated.parquet"
+    if not annotated.exists():
+        return {"status": "no structural annotation"}
+    pairs = pd.read_parquet(annotated)
+    segments = switch_exon_sequences(pairs[pairs["status"] == "ok"], models,
+                                     dict(zip(fasta["seq_id"], fasta["sequence"])))
+    lm, sae = load_run_models(run)
+    try:
+        features, segment_max = bridge_switches(lm, sae, segments, layer=layer_idx)
+    except InputError as exc:
+        return {"status": str(exc)}
+    maxima = pd.DataFrame(segment_max, columns=[f"f{i}" for i in range(segment_max.shape[1])])
+    write_parquet(pd.concat([segments, maxima], axis=1), run.path("switch_segments"))
+    write_parquet(features, run.path("switch_features"))
+    best = features.iloc[0]
+    return {"status": "ok", "n_gained": int((segments["set"] == "gained").sum()),
+            "n_lost": int((segments["set"] == "lost").sum()), "n_pairs": int(segments["pair"].nunique()),
+            "n_features_q05": int((features["qvalue"] < 0.05).sum()),
+            "best": {"feature": int(best["feature"]), "auc": float(best["auc"]), "pvalue": float(best["pvalue"]),
+                     "qvalue": float(best["qvalue"])}}
+
+
 def build_sae_demo(demo_dir: str | os.PathLike, gtf: str | os.PathLike, *, lm: str | os.PathLike | None = None,
                    layer_idx: int = 2, expansion_factor: int = 8, seed: int = 0,
                    progress: Callable[[float, str], None] | None = None) -> dict:
@@ -217,6 +247,8 @@ def build_sae_demo(demo_dir: str | os.PathLike, gtf: str | os.PathLike, *, lm: s
                             sequences=dict(zip(fasta["seq_id"], fasta["sequence"])))
     write_parquet(concepts, run.path("concepts"))
 
+    bridge = _bridge(Path(demo_dir), run, models, fasta, layer_idx)
+
     t4 = time.perf_counter()
     ontology = load_gene_ontology()
     background = windows["gene_name"].dropna().unique()
@@ -244,6 +276,7 @@ def build_sae_demo(demo_dir: str | os.PathLike, gtf: str | os.PathLike, *, lm: s
         "concepts": {row.concept: {"feature": int(row.feature), "f1": float(row.f1), "precision": float(row.precision),
                                    "recall": float(row.recall), "threshold": float(row.threshold)}
                      for row in concepts.sort_values("f1", ascending=False).drop_duplicates("concept").itertuples()},
+        "switch_bridge": bridge,
         "timings_s": {k: round(v, 2) for k, v in timings.items()},
     }
     write_json(summary, out / "summary.json")

@@ -79,7 +79,9 @@ class SAERun:
                                                     "contrast": "contrast.parquet",
                                                     "go_enrichment": "go_enrichment.parquet",
                                                     "concepts": "concept_scores.parquet",
-                                                    "regions": "feature_region_enrichment.parquet"}.get(name, name))
+                                                    "regions": "feature_region_enrichment.parquet",
+                                                    "switch_segments": "switch_segments.parquet",
+                                                    "switch_features": "switch_features.parquet"}.get(name, name))
 
 
 def _inside(root: Path, path: Path) -> Path:

@@ -60,3 +60,16 @@ def test_a_feature_page_shows_its_cds_utr_test_and_each_window_once(app, demo_ro
     with app.server.app_context():
         page = _text(layout(layer="2", idx=str(int(best["feature"])), dataset="demo", ef="8"))
     assert f"odds ratio {best['odds_ratio']:.2f}, q {best['qvalue']:.2g}" in page and "n_copies" in page
+
+
+def test_a_feature_page_lists_the_switch_exons_that_activate_it(app, demo_root):
+    import pandas as pd
+
+    from pages.sae_feature import layout
+
+    run = demo_root / "demo" / "sae" / "ef8" / "layer_2"
+    best = pd.read_parquet(run / "switch_features.parquet").iloc[0]
+    with app.server.app_context():
+        page = _text(layout(layer="2", idx=str(int(best["feature"])), dataset="demo", ef="8"))
+    assert "feature-switch-test" in page and f"AUC {best['auc']:.2f}, Mann-Whitney p {best['pvalue']:.2g}" in page
+    assert "feature-switches" in page

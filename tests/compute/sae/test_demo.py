@@ -99,3 +99,18 @@ def test_concept_labels_agree_with_how_the_windows_were_cut(demo):
     best = summary["concepts"]["CDS"]
     row = scores[(scores["concept"] == "CDS") & (scores["feature"] == best["feature"])].iloc[0]
     assert row["f1"] == pytest.approx(best["f1"]) and row["f1"] == scores.loc[scores["concept"] == "CDS", "f1"].max()
+
+
+def test_the_switch_bridge_compares_gained_and_lost_exons(demo):
+    """The demo's called switches give gained and lost exonic stretches; each tested feature's p-value is scipy's
+    Mann-Whitney U of the stored per-stretch maxima."""
+    out, summary = demo
+    bridge = summary["switch_bridge"]
+    assert bridge["status"] == "ok" and bridge["n_gained"] >= 2 and bridge["n_lost"] >= 2
+    segments = pd.read_parquet(out / summary["run"] / "switch_segments.parquet")
+    features = pd.read_parquet(out / summary["run"] / "switch_features.parquet")
+    assert set(segments["set"]) == {"gained", "lost"} and (segments["sequence"].str.len() >= 18).all()
+    best = features.iloc[0]
+    column = segments[f"f{int(best['feature'])}"]
+    test = stats.mannwhitneyu(column[segments["set"] == "gained"], column[segments["set"] == "lost"])
+    assert best["pvalue"] == pytest.approx(test.pvalue) and best["feature"] == bridge["best"]["feature"]
