@@ -17,6 +17,8 @@ windows and tiles name them). A token is in a concept when (``[start, end)`` = i
 ``first exon``         m in the first exon of a multi-exon transcript
 ``last exon``          m in the last exon of a multi-exon transcript
 ``NMD-sensitive``      the transcript's stop codon lies > 50 nt before its last junction
+``switch exon``        m in an exonic stretch that a called switch gains or loses on this transcript
+                       (:func:`isograph.sae.bridge.switch_exon_sequences`; only when those are given)
 =====================  ==========================================================================
 
 For each feature and concept, "active" is ``z > t × max(z)`` for a threshold ``t`` in ``THRESHOLDS``; the
@@ -36,7 +38,7 @@ from isograph.errors import InputError
 __all__ = ["CONCEPTS", "THRESHOLDS", "best_concepts", "concept_scores", "token_concepts", "transcript_positions"]
 
 CONCEPTS = ("CDS", "5'UTR", "3'UTR", "start codon", "stop codon", "exon junction", "donor flank", "acceptor flank",
-            "first exon", "last exon", "NMD-sensitive")
+            "first exon", "last exon", "NMD-sensitive", "switch exon")
 #: Activation thresholds, as fractions of each feature's largest activation (InterPLM's grid).
 THRESHOLDS = (0.0, 0.15, 0.5, 0.6, 0.8)
 
@@ -77,7 +79,7 @@ def transcript_positions(tokens: pd.DataFrame, transcript_ids: set[str]) -> pd.D
 
 
 def token_concepts(positions: pd.DataFrame, models: pd.DataFrame, *, flank: int = 30,
-                   sequences: dict[str, str] | None = None) -> pd.DataFrame:
+                   sequences: dict[str, str] | None = None, switch_exons: pd.DataFrame | None = None) -> pd.DataFrame:
     """Which concepts each token is in (see the module table).
 
     Parameters
@@ -91,6 +93,9 @@ def token_concepts(positions: pd.DataFrame, models: pd.DataFrame, *, flank: int 
     sequences : dict of str to str, optional
         Transcript sequences: place the stop codon where the sequence has it (without them, the ORF's
         last codon is taken as the stop codon).
+    switch_exons : DataFrame, optional
+        ``transcript_id, tx_start, tx_end`` of the stretches called switches gain or lose (without them,
+        ``switch exon`` is all False).
 
     Returns
     -------
@@ -144,7 +149,14 @@ def token_concepts(positions: pd.DataFrame, models: pd.DataFrame, *, flank: int 
         junction["acceptor flank"][idx] = ((tm[:, None] >= cuts[None, :]) & (tm[:, None] < cuts[None, :] + flank)).any(1)
         junction["first exon"][idx] = tm < cuts[0]
         junction["last exon"][idx] = tm >= cuts[-1]
-    for name, value in {**values, **junction}.items():
+    switch = np.zeros(len(rows), dtype=bool)
+    if switch_exons is not None and len(switch_exons):
+        for transcript, part in switch_exons.groupby("transcript_id"):
+            idx = np.flatnonzero(tx == transcript)
+            if len(idx):
+                a, b = part["tx_start"].to_numpy(), part["tx_end"].to_numpy()
+                switch[idx] = ((m[idx, None] >= a[None, :]) & (m[idx, None] < b[None, :])).any(axis=1)
+    for name, value in {**values, **junction, "switch exon": switch}.items():
         out.loc[out.index[rows], name] = value
     return out
 

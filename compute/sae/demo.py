@@ -126,7 +126,8 @@ def region_enrichment(edges: pd.DataFrame, *, region_a: str = "CDS", region_b: s
 
 
 def run_concepts(tokens: pd.DataFrame, z: np.ndarray, models: pd.DataFrame, *, validation_fraction: float = 0.3,
-                 seed: int = 0, sequences: dict[str, str] | None = None) -> pd.DataFrame:
+                 seed: int = 0, sequences: dict[str, str] | None = None,
+                 switch_exons: pd.DataFrame | None = None) -> pd.DataFrame:
     """Concept scores (:func:`isograph.sae.concepts.concept_scores`) of a run's tokens that lie in transcripts.
 
     Parameters
@@ -141,6 +142,8 @@ def run_concepts(tokens: pd.DataFrame, z: np.ndarray, models: pd.DataFrame, *, v
     seed : int, default 0
     sequences : dict of str to str, optional
         Transcript sequences (place the stop codon; see :func:`isograph.sae.concepts.token_concepts`).
+    switch_exons : DataFrame, optional
+        Stretches called switches gain or lose (the ``switch exon`` concept).
 
     Returns
     -------
@@ -157,26 +160,32 @@ def run_concepts(tokens: pd.DataFrame, z: np.ndarray, models: pd.DataFrame, *, v
     unique = np.unique(genes)
     held = np.random.default_rng(seed).permutation(unique)[:max(1, int(round(validation_fraction * len(unique))))]
     validation = np.isin(genes, held)
-    labels = token_concepts(positions[mapped].reset_index(drop=True), models, sequences=sequences)
+    labels = token_concepts(positions[mapped].reset_index(drop=True), models, sequences=sequences,
+                            switch_exons=switch_exons)
     return concept_scores(z[mapped], labels, validation).assign(n_validation_tokens=int(validation.sum()))
 
 
-def _bridge(demo_dir: Path, run: object, models: pd.DataFrame, fasta: pd.DataFrame, layer_idx: int) -> dict:
-    """The switch <-> feature bridge of the demo's called switches (isograph.sae.bridge), written to the run."""
+def _bridge(demo_dir: Path, run: object, models: pd.DataFrame, fasta: pd.DataFrame,
+            layer_idx: int) -> tuple[dict, pd.DataFrame | None]:
+    """The switch <-> feature bridge of the demo's called switches (isograph.sae.bridge), written to the run; its
+    summary and the stretches (``transcript_id, tx_start, tx_end``) for the ``switch exon`` concept."""
     from isograph.sae.bridge import bridge_switches, switch_exon_sequences
     from isograph.sae.runs import load_run_models
 
     annotated = demo_dir / "structure" / "switch_pairs_annotated.parquet"
     if not annotated.exists():
-        return {"status": "no structural annotation"}
+        return {"status": "no structural annotation"}, None
     pairs = pd.read_parquet(annotated)
     segments = switch_exon_sequences(pairs[pairs["status"] == "ok"], models,
                                      dict(zip(fasta["seq_id"], fasta["sequence"])))
+    stretches = pd.DataFrame({"transcript_id": segments["transcript_id"],
+                              "tx_start": segments["seq_id"].str.split("|").str[-1].astype(int)})
+    stretches["tx_end"] = stretches["tx_start"] + segments["sequence"].str.len()
     lm, sae = load_run_models(run)
     try:
         features, segment_max = bridge_switches(lm, sae, segments, layer=layer_idx)
     except InputError as exc:
-        return {"status": str(exc)}
+        return {"status": str(exc)}, stretches
     maxima = pd.DataFrame(segment_max, columns=[f"f{i}" for i in range(segment_max.shape[1])])
     write_parquet(pd.concat([segments, maxima], axis=1), run.path("switch_segments"))
     write_parquet(features, run.path("switch_features"))
@@ -185,7 +194,7 @@ def _bridge(demo_dir: Path, run: object, models: pd.DataFrame, fasta: pd.DataFra
             "n_lost": int((segments["set"] == "lost").sum()), "n_pairs": int(segments["pair"].nunique()),
             "n_features_q05": int((features["qvalue"] < 0.05).sum()),
             "best": {"feature": int(best["feature"]), "auc": float(best["auc"]), "pvalue": float(best["pvalue"]),
-                     "qvalue": float(best["qvalue"])}}
+                     "qvalue": float(best["qvalue"])}}, stretches
 
 
 def build_sae_demo(demo_dir: str | os.PathLike, gtf: str | os.PathLike, *, lm: str | os.PathLike | None = None,
@@ -243,11 +252,10 @@ def build_sae_demo(demo_dir: str | os.PathLike, gtf: str | os.PathLike, *, lm: s
     sae_result, edges, run = built["train"], built["edges"], built["run"]
     regions = region_enrichment(edges)
     write_parquet(regions, run.path("regions"))
+    bridge, switch_exons = _bridge(Path(demo_dir), run, models, fasta, layer_idx)
     concepts = run_concepts(built["tokens"], built["z"], models, seed=seed,
-                            sequences=dict(zip(fasta["seq_id"], fasta["sequence"])))
+                            sequences=dict(zip(fasta["seq_id"], fasta["sequence"])), switch_exons=switch_exons)
     write_parquet(concepts, run.path("concepts"))
-
-    bridge = _bridge(Path(demo_dir), run, models, fasta, layer_idx)
 
     t4 = time.perf_counter()
     ontology = load_gene_ontology()

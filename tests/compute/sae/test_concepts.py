@@ -33,6 +33,9 @@ def test_each_concept_by_hand():
     assert on[4] == ["CDS", "NMD-sensitive", "last exon", "stop codon"]  # 66-71 holds the stop codon 69-71
     assert on[5] == ["donor flank", "exon junction", "first exon"] and on[6] == ["acceptor flank", "last exon"]  # T2: junction at 40
     assert on[7] == []
+    stretches = pd.DataFrame({"transcript_id": ["T1"], "tx_start": [10], "tx_end": [20]})
+    switch = token_concepts(positions, _models(), flank=10, switch_exons=stretches)["switch exon"]
+    assert switch.tolist() == [False, True, False, False, False, False, False, False]  # only the middle 14.5
 
 
 def test_a_planted_feature_scores_f1_one_on_its_concept_and_the_threshold_comes_from_training_tokens():
