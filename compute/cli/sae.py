@@ -206,10 +206,10 @@ def _intervention_figure(effects, folder: Path, feature: int) -> None:
         atomic_write(folder / f"effects.{fmt}", lambda tmp, data=data: tmp.write_bytes(data))
 
 
-def _probe(lm, train, test, models, layers, seed) -> list[dict]:
+def _probe(lm, train, test, models, layers, seed, max_tokens) -> list[dict]:
     from isograph.sae.probe import region_probe
 
-    probes = [region_probe(lm, train, test, models, layer=layer, seed=seed) for layer in layers]
+    probes = [region_probe(lm, train, test, models, layer=layer, seed=seed, max_tokens=max_tokens) for layer in layers]
     for probe in probes:
         print(f"isograph sae: CDS-vs-UTR probe AUC, layer {probe['layer']}: hidden states {probe['auc_hidden']:.3f},"
               f" bag of 6-mers {probe['auc_kmer_bag']:.3f}", file=sys.stderr)
@@ -239,7 +239,8 @@ def _run_probe_lm(args: argparse.Namespace) -> int:
         raise InputError(f"{args.model}: no held-out split recorded in training.json; give --validation-fraction")
     sequences, models = _transcripts_with_genes(args.input, args.gtf)
     train, test = split_held_out(sequences, fraction, config.get("seed", 0))
-    probes = _probe(load_masked_lm(args.model), train, test, models, args.layers, config.get("seed", 0))
+    probes = _probe(load_masked_lm(args.model), train, test, models, args.layers, config.get("seed", 0),
+                    args.probe_tokens)
     if report:
         write_json({**report, "probe": probes}, report_path)
     print(json.dumps({"model": str(args.model), "probe": probes}))
@@ -311,7 +312,8 @@ def _run_train_lm(args: argparse.Namespace) -> int:
               " tokens", file=sys.stderr)
         if models is not None and args.probe_layers:
             train, test = split_held_out(sequences, config.validation_fraction, config.seed)
-            report["probe"] = _probe(load_masked_lm(args.output), train, test, models, args.probe_layers, config.seed)
+            report["probe"] = _probe(load_masked_lm(args.output), train, test, models, args.probe_layers, config.seed,
+                                     args.probe_tokens)
             write_json(report, Path(args.output) / "training.json")
     print(json.dumps({"model": report["out_dir"]}))
     return 0
@@ -386,6 +388,8 @@ def add_sae(sub: argparse._SubParsersAction, parser_class: type[argparse.Argumen
                    " whole genes, and the CDS-vs-UTR probe is run on them")
     p.add_argument("--probe-layers", type=int, nargs="*", default=[], metavar="L",
                    help="hidden-state layers to probe (CDS vs UTR; with --gtf and --validation-fraction > 0)")
+    p.add_argument("--probe-tokens", type=int, default=20_000, metavar="N",
+                   help="tokens per side (training, held-out) the probe uses (default 20000)")
     add_config_arguments(p, LMConfig, flags={"n_layers": ("--layers", "--n-layers"), "n_heads": ("--heads", "--n-heads")})
     p.set_defaults(run=_run_train_lm)
 
@@ -412,4 +416,6 @@ def add_sae(sub: argparse._SubParsersAction, parser_class: type[argparse.Argumen
     p.add_argument("--layers", type=int, nargs="+", required=True, metavar="L", help="hidden-state layers to probe")
     p.add_argument("--validation-fraction", type=float, metavar="X",
                    help="genes held out (default: the model's training split)")
+    p.add_argument("--probe-tokens", type=int, default=20_000, metavar="N",
+                   help="tokens per side (training, held-out) the probe uses (default 20000)")
     p.set_defaults(run=_run_probe_lm)

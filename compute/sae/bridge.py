@@ -13,6 +13,8 @@ stretches).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -23,8 +25,21 @@ from isograph.sae.sequences import SEQUENCE_COLUMNS
 __all__ = ["bridge_switches", "exon_difference", "separating_features", "switch_exon_sequences"]
 
 
-def exon_difference(starts_a, ends_a, starts_b, ends_b) -> list[tuple[int, int]]:
+def exon_difference(starts_a: Sequence[int], ends_a: Sequence[int], starts_b: Sequence[int],
+                    ends_b: Sequence[int]) -> list[tuple[int, int]]:
     """The 1-based inclusive stretches covered by exons A and by no exon B.
+
+    Parameters
+    ----------
+    starts_a, ends_a : sequence of int
+        Exons of transcript A (genomic, 1-based inclusive).
+    starts_b, ends_b : sequence of int
+        Exons of transcript B.
+
+    Returns
+    -------
+    list of (int, int)
+        ``(start, end)`` stretches, in genomic order.
 
     Examples
     --------

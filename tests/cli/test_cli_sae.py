@@ -125,13 +125,13 @@ def test_train_lm_on_transcripts_with_their_gtf_holds_out_genes_and_probes(tmp_p
     from isograph.simulate import REFERENCE_GTF
 
     with gzip.open(REFERENCE_FASTA, "rt") as handle:
-        records = handle.read().split(">")[1:61]
+        records = handle.read().split(">")[1:41]
     fasta = tmp_path / "tx.fa"
     fasta.write_text("".join(">" + r for r in records))
     common = ["--input", str(fasta), "--gtf", str(REFERENCE_GTF)]
     assert main(["sae", "train-lm", *common, "--output", str(tmp_path / "lm"), "--hidden-size", "16", "--layers", "2",
                  "--heads", "2", "--window-tokens", "32", "--max-steps", "4", "--validation-fraction", "0.3",
-                 "--probe-layers", "1"]) == 0
+                 "--probe-layers", "1", "--probe-tokens", "1500"]) == 0
     report = json.loads((tmp_path / "lm" / "training.json").read_text())
     held = report["held_out"]
     assert report["steps"] == 4 and report["n_held_out_sequences"] > 0
@@ -139,6 +139,7 @@ def test_train_lm_on_transcripts_with_their_gtf_holds_out_genes_and_probes(tmp_p
     assert report["probe"][0]["layer"] == 1 and 0 <= report["probe"][0]["auc_kmer_bag"] <= 1
     err = capsys.readouterr().err
     assert "held-out masked-token loss" in err and "6-mer frequencies" in err and "CDS-vs-UTR probe AUC" in err
-    assert main(["sae", "probe-lm", "--model", str(tmp_path / "lm"), *common, "--layers", "2"]) == 0
+    assert main(["sae", "probe-lm", "--model", str(tmp_path / "lm"), *common, "--layers", "2", "--probe-tokens",
+                 "1500"]) == 0
     assert json.loads((tmp_path / "lm" / "training.json").read_text())["probe"][0]["layer"] == 2
     capsys.readouterr()
