@@ -362,9 +362,13 @@ def describe_model(lm_dir: str | os.PathLike) -> str:
     except (OSError, ValueError, KeyError, TypeError):
         return ("Language model: a local model without a training report (training.json); its quality is not"
                 " measured here.")
+    def count(key: str) -> str:
+        value = report.get(key)
+        return f"{value:,}" if isinstance(value, int) else "?"
+
     words = (f"Language model: ESM masked LM, {config['n_layers']} layers × {config['hidden_size']}, 6-mer tokens,"
-             f" trained by isograph sae train-lm for {report.get('steps', '?'):,} steps on"
-             f" {report.get('n_train_sequences', '?'):,} sequences (seed {config['seed']}).")
+             f" trained by isograph sae train-lm for {count('steps')} steps on {count('n_train_sequences')} sequences"
+             f" (seed {config['seed']}).")
     held = report.get("held_out")
     if held:
         words += (f" Held-out masked-token loss {held['loss']:.2f} nats vs {held['loss_kmer_frequency']:.2f} for"

@@ -105,3 +105,22 @@ def test_region_labels_and_the_kmer_bag_by_hand():
     assert bag[0, 0] == 1 and bag[0, 1] == 1 and bag[1].sum() == 2 and bag[3].tolist().count(1) == 1
     assert bag[3, 0] == 1  # another tile's neighbour is not counted
     assert stats.rankdata([1]).tolist() == [1.0]
+
+
+def test_the_model_card_says_what_a_report_holds_and_what_it_lacks(tmp_path):
+    import json
+
+    from isograph.sae.train_lm import describe_model
+
+    assert "without a training report" in describe_model(tmp_path)
+    (tmp_path / "training.json").write_text(json.dumps({"config": {"n_layers": 2, "hidden_size": 8, "seed": 3}}))
+    words = describe_model(tmp_path)
+    assert "2 layers × 8" in words and "for ? steps" in words and "No held-out evaluation" in words
+    (tmp_path / "training.json").write_text(json.dumps({
+        "config": {"n_layers": 2, "hidden_size": 8, "seed": 3}, "steps": 1200, "n_train_sequences": 40,
+        "n_held_out_sequences": 5, "held_out": {"loss": 7.5, "loss_kmer_frequency": 8.0, "loss_uniform": 8.32,
+                                                "n_tokens": 1234},
+        "probe": [{"layer": 1, "auc_hidden": 0.8, "auc_kmer_bag": 0.7}]}))
+    words = describe_model(tmp_path)
+    assert "1,200 steps on 40 sequences" in words and "7.50 nats vs 8.00 for 6-mer frequencies" in words
+    assert "AUC 0.80 vs 0.70 for a bag of 6-mers" in words and "No held-out" not in words
