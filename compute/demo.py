@@ -12,6 +12,7 @@ Layout of ``{out}`` (a *data set* folder)::
     features.parquet                 samples x transcript-usage features
     feature_metadata.parquet         feature_id, gene_id, feature_type, gene_name, transcript_id, ...
     annotation.gtf.gz                the real GTF of the gene models (for transcript structures)
+    transcripts.fa.gz                their real transcript sequences (for variants on the feature pages)
     fit/                             the IsoGraph fit (modules, feature scores, VAE, membership)
     explain/                         explain-module outputs for every module of the fit
     structure/                       structural consequences of each driver's switch (isograph.structure.annotate)
@@ -33,6 +34,7 @@ from isograph.explain import ExplainConfig, explain_module
 from isograph.fit.importers import load_tx2gene, match_annotation
 from isograph.fit.modules import module_recovery
 from isograph.fit.pipeline import FitConfig, run_fit
+from isograph.reference import reference_path
 from isograph.simulate import REFERENCE_GTF, SimulationConfig, simulate, switch_call_recovery, write_simulation
 from isograph.structure.annotate import annotate_switches
 from isograph.structure.consequences import switch_pairs_from_explain
@@ -89,6 +91,7 @@ def build_demo(
     sim = simulate(DEMO_SIMULATION)
     write_simulation(sim, out)
     atomic_write(out / "annotation.gtf.gz", lambda tmp: shutil.copyfile(REFERENCE_GTF, tmp))
+    atomic_write(out / "transcripts.fa.gz", lambda tmp: shutil.copyfile(reference_path("isar_example", "example_isoform_nt.fasta.gz"), tmp))
     timings["simulate"] = time.perf_counter() - t0
 
     t1 = time.perf_counter()
@@ -124,7 +127,7 @@ def build_demo(
         "paths": {"fit": "fit", "explain": "explain", "feature_table": "features.parquet",
                   "feature_meta": "feature_metadata.parquet", "counts": "counts.parquet",
                   "tx2gene": "tx2gene.tsv", "gtf": "annotation.gtf.gz", "truth": "truth/genes.tsv",
-                  "structure": "structure"},
+                  "structure": "structure", "transcripts": "transcripts.fa.gz"},
         "module_recovery": {"mean_best_jaccard": round(recovery, 4),
                             "per_module": table.to_dict(orient="records")},
         "switch_calls": {"definition": "switch_called: switch q <= 0.05 and a transcript significantly up and one"

@@ -27,7 +27,7 @@ __all__ = ["Dataset", "DatasetError", "find_datasets", "open_dataset", "search_g
 
 DEFAULT_PATHS = {"fit": "fit", "explain": "explain", "feature_table": "features.parquet",
                  "feature_meta": "feature_metadata.parquet", "gtf": "annotation.gtf.gz", "structure": "structure",
-                 "sae": "sae"}
+                 "sae": "sae", "transcripts": "transcripts.fa.gz"}
 
 
 def _inside(root: Path, path: Path) -> Path:
@@ -226,6 +226,21 @@ class SaeStore:
                 return run
         raise DatasetError(f"no SAE run ef{expansion_factor}/layer_{layer_idx} in {self._ds.name!r}")
 
+    def transcripts(self) -> dict[str, str]:
+        """The data set's transcript sequences by ``transcript_id`` (its FASTA, ``transcripts.fa.gz`` by default;
+        read once per file version).
+
+        Raises
+        ------
+        DatasetError
+            The data set has no transcript FASTA.
+        """
+        path = self._ds.paths.get("transcripts")
+        if path is None or not path.exists():
+            raise DatasetError(f"data set {self._ds.name!r} has no transcript FASTA (transcripts.fa.gz, or 'transcripts'"
+                               " in dataset.json); variants need the transcripts' sequences")
+        return cached(_transcript_sequences, self._ds.inside(path))
+
     def sequences(self) -> Path:
         """The sequence table the runs are built from (of the first run, else ``sae/sequences.parquet``).
 
@@ -309,6 +324,14 @@ def search_genes(index: pd.DataFrame, text: str | None, *, module_id: str | None
     rows = np.flatnonzero(hit)
     order = np.lexsort((-index["abs_r"].to_numpy(dtype=float)[rows], ~in_module[rows], ~prefix[rows], ~exact[rows]))
     return index.iloc[rows[order[:limit]]].reset_index(drop=True)
+
+
+def _transcript_sequences(path: str) -> dict[str, str]:
+    """Sequences of a FASTA by ID."""
+    from isograph.sae.sequences import read_fasta
+
+    table = read_fasta(path)
+    return dict(zip(table["seq_id"], table["sequence"]))
 
 
 def _library_sizes(path: str) -> pd.Series:

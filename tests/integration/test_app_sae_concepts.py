@@ -73,3 +73,23 @@ def test_a_feature_page_lists_the_switch_exons_that_activate_it(app, demo_root):
         page = _text(layout(layer="2", idx=str(int(best["feature"])), dataset="demo", ef="8"))
     assert "feature-switch-test" in page and f"AUC {best['auc']:.2f}, Mann-Whitney p {best['pvalue']:.2g}" in page
     assert "feature-switches" in page
+
+
+def test_the_variant_box_compares_reference_and_alternate_windows(app, demo_root):
+    """A substitution on a shipped transcript gives this feature's activation before and after and the model's KL;
+    a reference mismatch and an unknown transcript are alerts naming the variant."""
+    from isograph.sae.sequences import read_fasta
+    from pages.sae_feature import run_variant
+
+    sequence = read_fasta(demo_root / "demo" / "transcripts.fa.gz").set_index("seq_id")["sequence"]["TCONS_00000001"]
+    base = sequence[1404]
+    alt = "A" if base != "A" else "C"
+    context = {"dataset": "demo", "layer": 2, "ef": 8, "feature": 5}
+    with app.server.app_context():
+        result = _text(run_variant(1, f"TCONS_00000001:c.4{base}>{alt}", context))
+        assert "feature-variant-summary" in result and f"{base} → {alt}" in result and "feature 5 max activation" in result
+        assert "aligned tokens (all tokens)" in result
+        wrong = _text(run_variant(1, "TCONS_00000001:c.1G>A", context))
+        assert "feature-variant-error" in wrong and "reference mismatch: TCONS_00000001 has A at c.1, not G" in wrong
+        assert "not in the FASTA" in _text(run_variant(1, "NOPE:c.1A>G", context))
+        assert "not an HGVS description" in _text(run_variant(1, None, context))
