@@ -63,9 +63,9 @@ def exon_difference(starts_a: Sequence[int], ends_a: Sequence[int], starts_b: Se
 
 def _tx_span(model: pd.Series, start: int, end: int) -> tuple[int, int]:
     """0-based ``[from, to)`` in the transcript of a genomic stretch inside one of its exons."""
-    from isograph.sae.variants import _transcript_index
+    from isograph.structure.models import transcript_position
 
-    a, b = _transcript_index(model, start), _transcript_index(model, end)
+    a, b = transcript_position(model, start), transcript_position(model, end)
     return min(a, b), max(a, b) + 1
 
 

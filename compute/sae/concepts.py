@@ -34,6 +34,7 @@ import pandas as pd
 from scipy import sparse
 
 from isograph.errors import InputError
+from isograph.structure.models import junction_positions
 
 __all__ = ["CONCEPTS", "THRESHOLDS", "best_concepts", "concept_scores", "token_concepts", "transcript_positions"]
 
@@ -135,11 +136,7 @@ def token_concepts(positions: pd.DataFrame, models: pd.DataFrame, *, flank: int 
     for transcript, where in pd.Series(np.arange(len(rows))).groupby(tx).groups.items():
         if transcript not in by_id.index:
             continue
-        model = by_id.loc[transcript]
-        lengths = np.asarray(model["exon_ends"]) - np.asarray(model["exon_starts"]) + 1
-        if model["strand"] == "-":
-            lengths = lengths[::-1]
-        cuts = np.cumsum(lengths)[:-1]
+        cuts = junction_positions(by_id.loc[transcript])
         if not len(cuts):
             continue
         idx = np.asarray(where)

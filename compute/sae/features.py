@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from isograph.errors import InputError
+from isograph.structure.models import junction_positions
 
 if TYPE_CHECKING:
     from isograph.sae.lm import LocalLM
@@ -227,10 +228,7 @@ def sequence_track(seq_id: str, length: int, models: pd.DataFrame, *, chrom: str
         lo, hi = max(lo, offset) - offset, min(hi, offset + length) - offset
         if hi > lo:
             rows.append((lo, hi, kind))
-    exon_lengths = np.asarray(model["exon_ends"]) - np.asarray(model["exon_starts"]) + 1
-    if model["strand"] == "-":
-        exon_lengths = exon_lengths[::-1]
-    for junction in np.cumsum(exon_lengths)[:-1]:
+    for junction in junction_positions(model):
         if offset < junction < offset + length:
             rows.append((int(junction - offset), int(junction - offset), "junction"))
     return pd.DataFrame(rows, columns=["start", "end", "kind"])

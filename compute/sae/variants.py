@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from isograph.errors import InputError
+from isograph.structure.models import transcript_position
 
 __all__ = ["STOP_CODONS", "Variant", "hgvs_to_variant", "parse_hgvs", "read_hgvs_file", "read_vcf", "stop_codon_end",
            "variant_effects", "variant_windows", "vcf_to_variants"]
@@ -256,23 +257,6 @@ def read_vcf(path: str | os.PathLike) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["chrom", "pos", "id", "ref", "alt"])
 
 
-def _transcript_index(model: pd.Series, genomic: int) -> int | None:
-    """0-based transcript index of a 1-based genomic position in the model's exons (None outside them)."""
-    starts, ends = np.asarray(model["exon_starts"]), np.asarray(model["exon_ends"])
-    lengths = ends - starts + 1
-    inside = np.flatnonzero((starts <= genomic) & (genomic <= ends))
-    if not len(inside):
-        return None
-    i = int(inside[0])
-    if model["strand"] == "-":
-        order = np.argsort(-starts)
-        before = lengths[order][:int(np.flatnonzero(order == i)[0])].sum()
-        return int(before + ends[i] - genomic)
-    order = np.argsort(starts)
-    before = lengths[order][:int(np.flatnonzero(order == i)[0])].sum()
-    return int(before + genomic - starts[i])
-
-
 def vcf_to_variants(records: pd.DataFrame, sequences: dict[str, str], models: pd.DataFrame) -> pd.DataFrame:
     """Every (record, transcript) pair whose exons hold the record's reference bases.
 
@@ -298,8 +282,8 @@ def vcf_to_variants(records: pd.DataFrame, sequences: dict[str, str], models: pd
         near = models[(models["seqname"].astype(str) == str(rec.chrom)) & (models["start"] <= last)
                       & (models["end"] >= rec.pos)]
         for model in near.itertuples(index=False):
-            series = pd.Series(model._asdict())
-            a, b = _transcript_index(series, rec.pos), _transcript_index(series, last)
+            fields = model._asdict()
+            a, b = transcript_position(fields, rec.pos), transcript_position(fields, last)
             if a is None or b is None:
                 continue
             tx = model.transcript_id

@@ -8,13 +8,15 @@ the PTC/NMD call: the stop codon lies more than 50 nt upstream of the last exon-
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from isograph.errors import InputError
 
-__all__ = ["NMD_DISTANCE", "splice_junctions", "transcript_models"]
+__all__ = ["NMD_DISTANCE", "junction_positions", "splice_junctions", "transcript_models", "transcript_position"]
 
 NMD_DISTANCE = 50
 def transcript_models(rows: pd.DataFrame) -> pd.DataFrame:
@@ -152,3 +154,60 @@ def splice_junctions(model: pd.Series) -> list[tuple[int, int]]:
     starts, ends = np.asarray(model["exon_starts"]), np.asarray(model["exon_ends"])
     introns = [(int(e) + 1, int(s) - 1) for e, s in zip(ends[:-1], starts[1:])]
     return introns[::-1] if model["strand"] == "-" else introns
+
+
+def _exon_lengths(model: Mapping) -> np.ndarray:
+    """Exon lengths in genomic order (the models' exons are genomic ascending)."""
+    return np.asarray(model["exon_ends"]) - np.asarray(model["exon_starts"]) + 1
+
+
+def junction_positions(model: Mapping) -> np.ndarray:
+    """Where the exon-exon junctions lie in the transcript: the 0-based index of the first base of each exon
+    after the first, 5'->3'.
+
+    Parameters
+    ----------
+    model : Series or mapping
+        A row of :func:`transcript_models` (``strand, exon_starts, exon_ends``).
+
+    Returns
+    -------
+    ndarray of int
+        Empty for a single-exon transcript.
+
+    Examples
+    --------
+    >>> junction_positions({"strand": "-", "exon_starts": [1, 101], "exon_ends": [20, 140]}).tolist()
+    [40]
+    """
+    lengths = _exon_lengths(model)
+    return np.cumsum(lengths[::-1] if model["strand"] == "-" else lengths)[:-1]
+
+
+def transcript_position(model: Mapping, genomic: int) -> int | None:
+    """0-based index in the transcript of a 1-based genomic position (None outside its exons).
+
+    Parameters
+    ----------
+    model : Series or mapping
+        A row of :func:`transcript_models` (``strand, exon_starts, exon_ends``).
+    genomic : int
+
+    Returns
+    -------
+    int or None
+
+    Examples
+    --------
+    >>> model = {"strand": "-", "exon_starts": [1, 101], "exon_ends": [20, 140]}
+    >>> transcript_position(model, 140), transcript_position(model, 20), transcript_position(model, 50)
+    (0, 40, None)
+    """
+    starts, ends = np.asarray(model["exon_starts"]), np.asarray(model["exon_ends"])
+    inside = np.flatnonzero((starts <= genomic) & (genomic <= ends))
+    if not len(inside):
+        return None
+    i, lengths = int(inside[0]), _exon_lengths(model)
+    if model["strand"] == "-":
+        return int(lengths[i + 1:].sum() + ends[i] - genomic)
+    return int(lengths[:i].sum() + genomic - starts[i])
