@@ -19,7 +19,7 @@ import pandas as pd
 
 from isograph.dataset.cache import cached, read_parquet_columns, stamp
 from isograph.dataset.explain_store import MANIFEST_NAME, ExplainStore
-from isograph.dataset.io import resolve_inside
+from isograph.dataset.io import require_inside, resolve_inside
 from isograph.dataset.structure_store import StructureStore
 from isograph.errors import DatasetError
 
@@ -31,10 +31,7 @@ DEFAULT_PATHS = {"fit": "fit", "explain": "explain", "feature_table": "features.
 
 
 def _inside(root: Path, path: Path) -> Path:
-    resolved = resolve_inside(root, path)
-    if resolved is None:
-        raise DatasetError(f"{path} is outside the data root {root}; only data under it can be opened")
-    return resolved
+    return require_inside(root, path, name="the data root", advice="only data under it can be opened")
 
 
 @dataclass(frozen=True)

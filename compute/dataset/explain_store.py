@@ -20,7 +20,7 @@ import pandas as pd
 
 from isograph.dataset.cache import read_parquet, stamp
 from isograph.dataset.commit import finish_interrupted_commit, staged_commit
-from isograph.dataset.io import resolve_inside, write_json, write_parquet
+from isograph.dataset.io import require_inside, write_json, write_parquet
 from isograph.errors import DatasetError, InputError
 
 __all__ = ["MANIFEST_NAME", "TABLE_FILES", "ExplainStore", "check_module_id"]
@@ -216,9 +216,9 @@ class ExplainStore:
         """``path`` resolved, refused unless it stays under the data root and ``inside``."""
         resolved = path.resolve()
         for boundary in (self._root, inside.resolve() if inside is not None else None):
-            if boundary is not None and resolve_inside(boundary, resolved) is None:
-                raise DatasetError(f"{path} is outside {boundary}; a data set's files must stay inside it"
-                                   " (a symlink or '..' in the manifest?)")
+            if boundary is not None:
+                require_inside(boundary, path, advice="a data set's files must stay inside it (a symlink or '..'"
+                                                          " in the manifest?)")
         return resolved
 
 

@@ -22,9 +22,10 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from isograph.errors import InputError
+from isograph.errors import DatasetError, InputError
 
-__all__ = ["atomic_write", "file_mode", "folder_lock", "read_table", "resolve_inside", "table_format", "write_json",
+__all__ = ["atomic_write", "file_mode", "folder_lock", "read_table", "require_inside", "resolve_inside", "table_format",
+           "write_json",
            "write_parquet", "write_tsv"]
 
 
@@ -43,6 +44,34 @@ def resolve_inside(root: Path, path: str | os.PathLike) -> Path | None:
     """
     resolved = Path(path).resolve()
     return resolved if resolved == root or root in resolved.parents else None
+
+
+
+def require_inside(root: Path, path: str | os.PathLike, *, name: str = "", advice: str = "") -> Path:
+    """``path`` resolved (symlinks followed), refused unless it is ``root`` or below it.
+
+    Parameters
+    ----------
+    root : Path
+        A resolved folder.
+    path : path-like
+    name, advice : str
+        How the message names ``root`` ("the data root") and what it tells the user.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    DatasetError
+        ``{path} is outside {name} {root}; {advice}``.
+    """
+    resolved = resolve_inside(root, path)
+    if resolved is None:
+        raise DatasetError(f"{path} is outside {name + ' ' if name else ''}{root}" + (f"; {advice}" if advice else ""))
+    return resolved
+
 
 TEXT_SEPARATORS = {".tsv": "\t", ".txt": "\t", ".tab": "\t", ".csv": ","}
 PARQUET_SUFFIXES = {".parquet", ".pq"}

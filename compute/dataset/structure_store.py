@@ -17,7 +17,7 @@ import pandas as pd
 
 from isograph.dataset.cache import read_parquet
 from isograph.dataset.commit import finish_interrupted_commit, staged_commit
-from isograph.dataset.io import resolve_inside, write_json, write_parquet
+from isograph.dataset.io import require_inside, write_json, write_parquet
 from isograph.errors import DatasetError
 
 __all__ = ["STRUCTURE_FILES", "StructureStore"]
@@ -49,8 +49,8 @@ class StructureStore:
             The folder or file resolves outside the data root (a symlink out).
         """
         path = self.folder / STRUCTURE_FILES[name]
-        if self._root is not None and resolve_inside(self._root, path) is None:
-            raise DatasetError(f"{path} is outside the data root {self._root}; a data set's files must stay inside it")
+        if self._root is not None:
+            require_inside(self._root, path, name="the data root", advice="a data set's files must stay inside it")
         return path
 
     def table(self, name: str) -> pd.DataFrame | None:

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from isograph.dataset.commit import staged_commit
-from isograph.dataset.io import resolve_inside, write_json, write_parquet
+from isograph.dataset.io import require_inside, write_json, write_parquet
 from isograph.errors import InputError
 
 if TYPE_CHECKING:
@@ -85,10 +85,7 @@ class SAERun:
 
 
 def _inside(root: Path, path: Path) -> Path:
-    resolved = resolve_inside(root, path)
-    if resolved is None:
-        raise InputError(f"{path} is outside the SAE folder {root}")
-    return resolved
+    return require_inside(root, path, name="the SAE folder")
 
 
 def find_runs(sae_dir: str | os.PathLike) -> list[SAERun]:
