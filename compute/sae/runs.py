@@ -352,14 +352,12 @@ def _set_centrality(run: SAERun, sets: tuple[str, ...], stamp_ns: int) -> pd.Dat
 
 
 def load_run_concepts(run: SAERun) -> pd.DataFrame | None:
-    """The run's concept scores (:func:`isograph.sae.concepts.concept_scores`), or None when it has none (cached)."""
-    return _run_concepts(run, _stamp(run))
+    """The run's concept scores (:func:`isograph.sae.concepts.concept_scores`), or None when it has none (cached
+    until the file changes)."""
+    from isograph.dataset.cache import read_parquet
 
-
-@functools.lru_cache(maxsize=4)
-def _run_concepts(run: SAERun, _stamp_ns: int) -> pd.DataFrame | None:
     path = run.path("concepts")
-    return pd.read_parquet(path) if path.exists() else None
+    return read_parquet(path) if path.exists() else None
 
 
 def load_run_models(run: SAERun) -> tuple[object, object]:
