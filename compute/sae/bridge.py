@@ -172,10 +172,9 @@ def bridge_switches(lm: object, sae: object, segments: pd.DataFrame, *, layer: i
     """
     from isograph.sae.embed import embed_sequences
     from isograph.sae.model import encode
-    from isograph.sae.sequences import tile_sequences
+    from isograph.sae.sequences import tile_tokens
 
-    # half the model's length in 6-mers: a stretch with N's has more (single-base) tokens than 6-mers
-    tiles = tile_sequences(segments[SEQUENCE_COLUMNS], window=lm.k * (lm.max_tokens - 2) // 2)
+    tiles = tile_tokens(segments[SEQUENCE_COLUMNS], k=lm.k, max_tokens=lm.max_tokens - 1)
     acts = embed_sequences(lm, tiles, [layer])
     z = encode(sae, acts.layer(layer))
     parent = acts.tokens["seq_id"].map(tiles.set_index("seq_id")["parent_id"])

@@ -22,7 +22,7 @@ from scipy import stats
 
 from isograph.errors import InputError
 from isograph.sae.lm import LocalLM
-from isograph.sae.sequences import tile_sequences
+from isograph.sae.sequences import tile_tokens
 
 __all__ = ["L2_GRID", "logistic_probe_auc", "region_labels", "region_probe", "roc_auc"]
 
@@ -143,7 +143,7 @@ def region_labels(tokens: pd.DataFrame, models: pd.DataFrame) -> np.ndarray:
 def _tokens_and_states(lm: LocalLM, transcripts: pd.DataFrame, layer: int) -> tuple[pd.DataFrame, np.ndarray]:
     from isograph.sae.embed import embed_sequences
 
-    tiles = tile_sequences(transcripts, window=lm.k * (lm.max_tokens - 2))
+    tiles = tile_tokens(transcripts, k=lm.k, max_tokens=lm.max_tokens - 2)
     acts = embed_sequences(lm, tiles, [layer], batch_size=32)
     tokens = acts.tokens.merge(tiles[["seq_id", "parent_id", "offset"]], on="seq_id")
     tokens = tokens.assign(transcript_id=tokens["parent_id"], tx_start=tokens["start"] + tokens["offset"],

@@ -19,7 +19,8 @@ import pandas as pd
 
 from isograph.errors import InputError
 
-__all__ = ["SEQUENCE_COLUMNS", "parse_header", "read_fasta", "read_sequence_sets", "tile_sequences"]
+__all__ = ["SEQUENCE_COLUMNS", "parse_header", "read_fasta", "read_sequence_sets", "tile_sequences",
+           "tile_tokens"]
 
 SEQUENCE_COLUMNS = ["seq_id", "sequence", "chrom", "start", "end", "strand", "set"]
 _VALID = re.compile(r"[^ACGTN]")
@@ -180,14 +181,62 @@ def tile_sequences(table: pd.DataFrame, *, window: int, stride: int | None = Non
     if window <= 0 or (stride is not None and stride <= 0):
         raise InputError(f"tiling needs window > 0 and stride > 0 (got window={window}, stride={stride})")
     stride = stride or window
-    rows = []
-    for row in table.itertuples(index=False):
-        n = len(row.sequence)
+    spans = []
+    for sequence in table["sequence"]:
+        n = len(sequence)
         offsets = list(range(0, max(n - window, 0) + 1, stride))
         if n > window and offsets[-1] != n - window:
             offsets.append(n - window)
-        for offset in offsets:
-            piece = row.sequence[offset:offset + window]
+        spans.append([(offset, min(offset + window, n)) for offset in offsets])
+    return _tiles(table, spans)
+
+
+def tile_tokens(table: pd.DataFrame, *, k: int, max_tokens: int) -> pd.DataFrame:
+    """Cut sequences into consecutive tiles of at most ``max_tokens`` model tokens each, cut between tokens.
+
+    The model's tokenizer (:func:`isograph.sae.lm.kmer_tokens`) makes a token of every ``N`` and of every
+    base left over before one, so a tile of ``k * max_tokens`` bases can hold more than ``max_tokens``
+    tokens; these tiles never do, and tokenizing each tile gives exactly the tokens of the whole sequence.
+
+    Parameters
+    ----------
+    table : DataFrame
+        A sequence table.
+    k : int
+        The model's k-mer size.
+    max_tokens : int
+        Tokens per tile (> 0; ``LocalLM.max_tokens - 1`` leaves room for ``<cls>``).
+
+    Returns
+    -------
+    DataFrame
+        As :func:`tile_sequences` (``seq_id`` = ``{seq_id}|{offset}``, ``parent_id``, ``offset``).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"seq_id": ["s"], "sequence": ["ACGTACNNNGTACGTAC"], "chrom": [None], "start": [-1],
+    ...                   "end": [-1], "strand": ["."], "set": ["x"]})
+    >>> tile_tokens(t, k=6, max_tokens=3)[["seq_id", "sequence"]].values.tolist()
+    [['s|0', 'ACGTACNN'], ['s|8', 'NGTACGTA'], ['s|16', 'C']]
+    """
+    from isograph.sae.lm import kmer_tokens
+
+    if max_tokens <= 0:
+        raise InputError(f"tiling needs max_tokens > 0 (got {max_tokens})")
+    spans = []
+    for sequence in table["sequence"]:
+        _, starts, ends = kmer_tokens(sequence, k)
+        firsts = range(0, len(starts), max_tokens)
+        spans.append([(int(starts[i]), int(ends[min(i + max_tokens, len(ends)) - 1])) for i in firsts])
+    return _tiles(table, spans)
+
+
+def _tiles(table: pd.DataFrame, spans: list[list[tuple[int, int]]]) -> pd.DataFrame:
+    """Tiles ``[offset, end)`` of each sequence of ``table`` (``spans[i]`` for row i) as a sequence table."""
+    rows = []
+    for row, pieces in zip(table.itertuples(index=False), spans):
+        for offset, stop in pieces:
+            piece = row.sequence[offset:stop]
             if row.start >= 0:
                 if row.strand == "-":
                     end = row.end - offset
