@@ -6,8 +6,11 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 
+from components.gene_features import feature_track_job, gene_sae_section
+from components.jobs import job_options, on_cancel
 from components.layout import (
     alert,
+    control_value,
     current_dataset,
     data_table,
     figure_card,
@@ -16,7 +19,9 @@ from components.layout import (
     optional_part,
     page_errors,
 )
+from components.variant_box import variant_report
 from isograph.dataset.datasets import DatasetError
+from isograph.errors import InputError
 from isograph.explain.words import gene_sentence
 from isograph.figures.explain import high_low_contrast, usage_gradient
 from isograph.figures.switch_plot import switch_plot
@@ -75,6 +80,7 @@ def layout(gene_id: str | None = None, module: str | None = None, dataset: str |
         data_table("gene-tx-table", mine, columns=["feature_id", "r", "ci_low", "ci_high", "pvalue", "qvalue",
                                                    "delta_usage", "n_samples", "direction", "structure_consequences", "structure_nmd",
                                                    "structure_orf_length", "structure_partner"]),
+        gene_sae_section(ds, gene_id, mine["transcript_id"].dropna().astype(str).tolist()),
     ])
 
 
@@ -96,6 +102,35 @@ def redraw_switch_view(compress, context):
     polarity = ds.explain.table(context["module"], "transcript_polarity_table")
     return switch_view(ds, context["module"], context["gene"], polarity[polarity["gene_id"] == context["gene"]],
                        compress=bool(compress))
+
+
+@callback(Output("gene-track-status", "children"), Output("gene-track-result", "children"),
+          Input("gene-track-run", "n_clicks"), State("gene-context", "data"), State("gene-track-sae", "value"),
+          State("gene-track-feature", "value"), State("gene-compress", "value"),
+          **job_options("gene-track"), interval=300)
+def draw_feature_track(set_progress, _clicks, context, run_key, feature, compress):
+    return feature_track_job(set_progress, context, run_key, feature, bool(compress))
+
+
+on_cancel("gene-track", "gene-track-status", "Cancelled; nothing was drawn.")
+
+
+@callback(Output("gene-variant-result", "children"), Input("gene-variant-run", "n_clicks"),
+          State("gene-variant", "value"), State("gene-context", "data"), State("gene-track-sae", "value"),
+          State("gene-track-feature", "value"), prevent_initial_call=True)
+def run_gene_variant(_clicks, text, context, run_key, feature):
+    """The variant box of the gene view: HGVS on one of the gene's transcripts."""
+    try:
+        ds = current_dataset(context["dataset"])
+        runs = {r.key: r for r in ds.sae.runs()}
+        if run_key not in runs:
+            raise DatasetError(f"no SAE run {run_key!r} in data set {ds.name!r}")
+        models = ds.transcript_models(context["gene"])
+        chosen = None if feature in (None, "") else control_value(feature, "feature", default=0, kind=int, low=0)
+    except (DatasetError, InputError) as exc:
+        return dbc.Alert(str(exc), color="danger", id="gene-variant-error")
+    return variant_report("gene", ds, runs[run_key], text, feature=chosen,
+                          transcripts=models["transcript_id"].astype(str).tolist(), owner=f"gene {context['gene']}")
 
 
 def _structure_note(row) -> html.Div:

@@ -22,6 +22,7 @@ from components.layout import (
     settings,
 )
 from components.model_card import model_card
+from components.variant_box import variant_card, variant_report
 from isograph.dataset.cache import read_parquet
 from isograph.dataset.datasets import DatasetError
 from isograph.errors import InputError
@@ -106,7 +107,8 @@ def layout(layer: str | None = None, idx: str | None = None, ef: str | None = No
         html.H5("GO enrichment of the genes whose tokens the feature leads"),
         _go_table(run, data, feature),
         _paste_card(),
-        _variant_card(),
+        variant_card("feature", title="A variant: reference vs alternate window (HGVS on a transcript of the data set)",
+                     placeholder="e.g. TCONS_00000001:c.4G>A, c.10_12del, c.4_5insGG"),
         _intervention_card(),
     ])
 
@@ -223,52 +225,17 @@ def _paste_card() -> dbc.Card:
     ], className="mb-3")
 
 
-def _variant_card() -> dbc.Card:
-    return dbc.Card([
-        dbc.CardHeader(html.Span("A variant: reference vs alternate window (HGVS on a transcript of the data set)",
-                                 className="fw-semibold")),
-        dbc.CardBody([
-            dbc.Input(id="feature-variant", placeholder="e.g. TCONS_00000001:c.4G>A, c.10_12del, c.4_5insGG",
-                      className="mb-2 font-monospace", maxLength=200),
-            dbc.Button("Compare", id="feature-variant-run", color="primary", size="sm"),
-            html.Div(id="feature-variant-result", className="mt-2"),
-        ]),
-    ], className="mb-3")
-
-
 @callback(Output("feature-variant-result", "children"), Input("feature-variant-run", "n_clicks"),
           State("feature-variant", "value"), State("feature-context", "data"), prevent_initial_call=True)
 def run_variant(_clicks, text, context):
-    """This feature's largest activation on the reference and the alternate window (150 nt each side of the
-    change), the model's KL(ref || alt) on the aligned tokens, and the features that change most."""
-    from isograph.sae.runs import load_run_models
-    from isograph.sae.variants import hgvs_to_variant, variant_effects, variant_windows
-
+    """This feature's largest activation on the reference and the alternate window, the model's KL and the
+    features that change most (:func:`components.variant_box.variant_report`)."""
     try:
         ds = current_dataset(context["dataset"])
         run = _find_run(ds, context["layer"], context["ef"])
-        models = ds.structure.models()
-        if models is None:
-            raise InputError(f"data set {ds.name!r} has no GTF; variants need the transcript models")
-        sequences = ds.sae.transcripts()
-        variant = hgvs_to_variant(str(text or "").strip(), sequences, models)
-        lm, sae = load_run_models(run)
-        windows = variant_windows([variant], sequences, flank=150)
-        features, tokens = variant_effects(lm, sae, windows, layer=run.layer_idx, top=int(sae.W_enc.shape[0]))
-    except (InputError, DatasetError) as exc:
+    except DatasetError as exc:
         return dbc.Alert(str(exc), color="danger", id="feature-variant-error")
-    mine = features.set_index("feature").loc[context["feature"]]
-    top = features.reindex(features["delta"].abs().sort_values(ascending=False).index).head(5)
-    others = ", ".join(f"f{int(r.feature)} ({r.delta:+.2g})" for r in top.itertuples())
-    aligned = "all tokens" if len(variant.ref) == len(variant.alt) else "the tokens before the change"
-    return html.Div([
-        html.P(f"{variant.name} ({variant.transcript_id} {variant.start + 1}-{variant.end}: {variant.ref or '-'} →"
-               f" {variant.alt or '-'}): feature {context['feature']} max activation {mine['max_ref']:.3g} (reference)"
-               f" → {mine['max_alt']:.3g} (alternate), Δ {mine['delta']:+.3g}.", id="feature-variant-summary"),
-        html.P(f"Language model: KL(reference ‖ alternate) of its predictions, mean {tokens['kl'].mean():.3g} and max"
-               f" {tokens['kl'].max():.3g} nats over {len(tokens)} aligned tokens ({aligned}). Features changed most:"
-               f" {others}.", className="small text-muted"),
-    ])
+    return variant_report("feature", ds, run, text, feature=context["feature"])
 
 
 #: What α does (isograph.sae.intervene.edit_features): this feature × α, every other ÷ α; 0 zeroes the others.

@@ -19,7 +19,8 @@ from plotly.subplots import make_subplots
 
 from isograph.figures.common import TEMPLATE, empty_figure, lighter
 
-__all__ = ["ISOFORM_COLOURS", "compress_introns", "isoform_colours", "q_stars", "switch_plot"]
+__all__ = ["ISOFORM_COLOURS", "compress_introns", "draw_structures", "drawing_axis", "isoform_colours", "q_stars",
+           "shown_isoforms", "switch_plot"]
 
 #: Okabe-Ito colours (colour-blind safe), then more distinct ones; isoform i gets colour i.
 ISOFORM_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#7F7F7F", "#000000",
@@ -109,8 +110,74 @@ def _exon_pieces(start: int, end: int, cds_start: int, cds_end: int, coding: boo
     return pieces
 
 
-def _structures(fig: go.Figure, models: pd.DataFrame, colours: dict[str, str], x_of) -> None:
-    """Row 1: one transcript per line, top to bottom in the order of ``colours``."""
+def drawing_axis(models: pd.DataFrame, *, compress: bool) -> tuple[Callable[[Sequence[float]], np.ndarray], bool]:
+    """The x of genomic positions in the gene views: 5'->3' left to right, introns short when ``compress``.
+
+    Parameters
+    ----------
+    models : DataFrame
+        Transcript models of one gene (``strand, exon_starts, exon_ends``).
+    compress : bool
+
+    Returns
+    -------
+    x_of : callable
+        ``x_of(positions) -> ndarray`` of drawing positions.
+    minus : bool
+        The gene is on the minus strand (drawn right to left on the genome).
+    """
+    minus = bool((models["strand"] == "-").all())
+    to_drawing = compress_introns(models) if compress else (lambda p: np.asarray(p, dtype=float))
+    span = to_drawing([min(min(s) for s in models["exon_starts"]), max(max(e) for e in models["exon_ends"])])
+    return ((lambda p: span[0] + span[1] - to_drawing(p)) if minus else to_drawing), minus
+
+
+def shown_isoforms(transcripts: pd.DataFrame, usage: pd.DataFrame, *, min_mean_usage: float = 0.05
+                   ) -> tuple[pd.DataFrame, list[str]]:
+    """The isoforms the gene views draw, in their order (Δ usage, high to low; colour i goes to row i).
+
+    Parameters
+    ----------
+    transcripts : DataFrame
+        The gene's rows of ``transcript_polarity_table``.
+    usage : DataFrame
+        Samples x features (at least the gene's transcript-usage features).
+    min_mean_usage : float, default 0.05
+        Isoforms with a lower mean usage over all samples are left out.
+
+    Returns
+    -------
+    shown : DataFrame
+        The drawn rows, with ``tid`` (transcript ID, else feature ID), sorted.
+    hidden : list of str
+        The left-out transcript IDs, sorted.
+    """
+    rows = transcripts[transcripts.get("feature_type", "transcript_usage") == "transcript_usage"].copy()
+    rows["tid"] = rows["transcript_id"].astype("string").fillna(rows["feature_id"]).astype(str)
+    mean_usage = usage.reindex(columns=rows["feature_id"]).mean().to_numpy()
+    shown = rows[mean_usage >= min_mean_usage].sort_values("delta_usage", ascending=False, na_position="last")
+    return shown, sorted(set(rows["tid"]) - set(shown["tid"]))
+
+
+def draw_structures(fig: go.Figure, models: pd.DataFrame, colours: dict[str, str],
+                    x_of: Callable[[Sequence[float]], np.ndarray], *, row: int = 1,
+                    col: int = 1) -> None:
+    """Draw transcript structures (CDS tall and dark, UTR short and light, introns with 5'->3' arrows).
+
+    Parameters
+    ----------
+    fig : go.Figure
+        Made with :func:`plotly.subplots.make_subplots`; drawn into subplot (``row``, ``col``).
+    models : DataFrame
+        Transcript models indexed by transcript ID (``exon_starts, exon_ends, cds_start, cds_end, coding,
+        biotype, length, orf_length, nmd``).
+    colours : dict of str to str
+        Transcript ID -> colour; one transcript per line (y = 0, -1, ...), top to bottom in this order, each
+        with a legend entry.
+    x_of : callable
+        Genomic position -> drawing x (:func:`drawing_axis`).
+    row, col : int, default 1
+    """
     for row_index, tid in enumerate(colours):
         model = models.loc[tid]
         y, colour = -row_index, colours[tid]
@@ -121,7 +188,7 @@ def _structures(fig: go.Figure, models: pd.DataFrame, colours: dict[str, str], x
                 height = 0.5 if kind == "CDS" else 0.26
                 x0, x1 = x_of([lo - 0.5, hi + 0.5])
                 fig.add_shape(type="rect", x0=x0, x1=x1, y0=y - height / 2, y1=y + height / 2, line={"width": 0}, opacity=1,
-                              fillcolor=colour if kind == "CDS" else lighter(colour), row=1, col=1)
+                              fillcolor=colour if kind == "CDS" else lighter(colour), row=row, col=col)
         if len(starts) > 1:
             xs, arrows = [], []
             for e, s in zip(ends[:-1], starts[1:]):
@@ -129,15 +196,15 @@ def _structures(fig: go.Figure, models: pd.DataFrame, colours: dict[str, str], x
                 xs += [a, b, None]
                 arrows.append((a + b) / 2)
             fig.add_scatter(x=xs, y=[y if x is not None else None for x in xs], mode="lines", hoverinfo="skip",
-                            line={"color": colour, "width": 1.2}, showlegend=False, row=1, col=1)
+                            line={"color": colour, "width": 1.2}, showlegend=False, row=row, col=col)
             fig.add_scatter(x=arrows, y=[y] * len(arrows), mode="markers", hoverinfo="skip", showlegend=False,
-                            marker={"symbol": "triangle-right", "size": 7, "color": colour}, row=1, col=1)
-        fig.add_scatter(x=[None], y=[None], mode="markers", name=tid, legendgroup=tid, row=1, col=1,
+                            marker={"symbol": "triangle-right", "size": 7, "color": colour}, row=row, col=col)
+        fig.add_scatter(x=[None], y=[None], mode="markers", name=tid, legendgroup=tid, row=row, col=col,
                         marker={"color": colour, "size": 11, "symbol": "square"})  # the legend entry
         fig.add_scatter(x=[float(np.mean(x_of([starts.min(), ends.max()])))], y=[y], mode="markers",
                         marker={"opacity": 0, "color": colour}, name=tid, legendgroup=tid, showlegend=False,
                         hovertemplate=(f"{tid}<br>{model['biotype']}, {model['length']} nt, ORF {model['orf_length']}"
-                                       f" nt{', NMD sensitive' if model['nmd'] else ''}<extra></extra>"), row=1, col=1)
+                                       f" nt{', NMD sensitive' if model['nmd'] else ''}<extra></extra>"), row=row, col=col)
 
 
 def _group_bars(fig: go.Figure, values: pd.DataFrame, low: list[str], high: list[str], colours: dict[str, str],
@@ -189,17 +256,12 @@ def switch_plot(models: pd.DataFrame, transcripts: pd.DataFrame, usage: pd.DataF
         Row 1: structures; row 2: gene expression vs eigengene, isoform expression, isoform usage (low
         vs high samples; usage bars annotated with q stars and Δ usage). Legend: one entry per isoform.
     """
-    usage_rows = transcripts[transcripts.get("feature_type", "transcript_usage") == "transcript_usage"].copy()
-    if usage_rows.empty:
+    shown, hidden = shown_isoforms(transcripts, usage, min_mean_usage=min_mean_usage)
+    if shown.empty and not hidden:
         return empty_figure("no transcript-usage features for this gene")
-    usage_rows["tid"] = usage_rows["transcript_id"].astype("string").fillna(usage_rows["feature_id"]).astype(str)
-    values = usage.reindex(columns=usage_rows["feature_id"]).set_axis(usage_rows["tid"].tolist(), axis=1)
-    mean_usage = values.mean()
-    shown = usage_rows[mean_usage.reindex(usage_rows["tid"]).to_numpy() >= min_mean_usage]
-    hidden = sorted(set(usage_rows["tid"]) - set(shown["tid"]))
     if shown.empty:
         return empty_figure(f"every isoform of this gene has a mean usage below {min_mean_usage:.0%}")
-    shown = shown.sort_values("delta_usage", ascending=False, na_position="last")
+    values = usage.reindex(columns=shown["feature_id"]).set_axis(shown["tid"].tolist(), axis=1)
     colours = isoform_colours(shown["tid"].tolist())
     fig = make_subplots(rows=2, cols=3, specs=[[{"colspan": 3}, None, None], [{}, {}, {}]], row_heights=[0.5, 0.5],
                         vertical_spacing=0.16, horizontal_spacing=0.08,
@@ -209,11 +271,8 @@ def switch_plot(models: pd.DataFrame, transcripts: pd.DataFrame, usage: pd.DataF
                                         "Isoform usage (q of the switch call's test)"))
     drawn = models.set_index("transcript_id").reindex(list(colours)).dropna(subset=["exon_starts"])
     if len(drawn):
-        minus = (drawn["strand"] == "-").all()
-        to_drawing = compress_introns(drawn) if compress else (lambda p: np.asarray(p, dtype=float))
-        span = to_drawing([min(min(s) for s in drawn["exon_starts"]), max(max(e) for e in drawn["exon_ends"])])
-        x_of = (lambda p: span[0] + span[1] - to_drawing(p)) if minus else to_drawing  # 5'→3' left to right
-        _structures(fig, drawn, {t: colours[t] for t in drawn.index}, x_of)
+        x_of, minus = drawing_axis(drawn, compress=compress)
+        draw_structures(fig, drawn, {t: colours[t] for t in drawn.index}, x_of)
         fig.update_yaxes(visible=False, range=[-len(drawn) + 0.4, 0.6], row=1, col=1)
         fig.update_xaxes(showticklabels=not compress, title_text=f"{drawn['seqname'].iloc[0]}, "
                          f"{'−' if minus else '+'} strand" + (" (introns compressed)" if compress else ""),

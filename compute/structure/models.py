@@ -8,7 +8,7 @@ the PTC/NMD call: the stop codon lies more than 50 nt upstream of the last exon-
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from isograph.errors import InputError
 
-__all__ = ["NMD_DISTANCE", "junction_positions", "splice_junctions", "transcript_models", "transcript_position"]
+__all__ = ["NMD_DISTANCE", "genomic_positions", "junction_positions", "splice_junctions", "transcript_models", "transcript_position"]
 
 NMD_DISTANCE = 50
 def transcript_models(rows: pd.DataFrame) -> pd.DataFrame:
@@ -211,3 +211,41 @@ def transcript_position(model: Mapping, genomic: int) -> int | None:
     if model["strand"] == "-":
         return int(lengths[i + 1:].sum() + ends[i] - genomic)
     return int(lengths[:i].sum() + genomic - starts[i])
+
+
+def genomic_positions(model: Mapping, indices: Sequence[int] | np.ndarray) -> np.ndarray:
+    """1-based genomic positions of 0-based transcript indices (the inverse of :func:`transcript_position`).
+
+    Parameters
+    ----------
+    model : Series or mapping
+        A row of :func:`transcript_models` (``strand, exon_starts, exon_ends``).
+    indices : array-like of int
+        0-based positions in the transcript (5'->3'), each in ``[0, transcript length)``.
+
+    Returns
+    -------
+    ndarray of int64
+
+    Raises
+    ------
+    ValueError
+        An index outside the transcript.
+
+    Examples
+    --------
+    >>> model = {"strand": "-", "exon_starts": [1, 101], "exon_ends": [20, 140]}
+    >>> genomic_positions(model, [0, 39, 40, 59]).tolist()
+    [140, 101, 20, 1]
+    """
+    starts, ends = np.asarray(model["exon_starts"], dtype=np.int64), np.asarray(model["exon_ends"], dtype=np.int64)
+    lengths = ends - starts + 1
+    index = np.asarray(indices, dtype=np.int64)
+    if index.size and (index.min() < 0 or index.max() >= lengths.sum()):
+        raise ValueError(f"transcript index out of range 0..{lengths.sum() - 1}")
+    if model["strand"] == "-":
+        starts, ends, lengths = starts[::-1], ends[::-1], lengths[::-1]
+    before = np.r_[0, np.cumsum(lengths)[:-1]]
+    exon = np.searchsorted(before, index, side="right") - 1
+    within = index - before[exon]
+    return ends[exon] - within if model["strand"] == "-" else starts[exon] + within

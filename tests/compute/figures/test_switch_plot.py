@@ -74,3 +74,29 @@ def test_minus_strand_is_drawn_5_to_3_and_no_counts_says_so():
     assert max(rightmost.x0, rightmost.x1) == pytest.approx(100 + 9199 - 99.5)
     assert abs(rightmost.x1 - rightmost.x0) == pytest.approx(50) and rightmost.y1 - rightmost.y0 == pytest.approx(0.26)
     assert "no counts in this data set" in " ".join(a.text for a in fig.layout.annotations)
+
+
+def test_the_feature_track_draws_each_isoform_in_its_switch_plot_colour_without_crossing_introns():
+    from isograph.figures.feature_track import isoform_feature_track
+    from isograph.figures.switch_plot import isoform_colours, shown_isoforms
+
+    transcripts, usage, *_ = _inputs()
+    shown, hidden = shown_isoforms(transcripts, usage)
+    assert shown["tid"].tolist() == ["T1", "T2"] and hidden == ["T3"]  # as the switch plot draws them
+    colours = isoform_colours(shown["tid"].tolist())
+    # T1: 3 tokens in exon 1, 2 in exon 2, 1 in exon 3; T2: 2 + 2
+    tokens = pd.DataFrame({
+        "transcript_id": ["T1"] * 6 + ["T2"] * 4, "token": ["AAAAAA"] * 10,
+        "tx_start": [0, 6, 12, 100, 106, 200, 0, 6, 100, 106], "tx_end": [6, 12, 18, 106, 112, 206, 6, 12, 106, 112],
+        "genomic": [102, 108, 114, 5002, 5008, 9002, 102, 108, 9002, 9008], "region": "CDS",
+        "activation": [0.0, 1.5, 0.2, 3.0, 0.0, 0.7, 0.1, 0.0, 2.0, 0.4]})
+    fig = isoform_feature_track(_models(), tokens, colours, feature=4)
+    lines = [t for t in fig.data if t.fill == "tozeroy"]
+    assert [t.name for t in lines] == ["T1", "T2"] and [t.line.color for t in lines] == list(colours.values())
+    t1 = lines[0]
+    assert list(t1.y) == [0.0, 0.0, 1.5, 0.2, 0.0, None, 0.0, 3.0, 0.0, 0.0, None, 0.0, 0.7, 0.0, None]
+    assert list(t1.x).count(None) == 3  # one closed piece per exon
+    assert fig.layout.yaxis2.range[1] == pytest.approx(3.0 * 1.08) == fig.layout.yaxis3.range[1]  # one scale
+    assert "max 3" in fig.layout.yaxis2.title.text and fig.layout.yaxis2.title.font.color == colours["T1"]
+    legend = [t.name for t in fig.data if t.showlegend is not False and t.name]
+    assert legend == ["T1", "T2"]

@@ -82,3 +82,27 @@ def test_sequence_sets_and_tiling(tmp_path):
     dup = _write(tmp_path / "d.fa", ">n1\nCC\n")
     with pytest.raises(InputError, match="'n1' is in more than one sequence set"):
         read_sequence_sets({"a": neg, "b": dup})
+
+
+def test_token_tiles_never_exceed_the_model_and_keep_the_whole_sequence_tokens():
+    """An N-rich sequence has more tokens than 6-mers: base-count tiles of 6 x 4 bases would hold up to 24
+    tokens; token tiles hold at most 4, cut between tokens, so the tiles' tokens are the sequence's."""
+    import numpy as np
+    import pandas as pd
+
+    from isograph.sae.lm import kmer_tokens
+    from isograph.sae.sequences import tile_tokens
+
+    rng = np.random.default_rng(3)
+    sequence = "".join(rng.choice(list("ACGTNNN"), size=400))
+    table = pd.DataFrame({"seq_id": ["s"], "sequence": [sequence], "chrom": ["chr2"], "start": [1001],
+                          "end": [1400], "strand": ["-"], "set": ["x"]})
+    whole, starts, _ = kmer_tokens(sequence, 6)
+    tiles = tile_tokens(table, k=6, max_tokens=4)
+    per_tile = [kmer_tokens(t, 6)[0] for t in tiles["sequence"]]
+    assert max(map(len, per_tile)) == 4 and sum(per_tile, []) == whole
+    assert "".join(tiles["sequence"]) == sequence
+    assert tiles["offset"].tolist() == starts[::4].tolist()
+    assert tiles["end"].iloc[0] == 1400 and tiles["start"].iloc[-1] == 1001  # minus strand: 5' end is the top
+    with pytest.raises(InputError, match="max_tokens > 0"):
+        tile_tokens(table, k=6, max_tokens=0)
