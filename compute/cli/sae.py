@@ -264,6 +264,8 @@ def _run_variants(args: argparse.Namespace) -> int:
 
     if bool(args.hgvs) == bool(args.vcf):
         raise InputError("give the variants as --hgvs FILE or as --vcf FILE (one of them)")
+    if args.flank < 0:
+        raise InputError(f"--flank {args.flank}: the bases kept on each side of a change must be 0 or more")
     models = load_transcript_models(args.gtf).models
     fasta = read_fasta(args.fasta)
     sequences = dict(zip(fasta["seq_id"], fasta["sequence"]))

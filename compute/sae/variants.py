@@ -392,9 +392,21 @@ def variant_effects(lm: object, sae: object, windows: pd.DataFrame, *, layer: in
         change otherwise (tokenization runs left to right, so later tokens shift). ``kl`` is KL(ref ‖ alt)
         of the model's output distribution at the token, in nats; ``z_delta_max`` the largest |change| of
         any feature there.
+
+    Raises
+    ------
+    InputError
+        A window longer than the model takes (the message names the variant and a flank that fits).
     """
+    from isograph.sae.lm import kmer_tokens
+
     feature_rows, token_rows = [], []
     for row in windows.itertuples(index=False):
+        longest = max(len(kmer_tokens(row.ref_window, lm.k)[0]), len(kmer_tokens(row.alt_window, lm.k)[0]))
+        if longest > lm.max_tokens - 1:
+            raise InputError(f"variant {row.name!r}: its window has {longest} tokens but the model takes at most"
+                             f" {lm.max_tokens - 1}; use a smaller flank (at most about"
+                             f" {lm.k * (lm.max_tokens - 1) // 2 - len(row.alt) - lm.k} bases)")
         t_ref, s_ref, e_ref, z_ref, lp_ref = _forward(lm, sae, row.ref_window, layer)
         t_alt, _, _, z_alt, lp_alt = _forward(lm, sae, row.alt_window, layer)
         delta = z_alt.max(axis=0) - z_ref.max(axis=0)

@@ -90,6 +90,12 @@ def test_variants_from_hgvs_and_vcf(workdir, tmp_path, capsys, monkeypatch):
     assert main(["sae", "variants", "--hgvs", str(tmp_path / "bad.txt"), *common]) == 2
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert err.startswith("isograph: error:") and "reference mismatch: TCONS_00000001 has A at c.1, not G" in err
+    long = [a if a != "60" else "300" for a in common]  # 300 + 1 + 247 nt (the 3' end) = 93 tokens
+    assert main(["sae", "variants", "--hgvs", str(tmp_path / "v.txt"), *long]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "its window has 93 tokens but the model takes at most 63; use a smaller flank (at most about 182" in err[0]
+    assert main(["sae", "variants", "--hgvs", str(tmp_path / "v.txt"), *[a if a != "60" else "-1" for a in common]]) == 2
+    assert "--flank -1" in capsys.readouterr().err
 
 
 def test_train_lm_then_embed_with_it(tmp_path, capsys):
