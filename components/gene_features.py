@@ -26,11 +26,15 @@ MAX_TRACK_BASES = 60_000
 def gene_sae_section(ds, gene_id: str, transcript_ids: list[str]) -> html.Div:
     """The section, or one line saying what the data set lacks for it (an SAE run, the GTF, the transcript
     FASTA)."""
-    runs = ds.sae.runs()
-    missing = ("an SAE run (build one on /sae)" if not runs else
-               "a GTF" if ds.structure.models() is None else
-               "a transcript FASTA (transcripts.fa.gz)" if not ds.paths.get("transcripts", None) or
-               not ds.paths["transcripts"].exists() else None)
+    try:
+        runs = ds.sae.runs()
+        missing = ("an SAE run (build one on /sae)" if not runs else
+                   "a GTF" if ds.structure.models() is None else
+                   "a transcript FASTA (transcripts.fa.gz)" if not ds.paths.get("transcripts", None) or
+                   not ds.paths["transcripts"].exists() else None)
+    except (InputError, DatasetError) as exc:  # a damaged GTF or SAE folder degrades only this part
+        return html.Div(f"Language-model features along these isoforms are not available: {exc}",
+                        className="small text-muted mb-3", id="gene-track-missing")
     if missing is not None:
         return html.Div(f"Language-model features along these isoforms need {missing}; this data set has none.",
                         className="small text-muted mb-3", id="gene-track-missing")
