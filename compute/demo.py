@@ -9,7 +9,7 @@ Layout of ``{out}`` (a *data set* folder)::
 
     dataset.json                     name, description, relative paths of everything below
     counts.parquet, tx2gene.tsv      simulated transcript counts and the transcript -> gene map
-    features.parquet                 samples x transcript-usage features
+    features.matrix                  samples x transcript-usage features (the fast layout)
     feature_metadata.parquet         feature_id, gene_id, feature_type, gene_name, transcript_id, ...
     annotation.gtf.gz                the real GTF of the gene models (for transcript structures)
     transcripts.fa.gz                their real transcript sequences (for variants on the feature pages)
@@ -124,7 +124,7 @@ def build_demo(
         "description": "Standard simulated set, seed 0: 200 samples, 6 planted modules, half of the module genes"
                        " switching isoforms; fitted and explained by IsoGraph Explorer.",
         "package_version": __version__,
-        "paths": {"fit": "fit", "explain": "explain", "feature_table": "features.parquet",
+        "paths": {"fit": "fit", "explain": "explain", "feature_table": "features.matrix",
                   "feature_meta": "feature_metadata.parquet", "counts": "counts.parquet",
                   "tx2gene": "tx2gene.tsv", "gtf": "annotation.gtf.gz", "truth": "truth/genes.tsv",
                   "structure": "structure", "transcripts": "transcripts.fa.gz"},

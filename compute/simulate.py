@@ -33,6 +33,7 @@ import pandas as pd
 
 from isograph import __version__
 from isograph.dataset.io import write_json, write_parquet, write_tsv
+from isograph.dataset.matrix import write_matrix
 from isograph.errors import InputError
 from isograph.fit.scores import feature_scores_frame, switch_scores
 from isograph.reference import reference_path
@@ -351,7 +352,8 @@ def simulate(config: SimulationConfig | None = None) -> SimulationResult:
     )
 
 
-def write_simulation(sim: SimulationResult, out_dir: str | os.PathLike) -> dict[str, str]:
+def write_simulation(sim: SimulationResult, out_dir: str | os.PathLike, *,
+                     feature_layout: str = "matrix") -> dict[str, str]:
     """Write a simulation to ``out_dir`` (every file atomically) and return ``{name: path}``.
 
     Parameters
@@ -359,6 +361,9 @@ def write_simulation(sim: SimulationResult, out_dir: str | os.PathLike) -> dict[
     sim : SimulationResult
     out_dir : path
         Created if missing; files already there are replaced one by one.
+    feature_layout : {"matrix", "parquet"}, default "matrix"
+        The transcript-usage table as a ``features.matrix`` folder (the fast layout,
+        :mod:`isograph.dataset.matrix`) or as the manual's ``features.parquet``.
 
     Returns
     -------
@@ -368,7 +373,7 @@ def write_simulation(sim: SimulationResult, out_dir: str | os.PathLike) -> dict[
 
         counts.parquet               samples x transcripts counts (index sample_id)
         tx2gene.tsv                  transcript_id, gene_id, gene_name
-        features.parquet             samples x transcript-usage features (index sample_id)
+        features.matrix              samples x transcript-usage features (or features.parquet, index sample_id)
         feature_metadata.parquet     feature_id, gene_id, feature_type, gene_name, transcript_id, ...
         covariates.tsv               sample_id, batch
         truth/genes.tsv              the truth table (see SimulationResult.truth_genes)
@@ -379,10 +384,13 @@ def write_simulation(sim: SimulationResult, out_dir: str | os.PathLike) -> dict[
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out} exists and is not a folder")
+    if feature_layout not in ("matrix", "parquet"):
+        raise InputError(f"feature layout {feature_layout!r}: use matrix or parquet")
     paths = {
         "counts": write_parquet(sim.counts, out / "counts.parquet", index=True),
         "tx2gene": write_tsv(sim.tx2gene, out / "tx2gene.tsv"),
-        "feature_table": write_parquet(sim.feature_table, out / "features.parquet", index=True),
+        "feature_table": (write_matrix(sim.feature_table, out / "features.matrix") if feature_layout == "matrix"
+                          else write_parquet(sim.feature_table, out / "features.parquet", index=True)),
         "feature_meta": write_parquet(sim.feature_meta, out / "feature_metadata.parquet"),
         "covariates": write_tsv(sim.covariates, out / "covariates.tsv"),
         "truth_genes": write_tsv(sim.truth_genes, out / "truth" / "genes.tsv"),

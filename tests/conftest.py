@@ -29,7 +29,7 @@ def _written(tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp("sim")
     out = {}
     for name, config in (("standard", STANDARD), ("small", SMALL)):
-        write_simulation(_simulated(config), root / name)
+        write_simulation(_simulated(config), root / name, feature_layout="parquet")  # the manual's input layout
         out[name] = root / name
     return out
 

@@ -30,6 +30,8 @@ def add_simulate(sub: argparse._SubParsersAction) -> None:
         " oracle fit directory built on real human transcript models.",
     )
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--feature-layout", choices=("matrix", "parquet"), default="matrix",
+                   help="the transcript-usage table as features.matrix (the fast layout, default) or features.parquet")
     add_config_arguments(p, SimulationConfig)
     p.set_defaults(run=_run_simulate)
 
@@ -39,7 +41,7 @@ def _run_simulate(args: argparse.Namespace) -> int:
 
     config = config_from_args(SimulationConfig, args)
     sim = simulate(config)
-    paths = write_simulation(sim, args.out)
+    paths = write_simulation(sim, args.out, feature_layout=args.feature_layout)
     truth = sim.truth_genes
     print(f"isograph: simulated {sim.counts.shape[0]} samples x {sim.counts.shape[1]} transcripts of"
           f" {len(truth)} genes; {int(truth['module_id'].notna().sum())} in {config.n_modules} modules,"

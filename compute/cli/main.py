@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from isograph import __version__
 from isograph.cli.common import EXIT_INPUT_ERROR, Parser
+from isograph.cli.convert import add_convert_features
 from isograph.cli.explain import add_explain_module
 from isograph.cli.fit import add_demo, add_fit, add_simulate
 from isograph.cli.sae import add_sae
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"isograph-explorer {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
     add_annotate_structure(sub)
+    add_convert_features(sub)
     add_demo(sub)
     add_explain_module(sub)
     add_fit(sub)

@@ -26,7 +26,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from isograph.dataset.io import read_table, table_format
+from isograph.dataset.feature_formats import H5AD_SUFFIX, feature_table_format, read_feature_frame, read_h5ad_var
+from isograph.dataset.io import read_table
 from isograph.errors import InputError, warn
 
 __all__ = [
@@ -102,15 +103,26 @@ def _where(source: TableSource | None, row: int) -> str:
     """'row N' (1-based) plus the line number for text files; 'column N' when ``source`` is None (headers)."""
     if source is None:
         return f"column {row + 1}"
-    if isinstance(source, (str, os.PathLike)) and table_format(source) != "parquet":
+    if isinstance(source, (str, os.PathLike)) and _is_text(source):
         return f"row {row + 1} (line {row + 2})"
     return f"row {row + 1}"
+
+
+def _is_text(path: str | os.PathLike) -> bool:
+    try:
+        return feature_table_format(path) in ("tsv", "csv")
+    except InputError:
+        return False
 
 
 def _frame(source: TableSource, what: str) -> tuple[pd.DataFrame, str]:
     if isinstance(source, pd.DataFrame):
         return source, f"{what} (DataFrame)"
     if isinstance(source, (str, os.PathLike)):
+        if what == "feature table":  # any layout: .matrix folder, .h5ad, parquet, text
+            return read_feature_frame(source, what=what), str(source)
+        if what == "feature meta" and Path(source).suffix.lower() == H5AD_SUFFIX:
+            return read_h5ad_var(source), str(source)
         return read_table(source, what=what), str(source)
     raise InputError(f"{what} must be a pandas DataFrame or a file path; got {type(source).__name__}")
 
@@ -205,7 +217,7 @@ def _samples_by_features(source: TableSource, what: str, label: str) -> pd.DataF
         warn(f"{name}: {int(infinite.sum())} infinite value(s) treated as missing (e.g. sample {values.index[row]!r},"
              f" {label} {values.columns[col]!r})")
         values = values.mask(infinite)
-    if values.isna().to_numpy().all():
+    if np.isnan(values.to_numpy()).all():
         raise InputError(f"{name}: every value is missing; the {label} columns hold no numbers")
     return values
 
@@ -217,7 +229,9 @@ def load_feature_table(source: TableSource) -> pd.DataFrame:
     ----------
     source : DataFrame or path
         Samples x features: one row per sample (``sample_id`` column or the index), one numeric column
-        per feature (column name = ``feature_id``). Parquet, TSV or CSV (text may be gzipped).
+        per feature (column name = ``feature_id``). Parquet, TSV or CSV (text may be gzipped), an AnnData
+        ``.h5ad`` file (samples as observations) or a ``.matrix`` folder (the fast layout,
+        :mod:`isograph.dataset.matrix`); see :mod:`isograph.dataset.feature_formats`.
 
     Returns
     -------
@@ -250,7 +264,8 @@ def load_feature_meta(source: TableSource) -> pd.DataFrame:
     ----------
     source : DataFrame or path
         One row per feature: ``feature_id, gene_id, feature_type`` (required), ``gene_name,
-        transcript_id, exon_id, event_id, source_coordinate`` (optional), any further columns.
+        transcript_id, exon_id, event_id, source_coordinate`` (optional), any further columns; or an
+        AnnData ``.h5ad`` file, whose ``.var`` holds them (``feature_id`` = its ``var_names``).
 
     Returns
     -------

@@ -25,7 +25,7 @@ from isograph.errors import DatasetError
 
 __all__ = ["Dataset", "DatasetError", "find_datasets", "open_dataset", "search_genes"]
 
-DEFAULT_PATHS = {"fit": "fit", "explain": "explain", "feature_table": "features.parquet",
+DEFAULT_PATHS = {"fit": "fit", "explain": "explain", "feature_table": "features.matrix",
                  "feature_meta": "feature_metadata.parquet", "gtf": "annotation.gtf.gz", "structure": "structure",
                  "sae": "sae", "transcripts": "transcripts.fa.gz"}
 
@@ -368,6 +368,8 @@ def _dataset(root: Path, folder: Path) -> Dataset | None:
         except json.JSONDecodeError:
             return None
     rel = {**DEFAULT_PATHS, **{k: v for k, v in spec.get("paths", {}).items() if isinstance(v, str)}}
+    if "feature_table" not in spec.get("paths", {}) and not (folder / rel["feature_table"]).exists():
+        rel["feature_table"] = "features.parquet"  # the manual's layout, when there is no .matrix folder
     try:
         paths = {k: _inside(root, folder / v) for k, v in rel.items()}
     except DatasetError:

@@ -34,7 +34,7 @@ def test_quick_start_round_trip(tmp_path):
     out = _run(
         "explain-module",
         "--artifact-dir", str(d / "oracle_fit"),
-        "--feature-table", str(d / "features.parquet"),
+        "--feature-table", str(d / "features.matrix"),  # simulate writes the fast layout by default
         "--feature-meta", str(d / "feature_metadata.parquet"),
         "--module-ids", "M000", "M001",
         "--output-dir", str(tmp_path / "explain" / "run1"),
