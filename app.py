@@ -77,8 +77,9 @@ def create_app(settings: dict | None = None) -> dash.Dash:
 def warm_up(settings: dict) -> threading.Thread:
     """Load what the first requests need in a background thread, so the first click is not the slow one.
 
-    Reads every data set's feature table, gene index and SAE graphs (a 20,000-gene table takes seconds) and starts
-    the figure exporter's Chromium when one is installed. The server answers requests meanwhile.
+    Reads every data set's gene index and SAE graphs and starts the figure exporter's Chromium when one is
+    installed. The feature table is not read: pages read only the features they draw (a ``.matrix`` folder
+    reads just those rows). The server answers requests meanwhile.
     """
     def work() -> None:
         from isograph.dataset.datasets import find_datasets
@@ -88,7 +89,6 @@ def warm_up(settings: dict) -> threading.Thread:
 
         for dataset in find_datasets(settings["data_root"]):
             try:
-                dataset.feature_table()
                 dataset.gene_index()
                 for run in dataset.sae.runs():
                     load_run_graph(run)

@@ -109,7 +109,8 @@ def feature_track_job(set_progress, context: dict, run_key: str | None, feature,
             chosen = None if feature in (None, "") else control_value(
                 feature, f"feature (0..{n_features - 1})", default=0, kind=int, low=0, high=n_features - 1)
             polarity = ds.explain.table(context["module"], "transcript_polarity_table")
-            shown, hidden = shown_isoforms(polarity[polarity["gene_id"] == context["gene"]], ds.feature_table())
+            mine = polarity[polarity["gene_id"] == context["gene"]]
+            shown, hidden = shown_isoforms(mine, ds.feature_columns(mine["feature_id"].astype(str).tolist()))
             colours = isoform_colours(shown["tid"].tolist())
             models = ds.transcript_models(context["gene"])
             models = models[models["transcript_id"].isin(list(colours))]

@@ -70,7 +70,8 @@ def layout(gene_id: str | None = None, module: str | None = None, dataset: str |
                     title=f"{label} along {module}: structures, expression and usage of each isoform (one colour per"
                           " isoform; light bars: low-module samples, full: high)", filename=f"{gene_id}_{module}_switchplot"),
         dbc.Row([
-            dbc.Col(figure_card("gene-usage", usage_gradient(polarity, ds.feature_table(), eigengene, genes=[gene_id], columns=1),
+            dbc.Col(figure_card("gene-usage", usage_gradient(polarity, ds.feature_columns(mine["feature_id"].astype(str).tolist()), eigengene,
+                                                               genes=[gene_id], columns=1),
                                 title="Usage of each transcript against the module eigengene",
                                 filename=f"{gene_id}_usage"), lg=6),
             dbc.Col(figure_card("gene-contrast", high_low_contrast(contrast[contrast["gene_id"] == gene_id]),
@@ -90,7 +91,8 @@ def switch_view(ds, module: str, gene_id: str, transcripts, *, compress: bool):
     low = groups.loc[groups["group"].isin(["low", "both"]), "sample_id"].tolist()
     high = groups.loc[groups["group"].isin(["high", "both"]), "sample_id"].tolist()
     tids = transcripts["transcript_id"].astype("string").fillna(transcripts["feature_id"]).astype(str).tolist()
-    return switch_plot(ds.transcript_models(gene_id), transcripts, ds.feature_table(),
+    return switch_plot(ds.transcript_models(gene_id), transcripts,
+                       ds.feature_columns(transcripts["feature_id"].astype(str).tolist()),
                        groups.set_index("sample_id")["eigengene"], low, high,
                        expression=ds.transcript_expression(tids), compress=compress)
 

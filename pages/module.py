@@ -42,7 +42,7 @@ def layout(module_id: str | None = None, dataset: str | None = None, **_query) -
         genes = ds.explain.table(module_id, "gene_driver_table")
         polarity = ds.explain.table(module_id, "transcript_polarity_table")
         eigengene = ds.explain.table(module_id, "eigengene").set_index("sample_id")["eigengene"]
-        usage = ds.feature_table()
+        usage = ds.feature_columns(polarity["feature_id"].astype(str).tolist())  # only this module's features
     except DatasetError as exc:
         return alert(str(exc), title="Unknown module")
     pairs, pairs_warning = optional_part(ds.structure.table, "pairs", what="Structural labels")
