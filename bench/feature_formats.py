@@ -86,7 +86,7 @@ def _whole(name: str, path: Path) -> tuple[np.ndarray, int, int]:
         ids = pd.read_parquet(path / "features.parquet")["feature_id"]
         return group["values"][:], len(group.attrs["samples"]), len(ids)
     matrix = open_matrix(path)
-    return np.array(matrix.values), len(matrix.sample_ids), len(matrix.feature_ids)
+    return np.array(matrix.values), *matrix.shape  # IDs read as arrays, as above (no hash of them)
 
 
 def _gene(name: str, path: Path, wanted: list[str]) -> np.ndarray:
