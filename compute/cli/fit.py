@@ -98,7 +98,11 @@ def _run_fit(args: argparse.Namespace) -> int:
     sizes = result.modules["module_id"].value_counts().sort_index()
     print(f"isograph fit: {len(sizes)} modules ({', '.join(f'{m}: {n}' for m, n in sizes.items())}); "
           + ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items()), file=sys.stderr)
-    print(Path(args.output_dir))
+    out = Path(args.output_dir)
+    print(f"isograph fit: next, `isograph explain-module --artifact-dir {out} --feature-table"
+          f" {out / 'transcript_usage.matrix'} --feature-meta {out / 'feature_metadata.parquet'} --output-dir ...`",
+          file=sys.stderr)
+    print(out)
     return 0
 
 

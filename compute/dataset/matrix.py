@@ -36,7 +36,7 @@ from isograph.dataset.commit import finish_interrupted_commit, staged_commit
 from isograph.errors import InputError
 
 __all__ = ["MATRIX_FORMAT", "MATRIX_SUFFIX", "FeatureMatrix", "is_matrix", "open_matrix", "write_matrix",
-           "write_matrix_blocks"]
+           "write_matrix_blocks", "write_matrix_folder"]
 
 MATRIX_SUFFIX = ".matrix"
 MATRIX_FORMAT = "isograph-feature-matrix"
@@ -255,26 +255,58 @@ def write_matrix_blocks(path: str | os.PathLike, sample_ids: Iterable[str], feat
         if not ids.is_unique:
             raise InputError(f"{path}: duplicate {what} ID {ids[ids.duplicated()][0]!r}; each must appear once")
     with staged_commit(path.parent) as stage:
-        folder = stage / path.name
-        folder.mkdir()
-        out = np.lib.format.open_memmap(folder / "values.npy", mode="w+", dtype=dtype,
-                                        shape=(len(features), len(samples)))
-        done = 0
-        for block in blocks:
-            block = np.asarray(block)
-            if block.ndim != 2 or block.shape[1] != len(samples) or done + len(block) > len(features):
-                raise InputError(f"{path}: a block of shape {block.shape} does not fit {len(features)} features x"
-                                 f" {len(samples)} samples after {done} features")
-            out[done:done + len(block)] = block
-            done += len(block)
-            if progress is not None:
-                progress(done)
-        if done != len(features):
-            raise InputError(f"{path}: {done} feature rows written for {len(features)} feature IDs")
-        out.flush()
-        del out
-        pd.DataFrame({"feature_id": features}).to_parquet(folder / "features.parquet", index=False)
-        pd.DataFrame({"sample_id": samples}).to_parquet(folder / "samples.parquet", index=False)
-        (folder / "matrix.json").write_text(json.dumps({"format": MATRIX_FORMAT, "version": 1,
-                                                        "shape": [len(features), len(samples)], "dtype": dtype}))
+        write_matrix_folder(stage / path.name, samples, features, blocks, dtype=dtype, progress=progress,
+                            label=str(path))
     return path
+
+
+def write_matrix_folder(folder: str | os.PathLike, sample_ids: pd.Index, feature_ids: pd.Index,
+                        blocks: Iterable[np.ndarray], *, dtype: str = "float64",
+                        progress: Callable[[int], None] | None = None, label: str | None = None) -> Path:
+    """Write the parts of a feature-matrix folder into ``folder``, which must not exist yet (for a caller that
+    stages its own commit, such as ``run_fit``; everyone else uses :func:`write_matrix_blocks`).
+
+    Parameters
+    ----------
+    folder : path-like
+    sample_ids, feature_ids : pd.Index of str
+        Unique (checked by the callers).
+    blocks : iterable of ndarray, shape (n_block_features, n_samples)
+    dtype : {"float64", "float32"}
+    progress : callable, optional
+    label : str, optional
+        How messages name the folder (default: its path).
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    InputError
+        Blocks that do not fit the IDs.
+    """
+    folder = Path(folder)
+    label = label or str(folder)
+    folder.mkdir()
+    out = np.lib.format.open_memmap(folder / "values.npy", mode="w+", dtype=dtype,
+                                    shape=(len(feature_ids), len(sample_ids)))
+    done = 0
+    for block in blocks:
+        block = np.asarray(block)
+        if block.ndim != 2 or block.shape[1] != len(sample_ids) or done + len(block) > len(feature_ids):
+            raise InputError(f"{label}: a block of shape {block.shape} does not fit {len(feature_ids)} features x"
+                             f" {len(sample_ids)} samples after {done} features")
+        out[done:done + len(block)] = block
+        done += len(block)
+        if progress is not None:
+            progress(done)
+    if done != len(feature_ids):
+        raise InputError(f"{label}: {done} feature rows written for {len(feature_ids)} feature IDs")
+    out.flush()
+    del out
+    pd.DataFrame({"feature_id": feature_ids}).to_parquet(folder / "features.parquet", index=False)
+    pd.DataFrame({"sample_id": sample_ids}).to_parquet(folder / "samples.parquet", index=False)
+    (folder / "matrix.json").write_text(json.dumps({"format": MATRIX_FORMAT, "version": 1,
+                                                    "shape": [len(feature_ids), len(sample_ids)], "dtype": dtype}))
+    return folder

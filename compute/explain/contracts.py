@@ -24,6 +24,7 @@ __all__ = [
     "META_PASSTHROUGH",
     "TABLE_FILES",
     "TRANSCRIPT_POLARITY_COLUMNS",
+    "memory_budget_bytes",
     "ExplainConfig",
     "ExplainResult",
 ]
@@ -92,6 +93,10 @@ class ExplainConfig:
     min_usage_change : float, default 0.1
         Minimum |delta_usage| (mean usage high - low) of the up and the down transcript of a called switch
         (ISAR's dIFcutoff).
+    memory_budget : float, optional
+        GiB the feature statistics may hold at once: features are taken in blocks within it (from a
+        ``.matrix`` feature table, straight from disk); default a quarter of the machine's RAM. The results do
+        not depend on it.
     """
 
     split_percentile: float = 50.0
@@ -108,9 +113,12 @@ class ExplainConfig:
     driver_channel: str = "switch"
     switch_alpha: float = 0.05
     min_usage_change: float = 0.1
+    memory_budget: float | None = None
 
     def validate(self) -> None:
         """Raise :class:`InputError` for an option out of range."""
+        if self.memory_budget is not None and not float(self.memory_budget) > 0:
+            raise InputError(f"memory_budget must be > 0 GiB; got {self.memory_budget}")
         if not 0.0 < float(self.split_percentile) <= 50.0:
             raise InputError(f"split_percentile must be in (0, 50]; got {self.split_percentile}")
         if int(self.min_complete_pairs) != self.min_complete_pairs or self.min_complete_pairs < 2:
@@ -212,3 +220,21 @@ class ExplainResult:
     vae_drivers: pd.DataFrame | None = None
     ig_attributions: pd.DataFrame | None = None
     files: dict[str, str] = field(default_factory=dict)
+
+
+def memory_budget_bytes(config: ExplainConfig) -> int:
+    """The memory budget of ``config`` in bytes (a quarter of physical RAM when unset).
+
+    Parameters
+    ----------
+    config : ExplainConfig
+
+    Returns
+    -------
+    int
+    """
+    if config.memory_budget is not None:
+        return int(float(config.memory_budget) * 2**30)
+    import psutil
+
+    return int(psutil.virtual_memory().total // 4)

@@ -5,11 +5,14 @@ correlations with it, switch strengths and the high- vs low-module contrast (vec
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from dataclasses import fields
 
 import numpy as np
 import pandas as pd
 
 from isograph.dataset.artifacts import TRANSCRIPT_USAGE, FitArtifacts, shared_samples
+from isograph.dataset.matrix import FeatureMatrix
 from isograph.errors import InputError, warn
 from isograph.explain.contracts import (
     DIRECTION_WORDS,
@@ -20,7 +23,13 @@ from isograph.explain.contracts import (
     ExplainResult,
 )
 from isograph.explain.eigengene import module_eigengene
-from isograph.explain.stats import bh_qvalues, pearson_rows, welch_ttest_groups
+from isograph.explain.stats import (
+    PearsonRowsResult,
+    WelchRowsResult,
+    bh_qvalues,
+    pearson_rows,
+    welch_ttest_groups,
+)
 from isograph.explain.switch_calls import call_switches, channel_rows, channel_table, driver_kinds, pick_rows
 
 __all__ = ["PreparedInputs", "explain_one", "merge_annotations", "n_workers"]
@@ -145,12 +154,17 @@ def merge_annotations(table: pd.DataFrame, annotation: pd.DataFrame, key: str) -
 
 
 class PreparedInputs:
-    """Inputs aligned once for all modules: matrices over the samples used, module row indices."""
+    """Inputs aligned once for all modules: the samples used, the fit's scores over them, module row indices,
+    and the feature table — in memory (a DataFrame) or streamed from a ``.matrix`` folder in blocks of at
+    most ``block_bytes`` (:meth:`feature_blocks`; the statistics are the same either way)."""
 
-    def __init__(self, fit: FitArtifacts, table: pd.DataFrame, meta: pd.DataFrame,
-                 score_table: pd.DataFrame | None) -> None:
+    def __init__(self, fit: FitArtifacts, table: pd.DataFrame | FeatureMatrix, meta: pd.DataFrame,
+                 score_table: pd.DataFrame | None, *, block_bytes: int = 1 << 30) -> None:
         self.fit = fit
-        table_samples = list(table.index)
+        self.block_bytes = int(block_bytes)
+        streamed = isinstance(table, FeatureMatrix)
+        table_index = table.sample_ids if streamed else table.index
+        table_samples = list(table_index)
         if score_table is not None:
             table_samples = sorted(set(table_samples) & set(score_table.index))
         self.samples = shared_samples(fit.sample_ids, table_samples, table_name="feature table"
@@ -161,7 +175,7 @@ class PreparedInputs:
         self.fit_scores = fit.scores if identity else fit.scores[:, fit_pos]
         self.fit_sample_pos = fit_pos
 
-        columns = pd.Index(np.asarray(table.columns, dtype=object))
+        columns = pd.Index(np.asarray(table.feature_ids if streamed else table.columns, dtype=object))
         col_of_meta = columns.get_indexer(np.asarray(meta["feature_id"], dtype=object))
         in_table = col_of_meta >= 0
         n_unmatched = len(columns) - int(in_table.sum())
@@ -172,11 +186,15 @@ class PreparedInputs:
                  f" (e.g. {columns[~matched][0]!r})")
         self.meta = meta[in_table].reset_index(drop=True)
         self.meta_col = col_of_meta[in_table]
-        values = table.to_numpy(dtype=np.float64, copy=False)
-        row_pos = table.index.get_indexer(self.samples)
-        if not np.array_equal(row_pos, np.arange(len(table))):
-            values = values[row_pos]
-        self.values = values  # samples x table columns
+        row_pos = pd.Index(table_index).get_indexer(self.samples)
+        if streamed:
+            self.matrix, self.values = table, None
+            self.sample_pos = None if np.array_equal(row_pos, np.arange(len(table_index))) else row_pos
+        else:
+            values = table.to_numpy(dtype=np.float64, copy=False)
+            if not np.array_equal(row_pos, np.arange(len(table))):
+                values = values[row_pos]
+            self.matrix, self.values = None, values  # samples x table columns
 
         module_genes = pd.Index(np.asarray(fit.modules["gene_id"], dtype=object))
         module_of = np.append(np.asarray(fit.modules["module_id"], dtype=object), None)
@@ -186,9 +204,43 @@ class PreparedInputs:
         self.gene_names = names.set_index("gene_id")["gene_name"]
         self.score_table = score_table.loc[self.samples] if score_table is not None else None
 
+    def feature_blocks(self, rows: np.ndarray) -> Iterator[np.ndarray]:
+        """The meta rows given, in order, as C-contiguous float64 blocks ``(n_block_rows, n_samples)`` of at
+        most ``block_bytes`` each."""
+        step = max(1, self.block_bytes // (8 * max(1, len(self.samples))))
+        for start in range(0, len(rows), step):
+            cols = self.meta_col[rows[start:start + step]]
+            if self.matrix is None:
+                yield np.ascontiguousarray(self.values[:, cols].T)
+                continue
+            order = np.argsort(cols, kind="stable")  # read the memory map in file order
+            block = np.empty((len(cols), len(self.samples)))
+            values = np.asarray(self.matrix.values[cols[order]], dtype=np.float64)
+            block[order] = values if self.sample_pos is None else values[:, self.sample_pos]
+            yield block
+
     def feature_matrix(self, rows: np.ndarray) -> np.ndarray:
-        """(n_features, n_samples) C-contiguous matrix of the meta rows given."""
-        return np.ascontiguousarray(self.values[:, self.meta_col[rows]].T)
+        """(n_features, n_samples) C-contiguous matrix of the meta rows given (all at once)."""
+        return np.vstack(list(self.feature_blocks(rows))) if len(rows) else np.empty((0, len(self.samples)))
+
+
+def _feature_statistics(prep: PreparedInputs, rows: np.ndarray, eig: np.ndarray, high: np.ndarray, low: np.ndarray,
+                        both: np.ndarray, pearson: dict) -> tuple[PearsonRowsResult, WelchRowsResult, np.ndarray]:
+    """Pearson r with the eigengene and the high- vs low-module Welch test of the given features, block by
+    block (every statistic is per feature, so the blocks change nothing), plus each feature's number of
+    finite values among the samples in both groups."""
+    parts = [(pearson_rows(x, eig, **pearson), welch_ttest_groups(x, high, low),
+              np.isfinite(x[:, both]).sum(axis=1) if both.any() else np.zeros(len(x), dtype=np.int64))
+             for x in prep.feature_blocks(rows)]
+    if not parts:
+        x = np.empty((0, len(prep.samples)))
+        parts = [(pearson_rows(x, eig, **pearson), welch_ttest_groups(x, high, low), np.zeros(0, dtype=np.int64))]
+
+    def joined(results):
+        kind = type(results[0])
+        return kind(**{f.name: np.concatenate([getattr(r, f.name) for r in results]) for f in fields(kind)})
+
+    return joined([p[0] for p in parts]), joined([p[1] for p in parts]), np.concatenate([p[2] for p in parts])
 
 
 def _eigengene(prep: PreparedInputs, module_id: str, score_rows: np.ndarray,
@@ -261,12 +313,10 @@ def explain_one(prep: PreparedInputs, module_id: str, config: ExplainConfig, met
     both = high & low  # samples at the threshold itself belong to both groups (P = 50, odd n)
 
     # feature level: correlation with the eigengene, and the high- vs low-module contrast
-    x = prep.feature_matrix(feat_rows)
-    fres = pearson_rows(x, eig, **pearson)
+    fres, wres, n_both = _feature_statistics(prep, feat_rows, eig, high, low, both, pearson)
     fq = bh_qvalues(fres.pvalue)
-    wres = welch_ttest_groups(x, high, low)
     delta_usage = np.where(usage, wres.delta, np.nan)  # ISAR's dIF: mean usage high - low
-    n_split_finite = wres.n_a + wres.n_b - (np.isfinite(x[:, both]).sum(axis=1) if both.any() else 0)
+    n_split_finite = wres.n_a + wres.n_b - n_both
     extremes = _gene_extremes(fcodes, fres.r, usage, len(gene_index))
     strength = extremes["strength"][fcodes]
     polarity = pd.DataFrame({

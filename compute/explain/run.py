@@ -23,8 +23,9 @@ from isograph.dataset.artifacts import (
     load_module_score_table,
     resolve_module_ids,
 )
+from isograph.dataset.matrix import is_matrix, open_matrix
 from isograph.errors import InputError, warn
-from isograph.explain.contracts import ExplainConfig, ExplainResult
+from isograph.explain.contracts import ExplainConfig, ExplainResult, memory_budget_bytes
 from isograph.explain.kernel import PreparedInputs, explain_one, merge_annotations, n_workers
 from isograph.explain.writers import source_name, write_outputs
 
@@ -68,7 +69,9 @@ def explain_module(
     artifact_dir : path or FitArtifacts
         IsoGraph fit directory (``modules.parquet``, ``feature_scores.parquet``).
     feature_table : DataFrame or path
-        Samples x features (index or ``sample_id`` column); parquet, TSV or CSV.
+        Samples x features (index or ``sample_id`` column): parquet, TSV, CSV or ``.h5ad``, read whole; or a
+        ``.matrix`` folder, never read whole: each module's features are streamed from it in blocks within
+        ``config.memory_budget`` (results identical to the in-memory path).
     feature_meta : DataFrame or path
         ``feature_id, gene_id, feature_type`` (+ optional ``gene_name, transcript_id, exon_id,
         event_id, source_coordinate``).
@@ -117,7 +120,8 @@ def explain_module(
     config = config or ExplainConfig()
     config.validate()
     fit = artifact_dir if isinstance(artifact_dir, FitArtifacts) else load_fit_artifacts(artifact_dir)
-    table = load_feature_table(feature_table)
+    streamed = isinstance(feature_table, (str, os.PathLike)) and is_matrix(feature_table)
+    table = open_matrix(feature_table) if streamed else load_feature_table(feature_table)  # a .matrix: never whole
     meta = load_feature_meta(feature_meta)
     ids = resolve_module_ids(fit, module_ids)
     score_table = load_module_score_table(module_score_table) if module_score_table is not None else None
@@ -131,9 +135,10 @@ def explain_module(
                 f" {', '.join(missing)}; it has {', '.join(map(str, score_table.columns[:10]))}"
             )
 
-    prep = PreparedInputs(fit, table, meta, score_table)
-    meta_name = source_name(feature_meta, "feature meta")
     workers = n_workers(len(ids))
+    # each worker holds one block of features and about five temporaries of its size
+    prep = PreparedInputs(fit, table, meta, score_table, block_bytes=memory_budget_bytes(config) // (6 * workers))
+    meta_name = source_name(feature_meta, "feature meta")
     # modules run on `workers` threads (numpy releases the GIL); BLAS is kept to one thread per
     # worker so that the threads do not oversubscribe the cores
     with threadpool_limits(limits=1 if workers > 1 else None, user_api="blas"), \

@@ -10,7 +10,9 @@ Stages (each reported to the ``progress`` callback as ``progress(stage, fraction
 4. ``membership``: each gene's kME (correlation of its best-reconstructed score with every module
    eigengene) with p and BH q;
 5. ``write``: ``modules.parquet``, ``feature_scores.parquet``, ``module_membership.parquet``,
-   ``vae_checkpoint.pt``, ``fit_config.json``, each written atomically.
+   ``vae_checkpoint.pt``, ``fit_config.json``, and explain's inputs: ``transcript_usage.matrix`` (each
+   transcript's share of its gene's count, genes with >= 2 transcripts; :func:`isograph.fit.scores.transcript_usage`)
+   with ``feature_metadata.parquet``; all committed as one unit.
 """
 
 from __future__ import annotations
@@ -28,12 +30,19 @@ import pandas as pd
 from isograph import __version__
 from isograph.dataset.commit import staged_commit
 from isograph.dataset.io import write_json, write_parquet
+from isograph.dataset.matrix import write_matrix_folder
 from isograph.errors import InputError, warn
 from isograph.explain.eigengene import module_eigengene
 from isograph.explain.stats import bh_qvalues, pearson_rows
 from isograph.fit.importers import CountsImport
 from isograph.fit.modules import DiscoveryConfig, discover_modules
-from isograph.fit.scores import abundance_scores, feature_scores_frame, regress_covariates, switch_scores
+from isograph.fit.scores import (
+    abundance_scores,
+    feature_scores_frame,
+    regress_covariates,
+    switch_scores,
+    transcript_usage,
+)
 from isograph.fit.vae_config import VAEConfig
 
 __all__ = ["FitConfig", "FitResult", "run_fit"]
@@ -259,11 +268,15 @@ def run_fit(
         out = Path(output_dir)
         if out.exists() and not out.is_dir():
             raise InputError(f"--output-dir {out} exists and is not a folder")
+        usage, usage_meta = transcript_usage(counts, tx2gene)  # explain's feature table, next to the fit
         with staged_commit(out) as stage:  # the fit's files replace an earlier fit's as a unit
             files = {
                 "modules": write_parquet(modules, stage / "modules.parquet"),
                 "feature_scores": write_parquet(scores, stage / "feature_scores.parquet"),
                 "module_membership": write_parquet(membership, stage / "module_membership.parquet"),
+                "transcript_usage": write_matrix_folder(stage / "transcript_usage.matrix", usage.index.astype(str),
+                                                        usage.columns.astype(str), [usage.to_numpy().T]),
+                "feature_metadata": write_parquet(usage_meta, stage / "feature_metadata.parquet"),
                 "vae_checkpoint": save_checkpoint(stage / "vae_checkpoint.pt", model,
                                                   feature_ids=kept["feature_id"].tolist(),
                                                   gene_ids=kept["gene_id"].tolist(),

@@ -14,7 +14,7 @@ import pandas as pd
 
 from isograph.errors import InputError
 
-__all__ = ["abundance_scores", "feature_scores_frame", "regress_covariates", "switch_scores"]
+__all__ = ["abundance_scores", "feature_scores_frame", "regress_covariates", "switch_scores", "transcript_usage"]
 
 
 def _gene_groups(columns: pd.Index, tx2gene: pd.DataFrame) -> pd.Series:
@@ -188,3 +188,49 @@ def regress_covariates(scores: pd.DataFrame, covariates: pd.DataFrame) -> pd.Dat
     y = scores.to_numpy(dtype=np.float64)
     beta, *_ = np.linalg.lstsq(x, y, rcond=None)
     return pd.DataFrame(y - x @ beta, index=scores.index, columns=scores.columns)
+
+
+def transcript_usage(counts: pd.DataFrame, tx2gene: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each transcript's share of its gene's count in every sample (IsoformSwitchAnalyzeR's isoform fraction),
+    for the genes with two or more quantified transcripts, and the feature meta that explain reads with it.
+
+    Parameters
+    ----------
+    counts : DataFrame, shape (n_samples, n_transcripts)
+        Estimated counts, index = sample IDs, columns = transcript IDs.
+    tx2gene : DataFrame
+        ``transcript_id, gene_id`` (``gene_name`` optional).
+
+    Returns
+    -------
+    usage : DataFrame, shape (n_samples, n_kept_transcripts)
+        Fractions in [0, 1]; NaN where the gene has no count in the sample. Columns in ``counts`` order.
+    meta : DataFrame
+        ``feature_id`` (= ``transcript_id``), ``gene_id``, ``feature_type`` ("transcript_usage"),
+        ``gene_name``, ``transcript_id``, one row per column of ``usage``.
+
+    Examples
+    --------
+    >>> counts = pd.DataFrame({"a": [1.0, 0.0], "b": [3.0, 0.0], "c": [5.0, 5.0]}, index=["s1", "s2"])
+    >>> usage, meta = transcript_usage(counts, pd.DataFrame({"transcript_id": ["a", "b", "c"],
+    ...                                                      "gene_id": ["G", "G", "H"]}))
+    >>> usage.round(2).to_dict("list"), meta["gene_id"].tolist()
+    ({'a': [0.25, nan], 'b': [0.75, nan]}, ['G', 'G'])
+    """
+    from scipy import sparse
+
+    table = tx2gene.drop_duplicates("transcript_id").set_index("transcript_id")
+    gene_of = table["gene_id"].astype(str).reindex(counts.columns)
+    n_per_gene = gene_of.map(gene_of.value_counts())
+    keep = (gene_of.notna() & (n_per_gene >= 2)).to_numpy()
+    codes, genes = pd.factorize(gene_of[keep])
+    values = counts.loc[:, keep].to_numpy(dtype=np.float64)
+    member = sparse.csr_matrix((np.ones(len(codes)), (np.arange(len(codes)), codes)), shape=(len(codes), len(genes)))
+    totals = np.asarray(member.T @ values.T).T  # samples x genes
+    with np.errstate(invalid="ignore", divide="ignore"):
+        usage = np.where(totals[:, codes] > 0, values / totals[:, codes], np.nan)
+    ids = counts.columns[keep].astype(str)
+    names = table["gene_name"].reindex(ids) if "gene_name" in table.columns else pd.Series(pd.NA, index=ids)
+    meta = pd.DataFrame({"feature_id": ids, "gene_id": gene_of[keep].to_numpy(), "feature_type": "transcript_usage",
+                         "gene_name": names.to_numpy(), "transcript_id": ids})
+    return pd.DataFrame(usage, index=counts.index, columns=ids), meta

@@ -23,6 +23,22 @@ def test_fit_from_counts_and_tx2gene(small_dir, tmp_path, capsys):
     assert captured.out.strip() == str(out)
     assert "matched the annotation" in captured.err and "[100%] write" in captured.err
     assert load_fit_artifacts(out).module_ids
+    # explain's inputs come with the fit: each transcript's share of its gene's count (a groupby oracle)
+    from isograph.dataset.artifacts import load_feature_table
+
+    usage = load_feature_table(out / "transcript_usage.matrix")
+    counts = pd.read_parquet(small_dir / "counts.parquet")
+    gene_of = pd.read_csv(small_dir / "tx2gene.tsv", sep="\t").set_index("transcript_id")["gene_id"]
+    multi = gene_of[gene_of.map(gene_of.value_counts()) >= 2].index
+    kept = counts[[t for t in counts.columns if t in set(multi)]]
+    totals = kept.T.groupby(gene_of.reindex(kept.columns).to_numpy()).transform("sum").T
+    pd.testing.assert_frame_equal(usage, (kept / totals.where(totals > 0)), check_names=False,
+                                  check_column_type=False, check_index_type=False)
+    meta = pd.read_parquet(out / "feature_metadata.parquet")
+    assert meta["feature_id"].tolist() == list(usage.columns) and set(meta["feature_type"]) == {"transcript_usage"}
+    assert "next, `isograph explain-module --artifact-dir" in captured.err
+    assert main(["explain-module", "--artifact-dir", str(out), "--feature-table", str(out / "transcript_usage.matrix"),
+                 "--feature-meta", str(out / "feature_metadata.parquet"), "--output-dir", str(tmp_path / "ex")]) == 0
 
 
 def test_fit_from_real_salmon_folder_and_gtf(tmp_path, capsys):
