@@ -91,6 +91,16 @@ def files(tmp_path_factory):
      ["lm_truncated", "cannot load a masked language model"]),
 ], ids=["binary-gtf", "truncated-gtf", "header-only-pairs", "output-below-a-file", "binary-salmon",
         "pickled-sae", "sae-shape-mismatch", "sae-width-mismatch", "truncated-safetensors"])
-def test_bad_input_is_one_line_and_exit_2(files, args, words):
-    _one_line_error(_isograph(*args, cwd=files), *words)
+def test_bad_input_is_one_line_and_exit_2(files, args, words, monkeypatch, capsys):
+    """In-process (the same ``main`` the console script runs; one case below also runs as a process)."""
+    from isograph.cli.main import main
+
+    monkeypatch.chdir(files)
+    status = main(list(args))
+    _one_line_error(subprocess.CompletedProcess(args, status, "", capsys.readouterr().err), *words)
     assert not (files / "o.tsv").exists()
+
+
+def test_the_console_entry_point_says_the_same_in_a_process(files):
+    _one_line_error(_isograph("sae", "embed", "--input", "seq.fa", "--model-name", "lm_truncated", "--layer-idx", "1",
+                              "--output", "acts", cwd=files), "lm_truncated", "cannot load a masked language model")
