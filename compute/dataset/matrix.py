@@ -62,10 +62,7 @@ class FeatureMatrix:
 
     @functools.cached_property
     def feature_ids(self) -> pd.Index:
-        ids = pd.Index(self._features.to_pandas())
-        if not ids.is_unique:
-            raise InputError(f"{self.path}: duplicate feature ID {ids[ids.duplicated()][0]!r}; each must appear once")
-        return ids
+        return _unique(pd.Index(self._features.to_pandas()), "feature", self.path)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -150,6 +147,13 @@ class FeatureMatrix:
             yield part, np.asarray(self.values[part], dtype=np.float64)
 
 
+def _unique(ids: pd.Index, what: str, path: Path) -> pd.Index:
+    """``ids``, or a one-line error naming the first repeated one."""
+    if not ids.is_unique:
+        raise InputError(f"{path}: duplicate {what} ID {ids[ids.duplicated()][0]!r}; each must appear once")
+    return ids
+
+
 def is_matrix(path: str | os.PathLike) -> bool:
     """True when ``path`` names a feature-matrix folder (by its ``.matrix`` suffix)."""
     return Path(path).suffix.lower() == MATRIX_SUFFIX
@@ -189,9 +193,7 @@ def open_matrix(path: str | os.PathLike) -> FeatureMatrix:
     if values.ndim != 2 or values.shape != (len(features), len(samples)) or str(values.dtype) not in _DTYPES:
         raise InputError(f"{path}: values.npy is {values.dtype} {values.shape} but the folder lists {len(features)}"
                          f" features x {len(samples)} samples (float32 or float64); re-create it")
-    sample_ids = pd.Index(samples.to_pandas(), name="sample_id")
-    if not sample_ids.is_unique:
-        raise InputError(f"{path}: duplicate sample ID {sample_ids[sample_ids.duplicated()][0]!r}; each must appear once")
+    sample_ids = _unique(pd.Index(samples.to_pandas(), name="sample_id"), "sample", path)
     return FeatureMatrix(path, values, features, sample_ids)
 
 
@@ -249,11 +251,8 @@ def write_matrix_blocks(path: str | os.PathLike, sample_ids: Iterable[str], feat
         raise InputError(f"{path}: a feature matrix is a folder whose name ends in {MATRIX_SUFFIX}")
     if dtype not in _DTYPES:
         raise InputError(f"dtype {dtype!r}: use float64 or float32")
-    samples = pd.Index([str(s) for s in sample_ids], dtype=object)
-    features = pd.Index([str(f) for f in feature_ids], dtype=object)
-    for ids, what in ((features, "feature"), (samples, "sample")):
-        if not ids.is_unique:
-            raise InputError(f"{path}: duplicate {what} ID {ids[ids.duplicated()][0]!r}; each must appear once")
+    features = _unique(pd.Index([str(f) for f in feature_ids], dtype=object), "feature", path)
+    samples = _unique(pd.Index([str(s) for s in sample_ids], dtype=object), "sample", path)
     with staged_commit(path.parent) as stage:
         write_matrix_folder(stage / path.name, samples, features, blocks, dtype=dtype, progress=progress,
                             label=str(path))
