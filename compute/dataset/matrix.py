@@ -118,12 +118,27 @@ class FeatureMatrix:
         ids = [str(f) for f in feature_ids]
         rows = self.rows_of(ids)
         keep = rows >= 0
-        block = np.asarray(self.values[np.sort(rows[keep])], dtype=np.float64)
-        order = np.argsort(np.argsort(rows[keep], kind="stable"), kind="stable")
-        frame = pd.DataFrame(block[order].T, index=self.sample_ids,
+        frame = pd.DataFrame(self.read_rows(rows[keep]).T, index=self.sample_ids,
                              columns=pd.Index(np.asarray(ids, dtype=object)[keep]))
         frame.index.name = "sample_id"
         return frame
+
+    def read_rows(self, rows: np.ndarray) -> np.ndarray:
+        """The given rows (features), read from the memory map in file order, returned in the order asked.
+
+        Parameters
+        ----------
+        rows : ndarray of int
+
+        Returns
+        -------
+        ndarray, shape (len(rows), n_samples), float64, C order
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        order = np.argsort(rows, kind="stable")
+        out = np.empty((len(rows), len(self.sample_ids)))
+        out[order] = self.values[rows[order]]
+        return out
 
     def blocks(self, rows: np.ndarray, *, max_bytes: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """The given rows in blocks of at most ``max_bytes`` (as float64), in order.
@@ -144,7 +159,7 @@ class FeatureMatrix:
         step = max(1, int(max_bytes) // (8 * max(1, len(self.sample_ids))))
         for start in range(0, len(rows), step):
             part = rows[start:start + step]
-            yield part, np.asarray(self.values[part], dtype=np.float64)
+            yield part, self.read_rows(part)
 
 
 def _unique(ids: pd.Index, what: str, path: Path) -> pd.Index:

@@ -213,11 +213,8 @@ class PreparedInputs:
             if self.matrix is None:
                 yield np.ascontiguousarray(self.values[:, cols].T)
                 continue
-            order = np.argsort(cols, kind="stable")  # read the memory map in file order
-            block = np.empty((len(cols), len(self.samples)))
-            values = np.asarray(self.matrix.values[cols[order]], dtype=np.float64)
-            block[order] = values if self.sample_pos is None else values[:, self.sample_pos]
-            yield block
+            values = self.matrix.read_rows(cols)
+            yield values if self.sample_pos is None else np.ascontiguousarray(values[:, self.sample_pos])
 
     def feature_matrix(self, rows: np.ndarray) -> np.ndarray:
         """(n_features, n_samples) C-contiguous matrix of the meta rows given (all at once)."""
