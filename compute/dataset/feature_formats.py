@@ -123,10 +123,10 @@ def read_h5ad_var(path: str | os.PathLike) -> pd.DataFrame:
         ``feature_id`` then ``.var``'s columns, RangeIndex.
     """
     adata = _h5ad(Path(path), backed=True)
-    var = adata.var.copy()
+    var = adata.var.drop(columns="feature_id", errors="ignore")  # var_names are the feature IDs
     adata.file.close()
     var.insert(0, "feature_id", var.index.astype(str))
-    return var.drop(columns=[c for c in var.columns[1:] if c == "feature_id"]).reset_index(drop=True)
+    return var.reset_index(drop=True)
 
 
 def read_feature_columns(path: str | os.PathLike, feature_ids: list[str]) -> pd.DataFrame:

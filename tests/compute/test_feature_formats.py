@@ -74,3 +74,16 @@ def test_bad_layouts_are_one_line(small_dir, tmp_path):
     (tmp_path / "bad.h5ad").write_bytes(b"not hdf5")
     with pytest.raises(InputError, match="bad.h5ad: cannot read it as AnnData .h5ad"):
         load_feature_table(tmp_path / "bad.h5ad")
+
+
+def test_an_h5ad_var_with_its_own_feature_id_column_takes_the_var_names(small_sim, tmp_path):
+    import anndata
+
+    table = small_sim.feature_table.iloc[:, :4]
+    var = pd.DataFrame({"feature_id": ["stale"] * 4, "gene_id": ["G"] * 4, "feature_type": ["transcript_usage"] * 4},
+                       index=pd.Index(table.columns, dtype=object)).astype(object)
+    anndata.AnnData(X=table.to_numpy(), obs=pd.DataFrame(index=pd.Index(table.index, dtype=object)), var=var
+                    ).write_h5ad(tmp_path / "v.h5ad", convert_strings_to_categoricals=False)
+    meta = load_feature_meta(tmp_path / "v.h5ad")
+    assert meta["feature_id"].tolist() == table.columns.tolist() and meta.columns.tolist()[:3] == [
+        "feature_id", "gene_id", "feature_type"]
