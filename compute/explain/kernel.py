@@ -216,22 +216,17 @@ class PreparedInputs:
             values = self.matrix.read_rows(cols)
             yield values if self.sample_pos is None else np.ascontiguousarray(values[:, self.sample_pos])
 
-    def feature_matrix(self, rows: np.ndarray) -> np.ndarray:
-        """(n_features, n_samples) C-contiguous matrix of the meta rows given (all at once)."""
-        return np.vstack(list(self.feature_blocks(rows))) if len(rows) else np.empty((0, len(self.samples)))
-
 
 def _feature_statistics(prep: PreparedInputs, rows: np.ndarray, eig: np.ndarray, high: np.ndarray, low: np.ndarray,
                         both: np.ndarray, pearson: dict) -> tuple[PearsonRowsResult, WelchRowsResult, np.ndarray]:
     """Pearson r with the eigengene and the high- vs low-module Welch test of the given features, block by
     block (every statistic is per feature, so the blocks change nothing), plus each feature's number of
     finite values among the samples in both groups."""
-    parts = [(pearson_rows(x, eig, **pearson), welch_ttest_groups(x, high, low),
-              np.isfinite(x[:, both]).sum(axis=1) if both.any() else np.zeros(len(x), dtype=np.int64))
-             for x in prep.feature_blocks(rows)]
-    if not parts:
-        x = np.empty((0, len(prep.samples)))
-        parts = [(pearson_rows(x, eig, **pearson), welch_ttest_groups(x, high, low), np.zeros(0, dtype=np.int64))]
+    def one(x: np.ndarray) -> tuple:
+        return (pearson_rows(x, eig, **pearson), welch_ttest_groups(x, high, low),
+                np.isfinite(x[:, both]).sum(axis=1) if both.any() else np.zeros(len(x), dtype=np.int64))
+
+    parts = [one(x) for x in prep.feature_blocks(rows)] or [one(np.empty((0, len(prep.samples))))]
 
     def joined(results):
         kind = type(results[0])
