@@ -15,13 +15,15 @@ from typing import Any
 
 import pandas as pd
 
+from isograph.dataset.matrix import is_matrix
 from isograph.errors import DatasetError
 
 __all__ = ["cached", "read_parquet", "read_parquet_columns", "stamp"]
 
 
 def stamp(path: str | os.PathLike) -> tuple[int, int]:
-    """``(size, mtime_ns)`` of a file, ``(-1, -1)`` when it is missing: part of every cache key.
+    """``(size, mtime_ns)`` of a file, ``(-1, -1)`` when it is missing: part of every cache key. A ``.matrix``
+    folder is stamped by its ``values.npy``, which every rewrite replaces whole.
 
     Parameters
     ----------
@@ -31,8 +33,11 @@ def stamp(path: str | os.PathLike) -> tuple[int, int]:
     -------
     tuple of int
     """
+    path = Path(path)
+    if is_matrix(path):
+        path = path / "values.npy"
     try:
-        stat = Path(path).stat()
+        stat = path.stat()
     except OSError:
         return -1, -1
     return stat.st_size, stat.st_mtime_ns

@@ -66,17 +66,19 @@ class Dataset:
 
     def feature_table(self) -> pd.DataFrame:
         """The samples x features table (cached by file identity; do not modify it in place)."""
-        return cached(_load_feature_table, _identity(self.paths["feature_table"]))
+        from isograph.dataset.artifacts import load_feature_table
+
+        return cached(load_feature_table, self.paths["feature_table"])
 
     def feature_columns(self, feature_ids: list[str]) -> pd.DataFrame:
         """Only the given features, samples x features float64 (unknown IDs left out): a ``.matrix`` folder
         reads only their rows of its memory map (the gene view needs a gene's few transcripts, not the
         table); other layouts are cut from the cached whole table."""
-        from isograph.dataset.matrix import is_matrix
+        from isograph.dataset.matrix import is_matrix, open_matrix
 
         path = self.paths["feature_table"]
         if is_matrix(path):
-            return cached(_open_matrix, _identity(self.inside(path))).columns(feature_ids)
+            return cached(open_matrix, self.inside(path)).columns(feature_ids)
         table = self.feature_table()
         return table[[f for f in feature_ids if f in table.columns]]
 
@@ -331,31 +333,6 @@ def search_genes(index: pd.DataFrame, text: str | None, *, module_id: str | None
     rows = np.flatnonzero(hit)
     order = np.lexsort((-index["abs_r"].to_numpy(dtype=float)[rows], ~in_module[rows], ~prefix[rows], ~exact[rows]))
     return index.iloc[rows[order[:limit]]].reset_index(drop=True)
-
-
-def _identity(path: Path) -> Path:
-    """The file whose size and mtime key a feature table's caches: a ``.matrix`` folder's ``values.npy``
-    (replaced whole by every rewrite), else the file itself."""
-    from isograph.dataset.matrix import is_matrix
-
-    return path / "values.npy" if is_matrix(path) else path
-
-
-def _feature_table_at(key: str) -> Path:
-    path = Path(key)
-    return path.parent if path.name == "values.npy" else path
-
-
-def _load_feature_table(key: str) -> pd.DataFrame:
-    from isograph.dataset.artifacts import load_feature_table
-
-    return load_feature_table(_feature_table_at(key))
-
-
-def _open_matrix(key: str):
-    from isograph.dataset.matrix import open_matrix
-
-    return open_matrix(_feature_table_at(key))
 
 
 def _transcript_sequences(path: str) -> dict[str, str]:

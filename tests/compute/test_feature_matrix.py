@@ -106,3 +106,16 @@ def test_a_damaged_matrix_is_one_line(tmp_path):
         open_matrix(path)
     with pytest.raises(InputError, match="feature matrix not found"):
         open_matrix(tmp_path / "none.matrix")
+
+
+def test_caches_see_a_rewritten_matrix(tmp_path):
+    """The data-set layer keys its caches on a .matrix folder's values.npy, which every rewrite replaces."""
+    from isograph.dataset.cache import cached, stamp
+
+    path = write_matrix(_table(seed=0), tmp_path / "f.matrix")
+    first = stamp(path)
+    assert first == stamp(path / "values.npy") and first[0] > 0
+    assert cached(open_matrix, path).columns(["T0"]).equals(_table(seed=0)[["T0"]])
+    write_matrix(_table(seed=1), path)
+    assert stamp(path) != first
+    assert cached(open_matrix, path).columns(["T0"]).equals(_table(seed=1)[["T0"]])
