@@ -99,10 +99,7 @@ def feature_track_job(set_progress, context: dict, run_key: str | None, feature,
                            instead="run `isograph sae embed` on the transcript FASTA from the command line")
         try:
             ds = current_dataset(context["dataset"])
-            runs = {r.key: r for r in ds.sae.runs()}
-            if run_key not in runs:
-                raise DatasetError(f"no SAE run {run_key!r} in data set {ds.name!r}; runs: {', '.join(runs) or 'none'}")
-            run = runs[run_key]
+            run = ds.sae.run_by_key(run_key)
             checked((8, "loading the language model and the SAE"))
             lm, sae = load_run_models(run)
             n_features = int(sae.W_enc.shape[0])

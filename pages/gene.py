@@ -124,14 +124,12 @@ def run_gene_variant(_clicks, text, context, run_key, feature):
     """The variant box of the gene view: HGVS on one of the gene's transcripts."""
     try:
         ds = current_dataset(context["dataset"])
-        runs = {r.key: r for r in ds.sae.runs()}
-        if run_key not in runs:
-            raise DatasetError(f"no SAE run {run_key!r} in data set {ds.name!r}")
+        run = ds.sae.run_by_key(run_key)
         models = ds.transcript_models(context["gene"])
         chosen = None if feature in (None, "") else control_value(feature, "feature", default=0, kind=int, low=0)
     except (DatasetError, InputError) as exc:
         return dbc.Alert(str(exc), color="danger", id="gene-variant-error")
-    return variant_report("gene", ds, runs[run_key], text, feature=chosen,
+    return variant_report("gene", ds, run, text, feature=chosen,
                           transcripts=models["transcript_id"].astype(str).tolist(), owner=f"gene {context['gene']}")
 
 

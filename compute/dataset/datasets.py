@@ -235,6 +235,19 @@ class SaeStore:
                 return run
         raise DatasetError(f"no SAE run ef{expansion_factor}/layer_{layer_idx} in {self._ds.name!r}")
 
+    def run_by_key(self, key: str | None) -> object:
+        """The run called ``key`` (``ef{N}/layer_{L}``, as a run select offers it).
+
+        Raises
+        ------
+        DatasetError
+            No such run (the message lists the runs there are).
+        """
+        runs = {run.key: run for run in self.runs()}
+        if key not in runs:
+            raise DatasetError(f"no SAE run {key!r} in data set {self._ds.name!r}; runs: {', '.join(runs) or 'none'}")
+        return runs[key]
+
     def transcripts(self) -> dict[str, str]:
         """The data set's transcript sequences by ``transcript_id`` (its FASTA, ``transcripts.fa.gz`` by default;
         read once per file version).
