@@ -17,10 +17,15 @@ from isograph.errors import InputError
 __all__ = ["abundance_scores", "feature_scores_frame", "regress_covariates", "switch_scores", "transcript_usage"]
 
 
+def _gene_of_columns(columns: pd.Index, tx2gene: pd.DataFrame) -> pd.Series:
+    """The gene ID of each transcript column (NaN for a transcript the map lacks), indexed by the columns."""
+    gene_of = tx2gene.drop_duplicates("transcript_id").set_index("transcript_id")["gene_id"].astype(str)
+    return gene_of.reindex(columns)
+
+
 def _gene_groups(columns: pd.Index, tx2gene: pd.DataFrame) -> pd.Series:
     """Column positions of each gene's transcripts, for genes present in ``columns``."""
-    gene_of = tx2gene.drop_duplicates("transcript_id").set_index("transcript_id")["gene_id"].astype(str)
-    genes = gene_of.reindex(columns)
+    genes = _gene_of_columns(columns, tx2gene)
     pos = pd.Series(np.arange(len(columns)), index=columns)[genes.notna().to_numpy()]
     return pos.groupby(genes.dropna().to_numpy(), sort=True).apply(lambda s: s.to_numpy())
 
@@ -108,8 +113,7 @@ def abundance_scores(counts: pd.DataFrame, tx2gene: pd.DataFrame) -> pd.DataFram
     DataFrame, shape (n_samples, n_genes)
         Columns = gene IDs (sorted); a gene with constant log CPM gets 0.
     """
-    gene_of = tx2gene.drop_duplicates("transcript_id").set_index("transcript_id")["gene_id"].astype(str)
-    genes = gene_of.reindex(counts.columns)
+    genes = _gene_of_columns(counts.columns, tx2gene)
     keep = genes.notna().to_numpy()
     gene_counts = counts.loc[:, keep].T.groupby(genes[keep].to_numpy(), sort=True).sum().T
     lib = counts.to_numpy(dtype=np.float64).sum(axis=1, keepdims=True)
@@ -219,8 +223,7 @@ def transcript_usage(counts: pd.DataFrame, tx2gene: pd.DataFrame) -> tuple[pd.Da
     """
     from scipy import sparse
 
-    table = tx2gene.drop_duplicates("transcript_id").set_index("transcript_id")
-    gene_of = table["gene_id"].astype(str).reindex(counts.columns)
+    gene_of = _gene_of_columns(counts.columns, tx2gene)
     n_per_gene = gene_of.map(gene_of.value_counts())
     keep = (gene_of.notna() & (n_per_gene >= 2)).to_numpy()
     codes, genes = pd.factorize(gene_of[keep])
@@ -230,6 +233,7 @@ def transcript_usage(counts: pd.DataFrame, tx2gene: pd.DataFrame) -> tuple[pd.Da
     with np.errstate(invalid="ignore", divide="ignore"):
         usage = np.where(totals[:, codes] > 0, values / totals[:, codes], np.nan)
     ids = counts.columns[keep].astype(str)
+    table = tx2gene.drop_duplicates("transcript_id").set_index("transcript_id")
     names = table["gene_name"].reindex(ids) if "gene_name" in table.columns else pd.Series(pd.NA, index=ids)
     meta = pd.DataFrame({"feature_id": ids, "gene_id": gene_of[keep].to_numpy(), "feature_type": "transcript_usage",
                          "gene_name": names.to_numpy(), "transcript_id": ids})
