@@ -170,15 +170,12 @@ def bridge_switches(lm: object, sae: object, segments: pd.DataFrame, *, layer: i
     segment_max : ndarray, shape (n_stretches, n_features)
         Each feature's largest activation on each stretch (rows as ``segments``).
     """
-    from isograph.sae.embed import embed_sequences
+    from isograph.sae.embed import embed_tiled
     from isograph.sae.model import encode
-    from isograph.sae.sequences import tile_tokens
 
-    tiles = tile_tokens(segments[SEQUENCE_COLUMNS], k=lm.k, max_tokens=lm.max_tokens - 1)
-    acts = embed_sequences(lm, tiles, [layer])
-    z = encode(sae, acts.layer(layer))
-    parent = acts.tokens["seq_id"].map(tiles.set_index("seq_id")["parent_id"])
-    row_of = pd.Series(np.arange(len(segments)), index=segments["seq_id"]).reindex(parent).to_numpy()
+    tokens, states = embed_tiled(lm, segments[SEQUENCE_COLUMNS], layer)
+    z = encode(sae, states)
+    row_of = pd.Series(np.arange(len(segments)), index=segments["seq_id"]).reindex(tokens["parent_id"]).to_numpy()
     segment_max = np.zeros((len(segments), z.shape[1]), dtype=np.float32)
     np.maximum.at(segment_max, row_of, z)
     return separating_features(segment_max, segments["set"].to_numpy()), segment_max

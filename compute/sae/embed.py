@@ -26,8 +26,8 @@ from isograph.dataset.io import atomic_write, write_json, write_parquet
 from isograph.errors import InputError
 from isograph.sae.lm import LocalLM, kmer_tokens
 
-__all__ = ["Activations", "activation_cache_dir", "embed_sequences", "load_activations", "save_activations",
-           "tokenize_table"]
+__all__ = ["Activations", "activation_cache_dir", "embed_sequences", "embed_tiled", "load_activations",
+           "save_activations", "tokenize_table"]
 
 
 @dataclass
@@ -180,6 +180,47 @@ def _cache_key(lm: LocalLM, sequences: pd.DataFrame, layers: list[int]) -> str:
         digest.update("\x1f".join(map(str, sequences[col].tolist())).encode())
     digest.update(repr(sorted(layers)).encode())
     return digest.hexdigest()[:20]
+
+
+def embed_tiled(lm: LocalLM, sequences: pd.DataFrame, layer: int, *, max_tokens: int | None = None,
+                batch_size: int = 16, progress: Callable[[float, str], None] | None = None
+                ) -> tuple[pd.DataFrame, np.ndarray]:
+    """Hidden states at one layer of every token of sequences of any length.
+
+    Each sequence is cut between its tokens into tiles the model takes
+    (:func:`isograph.sae.sequences.tile_tokens`), the tiles are embedded separately (a token near a tile's
+    edge sees less context), and each token is placed back on its whole sequence.
+
+    Parameters
+    ----------
+    lm : LocalLM
+    sequences : DataFrame
+        A sequence table.
+    layer : int
+        Index into ``hidden_states``.
+    max_tokens : int, optional
+        Tokens per tile (default the model's length less ``<cls>``).
+    batch_size : int, default 16
+    progress : callable, optional
+        ``progress(fraction, message)``.
+
+    Returns
+    -------
+    tokens : DataFrame
+        :class:`Activations` token rows (``seq_id`` = the tile, ``start, end`` in it) plus ``parent_id`` (the
+        whole sequence) and ``parent_start, parent_end`` (0-based, end exclusive, in the whole sequence).
+    states : ndarray, shape (n_tokens, hidden_size), float32
+    """
+    from isograph.sae.sequences import tile_tokens
+
+    tiles = tile_tokens(sequences, k=lm.k, max_tokens=max_tokens or lm.max_tokens - 1)
+    acts = embed_sequences(lm, tiles, [layer], batch_size=batch_size, progress=progress)
+    where = tiles.set_index("seq_id")
+    offset = acts.tokens["seq_id"].map(where["offset"]).to_numpy()
+    tokens = acts.tokens.assign(parent_id=acts.tokens["seq_id"].map(where["parent_id"]).to_numpy(),
+                                parent_start=acts.tokens["start"].to_numpy() + offset,
+                                parent_end=acts.tokens["end"].to_numpy() + offset)
+    return tokens, acts.layer(layer)
 
 
 def save_activations(acts: Activations, directory: str | os.PathLike) -> Path:

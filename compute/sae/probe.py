@@ -22,7 +22,6 @@ from scipy import stats
 
 from isograph.errors import InputError
 from isograph.sae.lm import LocalLM
-from isograph.sae.sequences import tile_tokens
 
 __all__ = ["L2_GRID", "logistic_probe_auc", "region_labels", "region_probe", "roc_auc"]
 
@@ -141,14 +140,11 @@ def region_labels(tokens: pd.DataFrame, models: pd.DataFrame) -> np.ndarray:
 
 
 def _tokens_and_states(lm: LocalLM, transcripts: pd.DataFrame, layer: int) -> tuple[pd.DataFrame, np.ndarray]:
-    from isograph.sae.embed import embed_sequences
+    from isograph.sae.embed import embed_tiled
 
-    tiles = tile_tokens(transcripts, k=lm.k, max_tokens=lm.max_tokens - 2)
-    acts = embed_sequences(lm, tiles, [layer], batch_size=32)
-    tokens = acts.tokens.merge(tiles[["seq_id", "parent_id", "offset"]], on="seq_id")
-    tokens = tokens.assign(transcript_id=tokens["parent_id"], tx_start=tokens["start"] + tokens["offset"],
-                           tx_end=tokens["end"] + tokens["offset"])
-    return tokens, acts.layer(layer)
+    tokens, states = embed_tiled(lm, transcripts, layer, max_tokens=lm.max_tokens - 2, batch_size=32)
+    return tokens.assign(transcript_id=tokens["parent_id"], tx_start=tokens["parent_start"],
+                         tx_end=tokens["parent_end"]), states
 
 
 def _bag_of_kmers(tokens: pd.DataFrame, context: int, k: int) -> np.ndarray:

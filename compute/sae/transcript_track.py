@@ -59,9 +59,9 @@ def transcript_activations(lm: object, sae: object, sequences: dict[str, str], m
         No transcripts, a transcript without a sequence, lengths that disagree, more than ``max_bases``
         bases, or ``feature`` outside the SAE.
     """
-    from isograph.sae.embed import embed_sequences
+    from isograph.sae.embed import embed_tiled
     from isograph.sae.model import encode
-    from isograph.sae.sequences import SEQUENCE_COLUMNS, tile_tokens
+    from isograph.sae.sequences import SEQUENCE_COLUMNS
 
     if models.empty:
         raise InputError("no transcript models to draw")
@@ -84,14 +84,11 @@ def transcript_activations(lm: object, sae: object, sequences: dict[str, str], m
     table = pd.DataFrame({"seq_id": models["transcript_id"].tolist(),
                           "sequence": [sequences[t] for t in models["transcript_id"]], "chrom": None, "start": -1,
                           "end": -1, "strand": ".", "set": "transcript"})[SEQUENCE_COLUMNS]
-    tiles = tile_tokens(table, k=lm.k, max_tokens=lm.max_tokens - 1)
-    acts = embed_sequences(lm, tiles, [layer_idx], progress=progress)
-    z = encode(sae, acts.layer(layer_idx))
-    tokens = acts.tokens.merge(tiles[["seq_id", "parent_id", "offset"]], on="seq_id", how="left")
+    tokens, states = embed_tiled(lm, table, layer_idx, progress=progress)
+    z = encode(sae, states)
     chosen = most_different_feature(z, tokens["parent_id"].to_numpy()) if feature is None else int(feature)
     out = pd.DataFrame({"transcript_id": tokens["parent_id"].to_numpy(), "token": tokens["token"].to_numpy(),
-                        "tx_start": (tokens["start"] + tokens["offset"]).to_numpy(),
-                        "tx_end": (tokens["end"] + tokens["offset"]).to_numpy(),
+                        "tx_start": tokens["parent_start"].to_numpy(), "tx_end": tokens["parent_end"].to_numpy(),
                         "activation": z[:, chosen].astype(np.float64)})
     out = out.sort_values(["transcript_id", "tx_start"], kind="stable")
     parts = []
