@@ -8,7 +8,9 @@ given too.
 Fit artifact directory
     ``modules.parquet`` (``gene_id``, ``module_id``) and ``feature_scores.parquet`` (``feature_id,
     gene_id, feature_type, n_transcripts`` then one float column per sample); a legacy
-    ``feature_scores.parquet`` with only ``gene_id`` + sample columns is read as switch rows.
+    ``feature_scores.parquet`` with only ``gene_id`` + sample columns is read as switch rows. The same
+    scores may be a ``feature_scores.matrix`` folder (:mod:`isograph.dataset.matrix`, the meta columns in its
+    ``features.parquet``), which is never read whole.
 Feature table
     samples x features (index or ``sample_id`` column), parquet, TSV or CSV.
 Feature meta
@@ -28,12 +30,14 @@ import pandas as pd
 
 from isograph.dataset.feature_formats import H5AD_SUFFIX, feature_table_format, read_feature_frame, read_h5ad_var
 from isograph.dataset.io import read_table
+from isograph.dataset.matrix import FeatureMatrix, is_matrix, open_matrix
 from isograph.errors import InputError, warn
 
 __all__ = [
     "FEATURE_META_OPTIONAL",
     "FEATURE_META_REQUIRED",
     "FitArtifacts",
+    "fit_scores_file",
     "TRANSCRIPT_USAGE",
     "load_annotation_table",
     "load_feature_meta",
@@ -65,15 +69,19 @@ class FitArtifacts:
     score_meta : DataFrame
         ``feature_id, gene_id, feature_type, n_transcripts``; one row per feature-score row.
     scores : ndarray, shape (n_score_rows, n_fit_samples)
-        Feature scores, rows aligned with ``score_meta``; float64 with NaN for missing values.
+        Feature scores, rows aligned with ``score_meta``, NaN for missing values: float64 read from
+        ``feature_scores.parquet``, or the memory map of ``feature_scores.matrix`` (float64 or float32; read
+        rows with :meth:`score_rows`, which touches only them).
     sample_ids : list of str
-        Fit sample IDs (the sample columns of ``feature_scores.parquet``, in file order).
+        Fit sample IDs (the sample columns of the feature scores, in file order).
     legacy : bool
         True when ``feature_scores.parquet`` had only ``gene_id`` + sample columns.
     fit_config : dict or None
         ``fit_config.json`` when present.
     checkpoint_path : Path or None
         ``vae_checkpoint.pt`` when present.
+    scores_path : Path or None
+        The feature-score file read (``feature_scores.parquet`` or ``feature_scores.matrix``).
     """
 
     artifact_dir: Path
@@ -84,12 +92,35 @@ class FitArtifacts:
     legacy: bool = False
     fit_config: dict | None = None
     checkpoint_path: Path | None = None
+    scores_path: Path | None = None
+    score_matrix: FeatureMatrix | None = field(default=None, repr=False)
     _module_genes: dict[str, list[str]] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.scores_path is None:
+            self.scores_path = Path(self.artifact_dir) / "feature_scores.parquet"
 
     @property
     def module_ids(self) -> list[str]:
         """All module IDs, sorted (``M000`` is the largest module)."""
         return sorted(self.modules["module_id"].unique().tolist())
+
+    def score_rows(self, rows: np.ndarray) -> np.ndarray:
+        """The given feature-score rows over all fit samples, float64, read in file order (a ``.matrix`` fit
+        touches only these rows on disk).
+
+        Parameters
+        ----------
+        rows : ndarray of int
+            Positions in ``score_meta``.
+
+        Returns
+        -------
+        ndarray, shape (len(rows), n_fit_samples)
+        """
+        if self.score_matrix is not None:
+            return self.score_matrix.read_rows(rows)
+        return np.asarray(self.scores[np.asarray(rows, dtype=np.int64)], dtype=np.float64)
 
     def module_genes(self, module_id: str) -> list[str]:
         """Gene IDs of one module, in file order."""
@@ -300,14 +331,69 @@ def load_feature_meta(source: TableSource) -> pd.DataFrame:
     return df
 
 
+def _scores_from_parquet(path: Path) -> tuple[pd.DataFrame, np.ndarray, list[str], bool, None]:
+    """(meta, scores, sample IDs, legacy, None) of a ``feature_scores.parquet`` (read whole)."""
+    raw = read_table(path, what="feature scores")
+    sname = str(path)
+    raw = raw.reset_index(drop=True)
+    raw.columns = raw.columns.astype(str)
+    legacy = "feature_id" not in raw.columns
+    if legacy:
+        _require_columns(raw, ("gene_id",), sname, "need feature_id, gene_id, feature_type, n_transcripts")
+        _require_no_missing(raw, ("gene_id",), sname, path)
+        gene = raw["gene_id"].astype(str)
+        meta = pd.DataFrame({"feature_id": gene + "::switch", "gene_id": gene, "feature_type": "switch",
+                             "n_transcripts": np.nan})
+        sample_cols = [c for c in raw.columns if c != "gene_id"]
+    else:
+        _require_columns(raw, ("feature_id", "gene_id", "feature_type"), sname)
+        _require_no_missing(raw, ("feature_id", "gene_id", "feature_type"), sname, path)
+        meta = pd.DataFrame({c: raw[c].astype(str) for c in ("feature_id", "gene_id", "feature_type")})
+        meta["n_transcripts"] = raw["n_transcripts"].astype(float) if "n_transcripts" in raw else np.nan
+        sample_cols = [c for c in raw.columns if c not in SCORE_META_COLUMNS]
+    if not sample_cols:
+        raise InputError(f"{sname}: no sample columns; expected one float column per sample")
+    _require_unique(pd.Index(sample_cols), sname, "sample column", None)
+    values = raw[sample_cols]
+    _require_numeric(values, sname, path, what="sample column")
+    return meta, values.to_numpy(dtype=np.float64), sample_cols, legacy, None
+
+
+def _scores_from_matrix(path: Path) -> tuple[pd.DataFrame, np.ndarray, list[str], bool, FeatureMatrix]:
+    """(meta, scores as the memory map, sample IDs, False, the matrix) of a ``feature_scores.matrix`` folder:
+    only the IDs and the meta columns are read."""
+    matrix = open_matrix(path)
+    info = matrix.feature_info(["gene_id", "feature_type", "n_transcripts"])
+    _require_no_missing(info, ("gene_id", "feature_type"), str(path / "features.parquet"), path)
+    meta = pd.DataFrame({"feature_id": matrix.feature_ids.astype(str), "gene_id": info["gene_id"].astype(str),
+                         "feature_type": info["feature_type"].astype(str),
+                         "n_transcripts": info["n_transcripts"].astype(float)})
+    return meta, matrix.values, [str(s) for s in matrix.sample_ids], False, matrix
+
+
+def fit_scores_file(artifact_dir: str | os.PathLike) -> Path | None:
+    """The feature-score file a fit folder is read from: ``feature_scores.matrix`` or ``feature_scores.parquet``,
+    whichever was written last when both are there (``isograph fit`` writes both, the matrix last; a
+    parquet rewritten afterwards wins); None when neither is."""
+    root = Path(artifact_dir)
+    parquet, matrix = root / "feature_scores.parquet", root / "feature_scores.matrix"
+    values = matrix / "values.npy"
+    if not values.exists():
+        return parquet if parquet.exists() else None
+    if parquet.exists() and parquet.stat().st_mtime_ns > values.stat().st_mtime_ns:
+        return parquet
+    return matrix
+
+
 def load_fit_artifacts(artifact_dir: str | os.PathLike) -> FitArtifacts:
     """Load and validate an IsoGraph fit artifact directory.
 
     Parameters
     ----------
     artifact_dir : path
-        Folder with ``modules.parquet`` and ``feature_scores.parquet`` (and optionally
-        ``fit_config.json``, ``vae_checkpoint.pt``).
+        Folder with ``modules.parquet`` and ``feature_scores.parquet`` and/or ``feature_scores.matrix``
+        (see :func:`fit_scores_file` for which is read), and optionally ``fit_config.json``,
+        ``vae_checkpoint.pt``. A ``.matrix`` is not read whole: ``FitArtifacts.scores`` is its memory map.
 
     Returns
     -------
@@ -329,64 +415,37 @@ def load_fit_artifacts(artifact_dir: str | os.PathLike) -> FitArtifacts:
         raise InputError(
             f"artifact directory not found: {root}; it must contain modules.parquet and feature_scores.parquet"
         )
-    paths = {name: root / f"{name}.parquet" for name in ("modules", "feature_scores")}
-    for name, path in paths.items():
+    modules_path, scores_file = root / "modules.parquet", fit_scores_file(root)
+    for path in (modules_path, scores_file or root / "feature_scores.parquet"):
         if not path.exists():
             raise InputError(
                 f"{path} not found; an IsoGraph fit directory must contain modules.parquet and"
                 " feature_scores.parquet (run `isograph fit` to make one)"
             )
 
-    modules = read_table(paths["modules"], what="modules table")
-    mname = str(paths["modules"])
+    modules = read_table(modules_path, what="modules table")
+    mname = str(modules_path)
     _require_columns(modules, ("gene_id", "module_id"), mname)
     modules = modules.reset_index(drop=True)
-    _require_no_missing(modules, ("gene_id", "module_id"), mname, paths["modules"])
+    _require_no_missing(modules, ("gene_id", "module_id"), mname, modules_path)
     modules = pd.DataFrame(
         {"gene_id": modules["gene_id"].astype(str), "module_id": modules["module_id"].astype(str)}
     )
-    _require_unique(modules["gene_id"], mname, "gene_id", paths["modules"])
+    _require_unique(modules["gene_id"], mname, "gene_id", modules_path)
     if modules.empty:
         raise InputError(f"{mname}: no rows; the fit found no modules")
 
-    raw = read_table(paths["feature_scores"], what="feature scores")
-    sname = str(paths["feature_scores"])
-    raw = raw.reset_index(drop=True)
-    raw.columns = raw.columns.astype(str)
-    legacy = "feature_id" not in raw.columns
-    if legacy:
-        _require_columns(raw, ("gene_id",), sname, "need feature_id, gene_id, feature_type, n_transcripts")
-        _require_no_missing(raw, ("gene_id",), sname, paths["feature_scores"])
-        gene = raw["gene_id"].astype(str)
-        meta = pd.DataFrame(
-            {
-                "feature_id": gene + "::switch",
-                "gene_id": gene,
-                "feature_type": "switch",
-                "n_transcripts": np.nan,
-            }
+    read = _scores_from_matrix if is_matrix(scores_file) else _scores_from_parquet
+    meta, scores, sample_ids, legacy, score_matrix = read(scores_file)
+    sname = str(scores_file)
+    bad = np.flatnonzero(~meta["feature_type"].isin(SCORE_FEATURE_TYPES).to_numpy())
+    if bad.size:
+        r = int(bad[0])
+        raise InputError(
+            f"{sname}: feature_type {meta['feature_type'].iloc[r]!r} at row {r + 1} is not one of"
+            f" {', '.join(SCORE_FEATURE_TYPES)}"
         )
-        sample_cols = [c for c in raw.columns if c != "gene_id"]
-    else:
-        _require_columns(raw, ("feature_id", "gene_id", "feature_type"), sname)
-        _require_no_missing(raw, ("feature_id", "gene_id", "feature_type"), sname, paths["feature_scores"])
-        meta = pd.DataFrame({c: raw[c].astype(str) for c in ("feature_id", "gene_id", "feature_type")})
-        meta["n_transcripts"] = raw["n_transcripts"].astype(float) if "n_transcripts" in raw else np.nan
-        bad = np.flatnonzero(~meta["feature_type"].isin(SCORE_FEATURE_TYPES).to_numpy())
-        if bad.size:
-            r = int(bad[0])
-            raise InputError(
-                f"{sname}: feature_type {meta['feature_type'].iloc[r]!r} at row {r + 1} is not one of"
-                f" {', '.join(SCORE_FEATURE_TYPES)}"
-            )
-        sample_cols = [c for c in raw.columns if c not in SCORE_META_COLUMNS]
-    if not sample_cols:
-        raise InputError(f"{sname}: no sample columns; expected one float column per sample")
-    _require_unique(meta["feature_id"], sname, "feature_id", paths["feature_scores"])
-    _require_unique(pd.Index(sample_cols), sname, "sample column", None)
-    values = raw[sample_cols]
-    _require_numeric(values, sname, paths["feature_scores"], what="sample column")
-    scores = values.to_numpy(dtype=np.float64)
+    _require_unique(meta["feature_id"], sname, "feature_id", scores_file)
 
     scored = set(meta["gene_id"])
     unscored = modules.loc[~modules["gene_id"].isin(scored), "gene_id"]
@@ -409,10 +468,12 @@ def load_fit_artifacts(artifact_dir: str | os.PathLike) -> FitArtifacts:
         modules=modules,
         score_meta=meta,
         scores=scores,
-        sample_ids=list(sample_cols),
+        sample_ids=sample_ids,
         legacy=legacy,
         fit_config=fit_config,
         checkpoint_path=checkpoint if checkpoint.exists() else None,
+        scores_path=scores_file,
+        score_matrix=score_matrix,
     )
 
 

@@ -155,10 +155,15 @@ class DatasetExplain(ExplainStore):
         return switch_pairs_from_explain(self, module_ids=module_ids, min_switch_strength=min_switch_strength)
 
     def rerun(self, module_id: str, config: object) -> object:
-        """Explain one module again with other options, in memory (nothing is written); its ExplainResult."""
+        """Explain one module again with other options, in memory (nothing is written); its ExplainResult. A
+        ``.matrix`` feature table is streamed (only the module's features are read), other layouts come from the
+        cached whole table."""
+        from isograph.dataset.matrix import is_matrix
         from isograph.explain import explain_module
 
-        return explain_module(self._ds.paths["fit"], self._ds.feature_table(), self._ds.paths["feature_meta"],
+        path = self._ds.paths["feature_table"]
+        table = path if is_matrix(path) else self._ds.feature_table()
+        return explain_module(self._ds.paths["fit"], table, self._ds.paths["feature_meta"],
                               module_ids=[module_id], config=config)[module_id]
 
 

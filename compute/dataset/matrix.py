@@ -7,7 +7,9 @@
                           one feature, or of a block of features, are contiguous on disk); a standard NumPy
                           .npy file, read through a memory map, so opening costs nothing and a read touches
                           only the features it needs
-        features.parquet  feature_id (str), one row per row of values.npy
+        features.parquet  feature_id (str), one row per row of values.npy (and, optionally, more columns about
+                          each feature, e.g. a fit's feature_scores.matrix keeps gene_id, feature_type and
+                          n_transcripts there)
         samples.parquet   sample_id (str), one row per column of values.npy
         matrix.json       {"format": "isograph-feature-matrix", "version": 1, "shape": [...], "dtype": ...}
 
@@ -82,6 +84,22 @@ class FeatureMatrix:
         frame.index.name = "sample_id"
         return frame
 
+    def feature_info(self, columns: Iterable[str]) -> pd.DataFrame:
+        """Columns of ``features.parquet`` (one row per feature, in file order), e.g. ``gene_id``.
+
+        Raises
+        ------
+        InputError
+            A column the folder does not have (naming the ones it has).
+        """
+        columns = list(columns)
+        have = pq.read_schema(self.path / "features.parquet").names
+        missing = [c for c in columns if c not in have]
+        if missing:
+            raise InputError(f"{self.path / 'features.parquet'}: no column {', '.join(missing)} (it has"
+                             f" {', '.join(have)})")
+        return pq.read_table(self.path / "features.parquet", columns=columns).to_pandas()
+
     def rows_of(self, feature_ids: Iterable[str]) -> np.ndarray:
         """Row numbers of ``feature_ids`` (-1 for an ID the matrix lacks), found by one vectorised scan of
         the IDs (no hash of all of them).
@@ -124,7 +142,11 @@ class FeatureMatrix:
         return frame
 
     def read_rows(self, rows: np.ndarray) -> np.ndarray:
-        """The given rows (features), read from the memory map in file order, returned in the order asked.
+        """The given rows (features), read from ``values.npy`` in file order, returned in the order asked.
+
+        Each run of consecutive rows is one positional read (``os.preadv``) into the result, not a touch of
+        the memory map: a map's pages stay in the process's resident set, so streaming a table larger than
+        the memory budget through the map would count the whole table; a read counts only what it returns.
 
         Parameters
         ----------
@@ -136,8 +158,25 @@ class FeatureMatrix:
         """
         rows = np.asarray(rows, dtype=np.int64)
         order = np.argsort(rows, kind="stable")
-        out = np.empty((len(rows), len(self.sample_ids)))
-        out[order] = self.values[rows[order]]
+        ordered = rows[order]
+        raw = np.empty((len(rows), len(self.sample_ids)), dtype=self.values.dtype)
+        row_bytes = raw.shape[1] * raw.itemsize
+        if len(rows) and row_bytes:
+            if ordered[0] < 0 or ordered[-1] >= len(self.values):
+                raise IndexError(f"{self.path}: row {ordered[0] if ordered[0] < 0 else ordered[-1]} is outside"
+                                 f" 0..{len(self.values) - 1}")
+            breaks = np.flatnonzero(np.diff(ordered) != 1) + 1
+            starts, ends = np.r_[0, breaks], np.r_[breaks, len(ordered)]
+            view = memoryview(raw).cast("B")
+            fd = os.open(self.path / "values.npy", os.O_RDONLY)
+            try:
+                for start, end in zip(starts.tolist(), ends.tolist()):
+                    _read_exactly(fd, view[start * row_bytes:end * row_bytes],
+                                  self.values.offset + int(ordered[start]) * row_bytes)
+            finally:
+                os.close(fd)
+        out = np.empty(raw.shape)
+        out[order] = raw
         return out
 
     def blocks(self, rows: np.ndarray, *, max_bytes: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -160,6 +199,15 @@ class FeatureMatrix:
         for start in range(0, len(rows), step):
             part = rows[start:start + step]
             yield part, self.read_rows(part)
+
+
+def _read_exactly(fd: int, view: memoryview, offset: int) -> None:
+    """Fill ``view`` from ``fd`` at ``offset`` (a positional read may return less than asked)."""
+    while len(view):
+        got = os.preadv(fd, [view], offset)
+        if got <= 0:
+            raise OSError(f"values.npy ends before byte {offset + len(view)}")
+        view, offset = view[got:], offset + got
 
 
 def _unique(ids: pd.Index, what: str, path: Path) -> pd.Index:
@@ -237,7 +285,8 @@ def write_matrix(table: pd.DataFrame, path: str | os.PathLike, *, dtype: str = "
 
 def write_matrix_blocks(path: str | os.PathLike, sample_ids: Iterable[str], feature_ids: Iterable[str],
                         blocks: Iterable[np.ndarray], *, dtype: str = "float64",
-                        progress: Callable[[int], None] | None = None) -> Path:
+                        progress: Callable[[int], None] | None = None,
+                        feature_info: pd.DataFrame | None = None) -> Path:
     """Write a feature-matrix folder from blocks of features, never holding the whole table.
 
     Parameters
@@ -251,6 +300,9 @@ def write_matrix_blocks(path: str | os.PathLike, sample_ids: Iterable[str], feat
     dtype : {"float64", "float32"}
     progress : callable, optional
         Called with the number of features written so far.
+    feature_info : DataFrame, optional
+        More columns about each feature (one row per feature ID, in order), kept in ``features.parquet``
+        beside ``feature_id`` and read back by :meth:`FeatureMatrix.feature_info`.
 
     Returns
     -------
@@ -270,13 +322,14 @@ def write_matrix_blocks(path: str | os.PathLike, sample_ids: Iterable[str], feat
     samples = _unique(pd.Index([str(s) for s in sample_ids], dtype=object), "sample", path)
     with staged_commit(path.parent) as stage:
         write_matrix_folder(stage / path.name, samples, features, blocks, dtype=dtype, progress=progress,
-                            label=str(path))
+                            label=str(path), feature_info=feature_info)
     return path
 
 
 def write_matrix_folder(folder: str | os.PathLike, sample_ids: pd.Index, feature_ids: pd.Index,
                         blocks: Iterable[np.ndarray], *, dtype: str = "float64",
-                        progress: Callable[[int], None] | None = None, label: str | None = None) -> Path:
+                        progress: Callable[[int], None] | None = None, label: str | None = None,
+                        feature_info: pd.DataFrame | None = None) -> Path:
     """Write the parts of a feature-matrix folder into ``folder``, which must not exist yet (for a caller that
     stages its own commit, such as ``run_fit``; everyone else uses :func:`write_matrix_blocks`).
 
@@ -290,6 +343,8 @@ def write_matrix_folder(folder: str | os.PathLike, sample_ids: pd.Index, feature
     progress : callable, optional
     label : str, optional
         How messages name the folder (default: its path).
+    feature_info : DataFrame, optional
+        More columns about each feature, one row per feature ID in order (not ``feature_id``).
 
     Returns
     -------
@@ -302,6 +357,9 @@ def write_matrix_folder(folder: str | os.PathLike, sample_ids: pd.Index, feature
     """
     folder = Path(folder)
     label = label or str(folder)
+    if feature_info is not None and (len(feature_info) != len(feature_ids) or "feature_id" in feature_info.columns):
+        raise InputError(f"{label}: feature_info must have one row per feature ({len(feature_ids)}) and no"
+                         " feature_id column")
     folder.mkdir()
     out = np.lib.format.open_memmap(folder / "values.npy", mode="w+", dtype=dtype,
                                     shape=(len(feature_ids), len(sample_ids)))
@@ -319,7 +377,10 @@ def write_matrix_folder(folder: str | os.PathLike, sample_ids: pd.Index, feature
         raise InputError(f"{label}: {done} feature rows written for {len(feature_ids)} feature IDs")
     out.flush()
     del out
-    pd.DataFrame({"feature_id": feature_ids}).to_parquet(folder / "features.parquet", index=False)
+    info = pd.DataFrame({"feature_id": feature_ids})
+    if feature_info is not None:
+        info = pd.concat([info, feature_info.reset_index(drop=True)], axis=1)
+    info.to_parquet(folder / "features.parquet", index=False)
     pd.DataFrame({"sample_id": sample_ids}).to_parquet(folder / "samples.parquet", index=False)
     (folder / "matrix.json").write_text(json.dumps({"format": MATRIX_FORMAT, "version": 1,
                                                     "shape": [len(feature_ids), len(sample_ids)], "dtype": dtype}))

@@ -114,7 +114,7 @@ def prepare_attribution(fit: FitArtifacts) -> AttributionInputs:
             f"{fit.checkpoint_path}: {len(missing)} of {len(feature_ids)} checkpoint features are not in"
             f" feature_scores.parquet (e.g. {missing[0]!r}); the checkpoint belongs to another fit"
         )
-    raw = np.ascontiguousarray(fit.scores[rows].T)
+    raw = np.ascontiguousarray(fit.score_rows(rows).T)
     centre = np.nanmean(raw, axis=0)
     scale = np.nanstd(raw, axis=0, ddof=1)
     scale[~(scale > 0)] = 1.0

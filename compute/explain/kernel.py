@@ -170,10 +170,7 @@ class PreparedInputs:
         self.samples = shared_samples(fit.sample_ids, table_samples, table_name="feature table"
                                       + (" and module score table" if score_table is not None else ""))
         fit_pos = pd.Index(fit.sample_ids).get_indexer(self.samples)
-        self.fit_scores_all = fit.scores
-        identity = np.array_equal(fit_pos, np.arange(len(fit.sample_ids)))
-        self.fit_scores = fit.scores if identity else fit.scores[:, fit_pos]
-        self.fit_sample_pos = fit_pos
+        self.fit_sample_pos = fit_pos  # the fit's scores are read per module (prep.fit.score_rows)
 
         columns = pd.Index(np.asarray(table.feature_ids if streamed else table.columns, dtype=object))
         col_of_meta = columns.get_indexer(np.asarray(meta["feature_id"], dtype=object))
@@ -235,20 +232,19 @@ def _feature_statistics(prep: PreparedInputs, rows: np.ndarray, eig: np.ndarray,
     return joined([p[0] for p in parts]), joined([p[1] for p in parts]), np.concatenate([p[2] for p in parts])
 
 
-def _eigengene(prep: PreparedInputs, module_id: str, score_rows: np.ndarray,
+def _eigengene(prep: PreparedInputs, module_id: str, scores: np.ndarray,
                config: ExplainConfig) -> tuple[np.ndarray, str, float | None]:
+    """The eigengene over the used samples from the module's score rows over all fit samples (``scores``)."""
     if prep.score_table is not None:
         return prep.score_table[module_id].to_numpy(dtype=np.float64), "module_score_table", None
-    if score_rows.size == 0:
-        raise InputError(
-            f"module {module_id}: none of its genes has a row in {prep.fit.artifact_dir / 'feature_scores.parquet'}"
-        )
+    if len(scores) == 0:
+        raise InputError(f"module {module_id}: none of its genes has a row in {prep.fit.scores_path}")
     try:
-        res = module_eigengene(prep.fit_scores_all[score_rows], method=config.eigengene_method)
+        res = module_eigengene(scores, method=config.eigengene_method)
     except ValueError:
         raise InputError(
             f"module {module_id}: no feature-score row has two finite values with non-zero variance in"
-            f" {prep.fit.artifact_dir / 'feature_scores.parquet'}; the eigengene is undefined"
+            f" {prep.fit.scores_path}; the eigengene is undefined"
         ) from None
     return res.values[prep.fit_sample_pos], config.eigengene_method, res.variance_explained
 
@@ -285,7 +281,8 @@ def explain_one(prep: PreparedInputs, module_id: str, config: ExplainConfig, met
             f" that is also a feature-table column (e.g. gene {genes[0]!r}); check that feature meta gene_id"
             " values match modules.parquet and feature_type is 'transcript_usage'"
         )
-    eig, source, var_expl = _eigengene(prep, module_id, score_rows, config)
+    scores = prep.fit.score_rows(score_rows)  # the module genes' rows, all fit samples
+    eig, source, var_expl = _eigengene(prep, module_id, scores, config)
     n_used = len(prep.samples)
     pearson = dict(min_complete_pairs=config.min_complete_pairs, confidence_level=config.confidence_level)
 
@@ -334,7 +331,7 @@ def explain_one(prep: PreparedInputs, module_id: str, config: ExplainConfig, met
     hvl = hvl.take(_order(wres.pvalue, descending=False)).reset_index(drop=True)
 
     # gene level: both feature-score rows of each module gene, the driver channel and the switch call
-    sres = pearson_rows(prep.fit_scores[score_rows], eig, **pearson)
+    sres = pearson_rows(np.ascontiguousarray(scores[:, prep.fit_sample_pos]), eig, **pearson)
     features = pd.DataFrame({"r": fres.r, "qvalue": fq, "delta_usage": delta_usage, "usage": usage})
     gene_table = _gene_table(gene_index, scodes, sres.to_frame(),
                              prep.fit.score_meta["feature_type"].to_numpy(dtype=object)[score_rows],

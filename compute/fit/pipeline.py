@@ -9,7 +9,8 @@ Stages (each reported to the ``progress`` callback as ``progress(stage, fraction
 3. ``modules``: genes grouped by the similarity of their reconstructions (:mod:`isograph.fit.modules`);
 4. ``membership``: each gene's kME (correlation of its best-reconstructed score with every module
    eigengene) with p and BH q;
-5. ``write``: ``modules.parquet``, ``feature_scores.parquet``, ``module_membership.parquet``,
+5. ``write``: ``modules.parquet``, ``feature_scores.parquet`` (and the same scores as ``feature_scores.matrix``,
+   which explain reads a module's rows from), ``module_membership.parquet``,
    ``vae_checkpoint.pt``, ``fit_config.json``, and explain's inputs: ``transcript_usage.matrix`` (each
    transcript's share of its gene's count, genes with >= 2 transcripts; :func:`isograph.fit.scores.transcript_usage`)
    with ``feature_metadata.parquet``; all committed as one unit.
@@ -273,6 +274,12 @@ def run_fit(
             files = {
                 "modules": write_parquet(modules, stage / "modules.parquet"),
                 "feature_scores": write_parquet(scores, stage / "feature_scores.parquet"),
+                # the same scores as a matrix (written after the parquet, so it is the one read): explain
+                # reads only each module's rows of it
+                "feature_scores_matrix": write_matrix_folder(
+                    stage / "feature_scores.matrix", pd.Index(sample_cols).astype(str),
+                    scores["feature_id"].astype(str), [scores[sample_cols].to_numpy(dtype=np.float64)],
+                    feature_info=scores[["gene_id", "feature_type", "n_transcripts"]]),
                 "module_membership": write_parquet(membership, stage / "module_membership.parquet"),
                 "transcript_usage": write_matrix_folder(stage / "transcript_usage.matrix", usage.index.astype(str),
                                                         usage.columns.astype(str), [usage.to_numpy().T]),

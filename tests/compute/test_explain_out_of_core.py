@@ -3,11 +3,14 @@ and gives the in-memory results (to 1e-12 from float64, to 1e-6 from float32).""
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from isograph.dataset.matrix import FeatureMatrix, write_matrix
+from isograph.dataset.artifacts import SCORE_META_COLUMNS, fit_scores_file, load_fit_artifacts
+from isograph.dataset.matrix import FeatureMatrix, write_matrix, write_matrix_blocks
 from isograph.errors import InputError
 from isograph.explain import ExplainConfig, explain_module
 from isograph.explain.kernel import PreparedInputs
@@ -51,6 +54,26 @@ def test_streamed_blocks_within_the_budget_give_the_in_memory_results(standard_d
     assert sum(seen) <= table.to_numpy().nbytes and max(seen) * 6 <= budget_gib * 2**30 * 1.01
     in_memory = explain_module(fit, table, meta)
     _compare(streamed, in_memory, atol=1e-12)
+
+
+def test_a_fit_whose_scores_are_a_matrix_explains_as_its_parquet(standard_dir, standard_sim, tmp_path):
+    fit_dir = tmp_path / "fit"
+    shutil.copytree(standard_dir / "oracle_fit", fit_dir)
+    parquet = pd.read_parquet(fit_dir / "feature_scores.parquet")
+    samples = [c for c in parquet.columns if c not in SCORE_META_COLUMNS]
+    write_matrix_blocks(fit_dir / "feature_scores.matrix", samples, parquet["feature_id"],
+                        [parquet[samples].to_numpy()], feature_info=parquet[["gene_id", "feature_type", "n_transcripts"]])
+    fit = load_fit_artifacts(fit_dir)
+    assert fit.scores_path == fit_dir / "feature_scores.matrix" and isinstance(fit.scores, np.memmap)
+    meta = standard_sim.feature_meta
+    _compare(explain_module(fit, standard_sim.feature_table, meta),
+             explain_module(standard_dir / "oracle_fit", standard_sim.feature_table, meta), atol=1e-12)
+    parquet.to_parquet(fit_dir / "feature_scores.parquet")  # rewritten after the matrix: the parquet is read
+    assert fit_scores_file(fit_dir) == fit_dir / "feature_scores.parquet"
+    (fit_dir / "feature_scores.parquet").unlink()
+    pd.DataFrame({"feature_id": parquet["feature_id"]}).to_parquet(fit_dir / "feature_scores.matrix" / "features.parquet")
+    with pytest.raises(InputError, match=r"features.parquet: no column gene_id, feature_type, n_transcripts"):
+        load_fit_artifacts(fit_dir)
 
 
 def test_a_float32_matrix_changes_nothing_beyond_1e6(standard_dir, standard_sim, tmp_path):

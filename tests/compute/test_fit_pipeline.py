@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
@@ -78,6 +79,12 @@ def test_outputs_are_a_valid_fit_directory(tmp_path, small_sim):
     assert list(membership.columns[:4]) == ["gene_id", "module_id", "feature_type", "r2"]
     results = explain_module(tmp_path / "fit", small_sim.feature_table, small_sim.feature_meta)
     assert set(results) == set(artifacts.module_ids)
+    # the scores are read from feature_scores.matrix (written last), equal to the parquet's
+    assert artifacts.scores_path.name == "feature_scores.matrix" and isinstance(artifacts.scores, np.memmap)
+    parquet = pd.read_parquet(tmp_path / "fit" / "feature_scores.parquet")
+    assert artifacts.score_meta["feature_id"].tolist() == parquet["feature_id"].tolist()
+    np.testing.assert_array_equal(artifacts.scores, parquet[artifacts.sample_ids].to_numpy())
+    pd.testing.assert_series_equal(artifacts.score_meta["n_transcripts"], parquet["n_transcripts"].astype(float))
 
 
 def test_kme_matches_pearsonr():
