@@ -91,8 +91,8 @@ if mode == "floor":
     for module in fit.module_ids:
         rows = np.sort(matrix.rows_of(meta["feature_id"][module_of_feature == module]))
         eig = fit.score_rows(np.flatnonzero(fit.score_meta["gene_id"].map(gene_module).to_numpy() == module)).mean(axis=0)
-        x = np.nan_to_num(matrix.read_rows(rows))
-        x @ eig
+        for _, x in matrix.blocks(rows, max_bytes=int(budget * 2**30) // 6):  # blocks as explain's, one worker
+            np.nan_to_num(x, copy=False) @ eig
 else:
     table = folder / "features.matrix" if mode == "out-of-core" else load_feature_table(folder / "features.matrix")
     explain_module(folder / "fit", table, folder / "feature_metadata.parquet",

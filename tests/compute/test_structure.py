@@ -76,6 +76,43 @@ def test_attribute_styles(tmp_path):
     assert set(stripped["transcript_id"]) == {"ENST1", "ENST2", "NM_1"} and "ENSG1" in set(stripped["gene_id"])
 
 
+def test_attributes_equal_the_regex_reading_on_awkward_rows(tmp_path):
+    """Oracle: Python's re with the word boundary, row by row (the reader uses substring searches)."""
+    import re
+
+    attrs = ['gene_id "G1"; transcript_id "T1"; havana_gene "OTTHUMG1"; gene "REAL";',  # tail of a longer key first
+             'transcript_id "T2";gene_id "G2"; gene_name "";',  # no space after ';', an empty value
+             'gene_id "G3"; transcript_id "T3"; gene "X";transcript_biotype "mRNA"',  # no ';' at the end
+             'gene_id "G4"; transcript_id "T4"; gene_name "A B; C"; transcript_type "lncRNA";',  # ';' inside a value
+             'transcript_id "T5"; gene_id "G5"; havana_gene "H";']  # only the longer key: no name
+    rows = "".join(f"chr1\ts\texon\t{10 * i + 1}\t{10 * i + 5}\t.\t+\t.\t{a}\n" for i, a in enumerate(attrs))
+    got = read_gtf(_write(tmp_path / "awkward.gtf", rows))
+
+    def oracle(text: str, keys: tuple[str, ...]) -> str | None:
+        for key in keys:
+            match = re.search(rf'\b{key} "([^"]*)"', text)
+            if match:
+                return match.group(1)
+        return None
+
+    from isograph.structure.gtf import ATTRIBUTES
+    for name, keys in ATTRIBUTES.items():
+        expected = [oracle(a, keys) for a in attrs]
+        assert [None if v is None or v != v else str(v) for v in got[name].tolist()] == expected, name
+
+
+def test_transcript_attributes_follow_each_run_of_its_rows(tmp_path):
+    """gene_name and transcript_type are read on the first row of each run of a transcript's rows."""
+    rows = ("chr1\ts\texon\t1\t5\t.\t+\t.\tgene_id \"G\"; transcript_id \"A\"; gene_name \"NA\"; transcript_type \"x\";\n"
+            "chr1\ts\texon\t11\t15\t.\t+\t.\tgene_id \"G\"; transcript_id \"A\"; gene_name \"NA\"; transcript_type \"x\";\n"
+            "chr1\ts\texon\t1\t5\t.\t+\t.\tgene_id \"H\"; transcript_id \"B\"; gene_name \"NB\"; transcript_type \"y\";\n"
+            "chr1\ts\tCDS\t2\t4\t.\t+\t0\tgene_id \"G\"; transcript_id \"A\"; gene_name \"NA\"; transcript_type \"x\";\n")
+    got = read_gtf(_write(tmp_path / "runs.gtf", rows))
+    assert got["transcript_id"].tolist() == ["A", "A", "B", "A"]
+    assert got["gene_name"].astype(str).tolist() == ["NA", "NA", "NB", "NA"]
+    assert got["transcript_type"].astype(str).tolist() == ["x", "x", "y", "x"]
+
+
 def test_cache_is_reused_rebuilt_when_stale_and_never_trusted_when_corrupt(tmp_path):
     gtf = tmp_path / "a.gtf.gz"
     shutil.copy(GTF, gtf)
