@@ -42,7 +42,7 @@ from isograph.fit.scores import (
     feature_scores_frame,
     regress_covariates,
     switch_scores,
-    transcript_usage,
+    transcript_usage_blocks,
 )
 from isograph.fit.vae_config import VAEConfig
 
@@ -269,7 +269,8 @@ def run_fit(
         out = Path(output_dir)
         if out.exists() and not out.is_dir():
             raise InputError(f"--output-dir {out} exists and is not a folder")
-        usage, usage_meta = transcript_usage(counts, tx2gene)  # explain's feature table, next to the fit
+        # explain's feature table, next to the fit, written a block of transcripts at a time
+        usage_meta, usage_blocks = transcript_usage_blocks(counts, tx2gene)
         with staged_commit(out) as stage:  # the fit's files replace an earlier fit's as a unit
             files = {
                 "modules": write_parquet(modules, stage / "modules.parquet"),
@@ -281,8 +282,8 @@ def run_fit(
                     scores["feature_id"].astype(str), [scores[sample_cols].to_numpy(dtype=np.float64)],
                     feature_info=scores[["gene_id", "feature_type", "n_transcripts"]]),
                 "module_membership": write_parquet(membership, stage / "module_membership.parquet"),
-                "transcript_usage": write_matrix_folder(stage / "transcript_usage.matrix", usage.index.astype(str),
-                                                        usage.columns.astype(str), [usage.to_numpy().T]),
+                "transcript_usage": write_matrix_folder(stage / "transcript_usage.matrix", counts.index.astype(str),
+                                                        pd.Index(usage_meta["feature_id"]), usage_blocks),
                 "feature_metadata": write_parquet(usage_meta, stage / "feature_metadata.parquet"),
                 "vae_checkpoint": save_checkpoint(stage / "vae_checkpoint.pt", model,
                                                   feature_ids=kept["feature_id"].tolist(),

@@ -6,7 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from isograph.fit.scores import abundance_scores, feature_scores_frame, switch_scores
+from isograph.fit.scores import (
+    abundance_scores,
+    feature_scores_frame,
+    switch_scores,
+    transcript_usage,
+    transcript_usage_blocks,
+)
 
 
 @pytest.fixture
@@ -54,3 +60,24 @@ def test_feature_scores_frame_layout(counts_and_map):
     assert list(frame.columns[:4]) == ["feature_id", "gene_id", "feature_type", "n_transcripts"]
     assert list(frame.columns[4:]) == list(counts.index)
     assert frame["feature_id"].is_unique and set(frame["feature_type"]) == {"switch", "abundance"}
+
+
+def test_blocks_change_nothing(counts_and_map):
+    """Scores and usage computed a few genes or transcripts at a time equal the one-block results, and usage
+    equals a pandas groupby (the oracle)."""
+    counts, tx2gene = counts_and_map
+    whole, whole_loadings = switch_scores(counts, tx2gene, block_bytes=1 << 40)
+    small, small_loadings = switch_scores(counts, tx2gene, block_bytes=8 * 4 * len(counts) * 3 * 2)  # ~2 genes
+    pd.testing.assert_frame_equal(small, whole, check_exact=False, rtol=0, atol=1e-12)
+    pd.testing.assert_frame_equal(small_loadings, whole_loadings, check_exact=False, rtol=0, atol=1e-12)
+
+    meta, blocks = transcript_usage_blocks(counts, tx2gene, block_bytes=8 * 2 * len(counts) * 7)
+    parts = list(blocks)
+    assert len(parts) > 3 and all(len(p) <= 7 for p in parts)
+    gene = tx2gene.set_index("transcript_id")["gene_id"]
+    totals = counts.T.groupby(gene.reindex(counts.columns).to_numpy()).sum().T
+    expected = counts[meta["feature_id"]] / totals[gene[meta["feature_id"]]].to_numpy()
+    expected = expected.where(totals[gene[meta["feature_id"]]].to_numpy() > 0)
+    np.testing.assert_allclose(np.vstack(parts).T, expected.to_numpy(), rtol=1e-12, atol=0)
+    usage, _ = transcript_usage(counts, tx2gene)
+    np.testing.assert_array_equal(usage.to_numpy(), np.vstack(parts).T)
