@@ -447,8 +447,8 @@ def load_fit_artifacts(artifact_dir: str | os.PathLike) -> FitArtifacts:
         )
     _require_unique(meta["feature_id"], sname, "feature_id", scores_file)
 
-    scored = set(meta["gene_id"])
-    unscored = modules.loc[~modules["gene_id"].isin(scored), "gene_id"]
+    scored = pd.Index(np.asarray(meta["gene_id"], dtype=object)).unique()
+    unscored = modules.loc[scored.get_indexer(np.asarray(modules["gene_id"], dtype=object)) < 0, "gene_id"]
     if len(unscored):
         warn(
             f"{sname}: {len(unscored)} module gene(s) have no feature-score row and do not enter the"

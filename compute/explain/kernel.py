@@ -93,24 +93,27 @@ def _gene_table(gene_index: pd.Index, score_codes: np.ndarray, score_stats: pd.D
     channels = [channel_table(score_stats, best, "")] + [
         channel_table(score_stats, channel_rows(score_codes, score_types, abs_r, n_genes, channel, fallback=False),
                       f"{channel}_") for channel in ("switch", "abundance")]
-    table = pd.concat([pd.DataFrame({"gene_id": np.asarray(gene_index, dtype=object)}), *channels], axis=1)
+    # columns gathered as arrays and framed once (a column set on a DataFrame at a time costs more than the
+    # statistics here)
+    table: dict[str, np.ndarray] = {"gene_id": np.asarray(gene_index, dtype=object)}
+    for channel in channels:
+        table |= {name: channel[name].to_numpy() for name in channel.columns}
     n_samples = pick_rows(score_stats["n_samples"].to_numpy(), best, fill=0.0).astype(np.int64)
     table["n_samples"] = n_samples
     table["missing_fraction"] = 1.0 - n_samples / n_used
     table["score_feature_type"] = pick_rows(score_types, best, fill=None)
     calls = call_switches(feature_codes, features["r"].to_numpy(), features["qvalue"].to_numpy(),
                           features["delta_usage"].to_numpy(), features["usage"].to_numpy(),
-                          table["switch_qvalue"].to_numpy(), alpha=config.switch_alpha,
+                          table["switch_qvalue"], alpha=config.switch_alpha,
                           min_usage_change=config.min_usage_change)
-    table["switch_called"] = calls["switch_called"].to_numpy()
-    table["driver_kind"] = driver_kinds(table["switch_called"].to_numpy(), table["abundance_qvalue"].to_numpy(),
-                                        alpha=config.switch_alpha)
+    called = calls["switch_called"].to_numpy()
+    table["switch_called"] = called
+    table["driver_kind"] = driver_kinds(called, table["abundance_qvalue"], alpha=config.switch_alpha)
     for side in ("up", "down"):  # (the column order is set below)
         table[f"n_transcripts_{side}"] = calls[f"n_transcripts_{side}"].to_numpy()
         table[f"switch_{side}_feature"] = pick_rows(feature_ids, calls[f"switch_{side}_row"].to_numpy(), fill=None)
         table[f"switch_{side}_qvalue"] = calls[f"switch_{side}_qvalue"].to_numpy()
         table[f"switch_{side}_delta_usage"] = calls[f"switch_{side}_delta_usage"].to_numpy()
-    called = table["switch_called"].to_numpy()
     table["gene_name"] = gene_names.reindex(gene_index).to_numpy(dtype=object)
     table["n_features"] = np.bincount(feature_codes, minlength=n_genes).astype(np.int64)
     table["switch_strength"] = extremes["strength"]
@@ -118,9 +121,8 @@ def _gene_table(gene_index: pd.Index, score_codes: np.ndarray, score_stats: pd.D
     table["top_negative_feature"] = pick_rows(feature_ids, extremes["min_row"], fill=None)
     table["switch_description"] = _switch_sentences(np.where(called, table["switch_up_feature"], None),
                                                     np.where(called, table["switch_down_feature"], None))
-    columns = list(GENE_DRIVER_COLUMNS) + list(GENE_DRIVER_EXTRA_COLUMNS)
-    table = table[columns]
-    return table.iloc[_order(np.abs(table["r"].to_numpy()), descending=True)].reset_index(drop=True)
+    order = _order(np.abs(table["r"]), descending=True)
+    return pd.DataFrame({name: table[name][order] for name in list(GENE_DRIVER_COLUMNS) + list(GENE_DRIVER_EXTRA_COLUMNS)})
 
 
 def merge_annotations(table: pd.DataFrame, annotation: pd.DataFrame, key: str) -> tuple[pd.DataFrame, int]:
