@@ -27,8 +27,8 @@ from isograph.explain.stats import (
     PearsonRowsResult,
     WelchRowsResult,
     bh_qvalues,
+    pearson_and_welch_rows,
     pearson_rows,
-    welch_ttest_groups,
 )
 from isograph.explain.switch_calls import call_switches, channel_rows, channel_table, driver_kinds, pick_rows
 
@@ -217,13 +217,12 @@ class PreparedInputs:
 
 
 def _feature_statistics(prep: PreparedInputs, rows: np.ndarray, eig: np.ndarray, high: np.ndarray, low: np.ndarray,
-                        both: np.ndarray, pearson: dict) -> tuple[PearsonRowsResult, WelchRowsResult, np.ndarray]:
+                        pearson: dict) -> tuple[PearsonRowsResult, WelchRowsResult, np.ndarray]:
     """Pearson r with the eigengene and the high- vs low-module Welch test of the given features, block by
     block (every statistic is per feature, so the blocks change nothing), plus each feature's number of
     finite values among the samples in both groups."""
-    def one(x: np.ndarray) -> tuple:
-        return (pearson_rows(x, eig, **pearson), welch_ttest_groups(x, high, low),
-                np.isfinite(x[:, both]).sum(axis=1) if both.any() else np.zeros(len(x), dtype=np.int64))
+    def one(x: np.ndarray) -> tuple:  # one pass over the block for both tests
+        return pearson_and_welch_rows(x, eig, high, low, **pearson)
 
     parts = [one(x) for x in prep.feature_blocks(rows)] or [one(np.empty((0, len(prep.samples))))]
 
@@ -301,13 +300,12 @@ def explain_one(prep: PreparedInputs, module_id: str, config: ExplainConfig, met
     hi_thr, lo_thr = np.percentile(finite_eig, 100.0 - p), np.percentile(finite_eig, p)
     with np.errstate(invalid="ignore"):
         high, low = eig >= hi_thr, eig <= lo_thr
-    both = high & low  # samples at the threshold itself belong to both groups (P = 50, odd n)
 
     # feature level: correlation with the eigengene, and the high- vs low-module contrast
-    fres, wres, n_both = _feature_statistics(prep, feat_rows, eig, high, low, both, pearson)
+    fres, wres, n_both = _feature_statistics(prep, feat_rows, eig, high, low, pearson)
     fq = bh_qvalues(fres.pvalue)
     delta_usage = np.where(usage, wres.delta, np.nan)  # ISAR's dIF: mean usage high - low
-    n_split_finite = wres.n_a + wres.n_b - n_both
+    n_split_finite = wres.n_a + wres.n_b - n_both  # a sample at the threshold is in both groups (P = 50, odd n)
     extremes = _gene_extremes(fcodes, fres.r, usage, len(gene_index))
     strength = extremes["strength"][fcodes]
     polarity = pd.DataFrame({

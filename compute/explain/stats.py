@@ -25,6 +25,7 @@ __all__ = [
     "PearsonRowsResult",
     "WelchRowsResult",
     "bh_qvalues",
+    "pearson_and_welch_rows",
     "pearson_rows",
     "welch_ttest_groups",
     "welch_ttest_rows",
@@ -179,39 +180,56 @@ def pearson_rows(
     y = np.asarray(y, dtype=np.float64).ravel()
     if x.shape[1] != y.shape[0]:
         raise ValueError(f"x has {x.shape[1]} samples but y has {y.shape[0]}")
+    _check_pearson_options(min_complete_pairs, confidence_level)
+
+    y_ok, y0, y_moments = _y_parts(y)
+    r = np.full(x.shape[0], np.nan)
+    n_complete = np.zeros(x.shape[0], dtype=np.int64)
+    for rows, mask, weight, n, x_mean, xd in _centred_blocks(x, y_ok, chunk_rows):
+        n_complete[rows] = n
+        r[rows] = _pearson_block(x[rows], mask, weight, n, x_mean, xd, y0, y_moments)
+    return _pearson_result(r, n_complete, min_complete_pairs, confidence_level)
+
+
+def _check_pearson_options(min_complete_pairs: int, confidence_level: float) -> None:
     if min_complete_pairs < 2:
         raise ValueError(f"min_complete_pairs must be >= 2; got {min_complete_pairs}")
     if not 0.0 < confidence_level < 1.0:
         raise ValueError(f"confidence_level must be in (0, 1); got {confidence_level}")
 
-    n_rows = x.shape[0]
+
+def _y_parts(y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``y``'s finite mask, ``y`` shifted by its mean (0 where missing: less cancellation below) and the
+    columns (y0, y0^2) whose masked sums one GEMM gives."""
     y_ok = np.isfinite(y)
     y_shift = np.nanmean(y[y_ok]) if y_ok.any() else 0.0
-    y0 = np.where(y_ok, y - y_shift, 0.0)  # global shift first: less cancellation below
+    y0 = np.where(y_ok, y - y_shift, 0.0)
+    return y_ok, y0, np.column_stack([y0, y0 * y0])
 
-    y_moments = np.column_stack([y0, y0 * y0])  # masked sums of y and y^2 come from one GEMM
-    r = np.full(n_rows, np.nan)
-    n_complete = np.zeros(n_rows, dtype=np.int64)
-    for rows, mask, weight, n, x_mean, xd in _centred_blocks(x, y_ok, chunk_rows):
-        n_complete[rows] = n
-        with np.errstate(invalid="ignore", divide="ignore"):
-            sy, syy_raw = (weight @ y_moments).T
-            y_mean = sy / n
-            sxy = xd @ y0  # = sum (x - x_mean)(y - y_mean) because the centred x sums to 0
-            sxx = np.einsum("ij,ij->i", xd, xd)
-            syy = syy_raw - n * y_mean * y_mean
-            rc = sxy / np.sqrt(sxx * syy)
-        # constant input (on the complete samples) is undefined, exactly as in scipy; only rows whose
-        # variance is negligible next to their magnitude (sum x^2 = sxx + n mean^2) need the exact
-        # max == min check
-        suspect = np.flatnonzero(~(sxx * 1e20 > sxx + n * x_mean * x_mean) | ~(syy * 1e20 > syy_raw + n))
-        xc = x[rows]
-        for i in suspect:
-            xi, yi = xc[i, mask[i]], y0[mask[i]]
-            if xi.size == 0 or xi.max() == xi.min() or yi.max() == yi.min():
-                rc[i] = np.nan
-        r[rows] = np.clip(rc, -1.0, 1.0)
 
+def _pearson_block(xc: np.ndarray, mask: np.ndarray, weight: np.ndarray, n: np.ndarray, x_mean: np.ndarray,
+                   xd: np.ndarray, y0: np.ndarray, y_moments: np.ndarray) -> np.ndarray:
+    """r of one block of rows (from :func:`_centred_blocks`' parts; ``xc`` = the block's raw rows)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sy, syy_raw = (weight @ y_moments).T
+        y_mean = sy / n
+        sxy = xd @ y0  # = sum (x - x_mean)(y - y_mean) because the centred x sums to 0
+        sxx = np.einsum("ij,ij->i", xd, xd)
+        syy = syy_raw - n * y_mean * y_mean
+        rc = sxy / np.sqrt(sxx * syy)
+    # constant input (on the complete samples) is undefined, exactly as in scipy; only rows whose
+    # variance is negligible next to their magnitude (sum x^2 = sxx + n mean^2) need the exact
+    # max == min check
+    suspect = np.flatnonzero(~(sxx * 1e20 > sxx + n * x_mean * x_mean) | ~(syy * 1e20 > syy_raw + n))
+    for i in suspect:
+        xi, yi = xc[i, mask[i]], y0[mask[i]]
+        if xi.size == 0 or xi.max() == xi.min() or yi.max() == yi.min():
+            rc[i] = np.nan
+    return np.clip(rc, -1.0, 1.0)
+
+
+def _pearson_result(r: np.ndarray, n_complete: np.ndarray, min_complete_pairs: int,
+                    confidence_level: float) -> PearsonRowsResult:
     r[n_complete < min_complete_pairs] = np.nan
     pvalue = _pearson_pvalue(r, n_complete)
     ci_low, ci_high = _fisher_ci(r, n_complete, confidence_level)
@@ -282,15 +300,20 @@ def _group_moments(
     mean = np.full((n_rows, k), np.nan)
     var = np.full((n_rows, k), np.nan)
     for rows, _mask, weight, _n, centre, xd in _centred_blocks(x, in_any, chunk_rows):
-        with np.errstate(invalid="ignore", divide="ignore"):
-            n = weight @ groups
-            s1 = xd @ groups
-            xd *= xd
-            s2 = xd @ groups
-            count[rows] = n
-            mean[rows] = s1 / n + centre[:, None]
-            var[rows] = np.maximum(s2 - s1 * s1 / n, 0.0) / (n - 1)
+        count[rows], mean[rows], var[rows] = _group_block(weight, centre, xd, groups)
     return count.astype(np.int64), mean, var
+
+
+def _group_block(weight: np.ndarray, centre: np.ndarray, xd: np.ndarray,
+                 groups: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Count, mean and variance per row and group of one block (``xd`` = values minus ``centre`` on the
+    mask, 0 elsewhere; any centre gives the same moments). Squares ``xd`` in place."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        n = weight @ groups
+        s1 = xd @ groups
+        xd *= xd
+        s2 = xd @ groups
+        return n, s1 / n + centre[:, None], np.maximum(s2 - s1 * s1 / n, 0.0) / (n - 1)
 
 
 def welch_ttest_groups(
@@ -319,6 +342,62 @@ def welch_ttest_groups(
         raise ValueError(f"min_group_size must be >= 2; got {min_group_size}")
     n, mean, var = _group_moments(x, groups)
     return _welch(n[:, 0], mean[:, 0], var[:, 0], n[:, 1], mean[:, 1], var[:, 1], min_group_size)
+
+
+def pearson_and_welch_rows(
+    x: np.ndarray,
+    y: np.ndarray,
+    in_a: np.ndarray,
+    in_b: np.ndarray,
+    *,
+    min_complete_pairs: int = 3,
+    confidence_level: float = 0.95,
+    min_group_size: int = 2,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+) -> tuple[PearsonRowsResult, WelchRowsResult, np.ndarray]:
+    """:func:`pearson_rows` of ``x`` with ``y`` and :func:`welch_ttest_groups` of ``in_a`` against ``in_b``
+    from one pass over ``x`` (both need each row's finite mask and centred values), plus the number of finite
+    values of each row in both groups at once.
+
+    Parameters
+    ----------
+    x : array_like, shape (n_rows, n_samples)
+    y : array_like, shape (n_samples,)
+    in_a, in_b : array_like of bool, shape (n_samples,)
+        The groups; every sample of either must have a finite ``y`` (as the high- and low-module samples of
+        an eigengene do), else the two tests are run one after the other.
+    min_complete_pairs, confidence_level, min_group_size, chunk_rows
+        As in the two functions.
+
+    Returns
+    -------
+    pearson : PearsonRowsResult
+    welch : WelchRowsResult
+    n_both : ndarray of int64, shape (n_rows,)
+        Finite values of each row among the samples in both groups.
+    """
+    x = _as_rows(x, "x")
+    y = np.asarray(y, dtype=np.float64).ravel()
+    in_a, in_b = np.asarray(in_a, dtype=bool), np.asarray(in_b, dtype=bool)
+    both = in_a & in_b
+    y_ok, y0, y_moments = _y_parts(y)
+    if x.shape[1] != y.shape[0] or ((in_a | in_b) & ~y_ok).any() or min_group_size < 2:
+        pearson = pearson_rows(x, y, min_complete_pairs=min_complete_pairs, confidence_level=confidence_level)
+        welch = welch_ttest_groups(x, in_a, in_b, min_group_size=min_group_size)
+        return pearson, welch, np.isfinite(x[:, both]).sum(axis=1).astype(np.int64)
+    _check_pearson_options(min_complete_pairs, confidence_level)
+    groups = np.column_stack([in_a, in_b, both]).astype(np.float64)
+    n_rows = x.shape[0]
+    r = np.full(n_rows, np.nan)
+    n_complete = np.zeros(n_rows, dtype=np.int64)
+    count, mean, var = np.zeros((n_rows, 3)), np.full((n_rows, 3), np.nan), np.full((n_rows, 3), np.nan)
+    for rows, mask, weight, n, x_mean, xd in _centred_blocks(x, y_ok, chunk_rows):
+        n_complete[rows] = n
+        r[rows] = _pearson_block(x[rows], mask, weight, n, x_mean, xd, y0, y_moments)
+        count[rows], mean[rows], var[rows] = _group_block(weight, x_mean, xd, groups)
+    count = count.astype(np.int64)
+    welch = _welch(count[:, 0], mean[:, 0], var[:, 0], count[:, 1], mean[:, 1], var[:, 1], min_group_size)
+    return _pearson_result(r, n_complete, min_complete_pairs, confidence_level), welch, count[:, 2]
 
 
 def _welch(n_a, mean_a, var_a, n_b, mean_b, var_b, min_group_size) -> WelchRowsResult:

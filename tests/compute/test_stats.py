@@ -173,3 +173,27 @@ def test_welch_groups_equals_slicing_even_with_overlap():
         np.testing.assert_allclose(getattr(grouped, field), getattr(sliced, field), rtol=1e-10)
     ref = stats.ttest_ind(x[0, high][np.isfinite(x[0, high])], x[0, low][np.isfinite(x[0, low])], equal_var=False)
     assert grouped.tstat[0] == pytest.approx(ref.statistic, abs=1e-10)
+
+
+def test_one_pass_pearson_and_welch_equal_the_two_tests():
+    """The fused pass (explain's path) against pearson_rows and welch_ttest_groups, each checked against scipy
+    above; groups overlap at a threshold sample, values and the eigengene have NaNs, one row is constant."""
+    from isograph.explain.stats import pearson_and_welch_rows, pearson_rows, welch_ttest_groups
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(loc=3.0, size=(300, 41))
+    x[rng.random(x.shape) < 0.2] = np.nan
+    x[7] = 2.5
+    y = rng.normal(size=41)
+    y[[3, 9]] = np.nan
+    high, low = y >= np.nanpercentile(y, 50), y <= np.nanpercentile(y, 50)
+    assert (high & low).any()
+    pearson, welch, n_both = pearson_and_welch_rows(x, y, high, low, min_complete_pairs=5, chunk_rows=64)
+    expected_p = pearson_rows(x, y, min_complete_pairs=5)
+    expected_w = welch_ttest_groups(x, high, low)
+    for name in ("r", "pvalue", "ci_low", "ci_high", "n_complete"):
+        np.testing.assert_allclose(getattr(pearson, name), getattr(expected_p, name), rtol=1e-12, atol=1e-14)
+    for name in ("mean_a", "mean_b", "delta", "se", "tstat", "df", "pvalue", "n_a", "n_b"):
+        np.testing.assert_allclose(getattr(welch, name), getattr(expected_w, name), rtol=1e-10, atol=1e-14)
+    np.testing.assert_array_equal(n_both, np.isfinite(x[:, high & low]).sum(axis=1))
+    assert np.isnan(pearson.r[7]) and np.isnan(welch.tstat[7])
