@@ -268,13 +268,15 @@ def test_failed_write_leaves_existing_outputs_intact(small_dir, small_sim, monke
     out = small_dir / "explain"
     explain_module(small_dir / "oracle_fit", small_sim.feature_table, small_sim.feature_meta, output_dir=out)
     before = snapshot(out)
-    original = pd.DataFrame.to_parquet
+    import pyarrow.parquet as pq
 
-    def half_write_then_fail(self, path, *args, **kwargs):
-        original(self.iloc[: len(self) // 2], path, *args, **kwargs)
+    original = pq.write_table
+
+    def half_write_then_fail(table, where, *args, **kwargs):
+        original(table.slice(0, table.num_rows // 2), where, *args, **kwargs)
         raise OSError("disk full")
 
-    monkeypatch.setattr(pd.DataFrame, "to_parquet", half_write_then_fail)
+    monkeypatch.setattr(pq, "write_table", half_write_then_fail)
     with pytest.raises(OSError, match="disk full"):
         explain_module(small_dir / "oracle_fit", small_sim.feature_table, small_sim.feature_meta,
                        output_dir=out, config=ExplainConfig(split_percentile=20))
