@@ -197,8 +197,13 @@ class PreparedInputs:
 
         module_genes = pd.Index(np.asarray(fit.modules["gene_id"], dtype=object))
         module_of = np.append(np.asarray(fit.modules["module_id"], dtype=object), None)
-        self.score_module = module_of[module_genes.get_indexer(np.asarray(fit.score_meta["gene_id"], dtype=object))]
-        self.feature_module = module_of[module_genes.get_indexer(np.asarray(self.meta["gene_id"], dtype=object))]
+        # the ID columns every module slices, as object arrays once (not an Arrow-to-Python conversion per module)
+        self.score_genes = np.asarray(fit.score_meta["gene_id"], dtype=object)
+        self.score_types = np.asarray(fit.score_meta["feature_type"], dtype=object)
+        self.feature_ids = np.asarray(self.meta["feature_id"], dtype=object)
+        self.feature_genes = np.asarray(self.meta["gene_id"], dtype=object)
+        self.score_module = module_of[module_genes.get_indexer(self.score_genes)]
+        self.feature_module = module_of[module_genes.get_indexer(self.feature_genes)]
         names = meta.dropna(subset=["gene_name"]).drop_duplicates("gene_id")
         self.gene_names = names.set_index("gene_id")["gene_name"]
         self.score_table = score_table.loc[self.samples] if score_table is not None else None
@@ -289,10 +294,9 @@ def explain_one(prep: PreparedInputs, module_id: str, config: ExplainConfig, met
 
     # integer gene codes (alphabetical) for every per-gene reduction
     gene_index = pd.Index(np.sort(np.asarray(genes, dtype=object)))
-    feature_ids = feat_meta["feature_id"].to_numpy(dtype=object)
-    feature_genes = feat_meta["gene_id"].to_numpy(dtype=object)
-    fcodes = gene_index.get_indexer(feature_genes)
-    scodes = gene_index.get_indexer(prep.fit.score_meta["gene_id"].to_numpy(dtype=object)[score_rows])
+    feature_ids = prep.feature_ids[feat_rows]
+    fcodes = gene_index.get_indexer(prep.feature_genes[feat_rows])
+    scodes = gene_index.get_indexer(prep.score_genes[score_rows])
 
     # the high- and low-module samples
     p = float(config.split_percentile)
@@ -334,7 +338,7 @@ def explain_one(prep: PreparedInputs, module_id: str, config: ExplainConfig, met
     sres = pearson_rows(np.ascontiguousarray(scores[:, prep.fit_sample_pos]), eig, **pearson)
     features = pd.DataFrame({"r": fres.r, "qvalue": fq, "delta_usage": delta_usage, "usage": usage})
     gene_table = _gene_table(gene_index, scodes, sres.to_frame(),
-                             prep.fit.score_meta["feature_type"].to_numpy(dtype=object)[score_rows],
+                             prep.score_types[score_rows],
                              fcodes, feature_ids, extremes, prep.gene_names, n_used, features, config)
 
     samples = np.asarray(prep.samples)
