@@ -3,8 +3,9 @@
 Reading is columnar, never a per-line Python loop: pyarrow's streaming CSV reader splits the (gzipped) file
 into batches while a thread pool reads each batch's attributes by substring search and gather (a regex only
 for the rare rows where a key is the tail of a longer one), so decompression and parsing overlap on the
-cores. ``bench/gtf_scale.py`` times it against the polars recipe, gtfparse and pyranges. Coordinates stay GTF's: 1-based, inclusive; a length is
-``end - start + 1``.
+cores. ``bench/gtf_scale.py`` times it against the polars recipe, gtfparse and pyranges.
+
+Coordinates stay GTF's: 1-based, inclusive; a length is ``end - start + 1``.
 
 Attribute styles understood
     GENCODE (``transcript_type``, ``gene_name``), Ensembl (``transcript_biotype``), RefSeq (``gene`` for
@@ -130,7 +131,7 @@ def _categorical(values: pa.ChunkedArray) -> pd.Categorical:
     encoded = pc.dictionary_encode(values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values)
     categories = pd.Index(encoded.dictionary.to_pandas())
     order = categories.argsort()
-    rank = np.full(len(order) + 1, -1, dtype=np.int64)  # the last entry keeps a null (-1) null
+    rank = np.full(len(order) + 1, -1, dtype=np.int64)  # code -1 (null) reads the last entry: stays -1
     rank[order] = np.arange(len(order))
     codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
     return pd.Categorical.from_codes(rank[codes], categories[order])
