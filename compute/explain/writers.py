@@ -38,9 +38,10 @@ def source_name(source: object, default: str) -> str:
 
 def _module_tables(result: ExplainResult) -> dict[str, pd.DataFrame]:
     """The tables of one module, by ``TABLE_FILES`` name (the eigengene with each sample's group)."""
-    split = np.where(result.eigengene.index.isin(result.high_samples),
-                     np.where(result.eigengene.index.isin(result.low_samples), "both", "high"),
-                     np.where(result.eigengene.index.isin(result.low_samples), "low", "middle"))
+    samples = np.asarray(result.eigengene.index, dtype=object)
+    high = np.isin(samples, np.asarray(result.high_samples, dtype=object))
+    low = np.isin(samples, np.asarray(result.low_samples, dtype=object))
+    split = np.where(high, np.where(low, "both", "high"), np.where(low, "low", "middle"))
     eig = pd.DataFrame({"sample_id": result.eigengene.index, "eigengene": result.eigengene.to_numpy(),
                         "group": split})
     tables = {
