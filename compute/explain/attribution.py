@@ -112,7 +112,7 @@ def prepare_attribution(fit: FitArtifacts) -> AttributionInputs:
         missing = feature_ids[rows < 0]
         raise InputError(
             f"{fit.checkpoint_path}: {len(missing)} of {len(feature_ids)} checkpoint features are not in"
-            f" feature_scores.parquet (e.g. {missing[0]!r}); the checkpoint belongs to another fit"
+            f" {fit.scores_path.name} (e.g. {missing[0]!r}); the checkpoint belongs to another fit"
         )
     raw = np.ascontiguousarray(fit.score_rows(rows).T)
     centre = np.nanmean(raw, axis=0)

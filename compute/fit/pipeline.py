@@ -279,7 +279,7 @@ def run_fit(
                 # reads only each module's rows of it
                 "feature_scores_matrix": write_matrix_folder(
                     stage / "feature_scores.matrix", pd.Index(sample_cols).astype(str),
-                    scores["feature_id"].astype(str), [scores[sample_cols].to_numpy(dtype=np.float64)],
+                    scores["feature_id"].astype(str), [matrix.T],  # `matrix` above, not a second copy
                     feature_info=scores[["gene_id", "feature_type", "n_transcripts"]]),
                 "module_membership": write_parquet(membership, stage / "module_membership.parquet"),
                 "transcript_usage": write_matrix_folder(stage / "transcript_usage.matrix", counts.index.astype(str),
