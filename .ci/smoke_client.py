@@ -17,15 +17,18 @@ def _get(url: str) -> tuple[int, bytes]:
         return response.status, response.read()
 
 
-def _route(base: str, path: str) -> dict:
-    """The page-container callback's answer for ``path`` (Dash pages: _pages_location -> _pages_content)."""
+def routing_callback(base: str) -> dict:
+    """Dash pages' page-routing callback (``_pages_location`` -> ``_pages_content``) from /_dash-dependencies."""
     _, body = _get(base + "/_dash-dependencies")
     for callback in json.loads(body):
         inputs = {(i["id"], i["property"]) for i in callback["inputs"]}
         if ("_pages_location", "pathname") in inputs:
-            break
-    else:
-        raise SystemExit("no page-routing callback in /_dash-dependencies")
+            return callback
+    raise SystemExit("no page-routing callback in /_dash-dependencies")
+
+
+def route_payload(base: str, callback: dict, path: str) -> bytes:
+    """The JSON body the browser POSTs to /_dash-update-component to show ``path``."""
     pathname, _, search = path.partition("?")
     values = {"pathname": pathname, "search": "?" + search if search else "", "hash": "", "href": base + path}
     payload = {
@@ -35,7 +38,13 @@ def _route(base: str, path: str) -> dict:
         "state": [{**s, "value": None} for s in callback["state"]],
         "changedPropIds": ["_pages_location.pathname"],
     }
-    request = urllib.request.Request(base + "/_dash-update-component", data=json.dumps(payload).encode(),
+    return json.dumps(payload).encode()
+
+
+def _route(base: str, path: str) -> dict:
+    """The page-container callback's answer for ``path``."""
+    request = urllib.request.Request(base + "/_dash-update-component",
+                                     data=route_payload(base, routing_callback(base), path),
                                      headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=120) as response:
         return json.loads(response.read())

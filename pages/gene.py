@@ -20,6 +20,7 @@ from components.layout import (
     page_errors,
 )
 from components.variant_box import variant_report
+from components.view_cache import cached_view
 from isograph.dataset.datasets import DatasetError
 from isograph.errors import InputError
 from isograph.explain.words import gene_sentence
@@ -31,6 +32,7 @@ dash.register_page(__name__, path_template="/genes/<gene_id>", path="/genes/exam
                    title=lambda gene_id=None, module=None, **_: f"{gene_id} — isoform switch in {module or 'its module'}")
 
 
+@cached_view
 @page_errors
 def layout(gene_id: str | None = None, module: str | None = None, dataset: str | None = None, **_query) -> html.Div:
     if gene_id is None:

@@ -18,6 +18,7 @@ from components.layout import (
     page_errors,
 )
 from components.search import gene_search
+from components.view_cache import cached_view
 from isograph.dataset.datasets import DatasetError
 from isograph.figures.explain import driver_barplot, driver_heatmap, usage_gradient
 from isograph.structure.annotate import with_structure_labels
@@ -33,6 +34,7 @@ TX_COLUMNS = ["feature_id", "gene_id", "gene_name", "r", "pvalue", "qvalue", "de
               "structure_consequences", "structure_nmd", "structure_biotype"]
 
 
+@cached_view
 @page_errors
 def layout(module_id: str | None = None, dataset: str | None = None, **_query) -> html.Div:
     if module_id is None:
@@ -89,12 +91,22 @@ def show_channel(channel, context):
 
 
 def gene_href_from_click(click: dict | None, context: dict | None) -> str | None:
-    """The gene view URL for a click on a bar or heatmap cell (``customdata`` holds the gene ID)."""
+    """The gene view URL for a click on a bar (``customdata`` holds the gene ID)."""
     if not click or not context:
         return None
     custom = click["points"][0].get("customdata")
     gene = custom[0] if isinstance(custom, (list, tuple)) else custom
     return href(f"/genes/{gene}", module=context["module"], dataset=context["dataset"]) if gene else None
+
+
+def gene_href_from_heatmap_click(click: dict | None, context: dict | None) -> str | None:
+    """The gene view URL for a click on a heatmap cell (its row, ``y``, is a feature ID of the module)."""
+    if not click or not context:
+        return None
+    feature = click["points"][0].get("y")
+    polarity = current_dataset(context["dataset"]).explain.table(context["module"], "transcript_polarity_table")
+    genes = polarity["gene_id"].to_numpy(dtype=object)[polarity["feature_id"].to_numpy(dtype=object) == feature]
+    return href(f"/genes/{genes[0]}", module=context["module"], dataset=context["dataset"]) if len(genes) else None
 
 
 @callback(Output("url", "href", allow_duplicate=True),
@@ -107,7 +119,7 @@ def open_gene(bar_click, heat_click, cell, rows, context):
     if trigger == graph_ref("module-driver-bar"):
         return gene_href_from_click(bar_click, context) or no_update
     if trigger == graph_ref("module-heatmap"):
-        return gene_href_from_click(heat_click, context) or no_update
+        return gene_href_from_heatmap_click(heat_click, context) or no_update
     if trigger == "module-gene-table" and cell and rows:
         return href(f"/genes/{rows[cell['row']]['gene_id']}", module=context["module"], dataset=context["dataset"])
     return no_update

@@ -23,6 +23,7 @@ from components.layout import (
 )
 from components.model_card import model_card
 from components.variant_box import variant_card, variant_report
+from components.view_cache import cached_view
 from isograph.dataset.cache import read_parquet
 from isograph.dataset.datasets import DatasetError
 from isograph.errors import InputError
@@ -43,6 +44,7 @@ def _find_run(ds, layer, ef):
                        + f" in data set {ds.name!r}; runs: {', '.join(r.key for r in ds.sae.runs()) or 'none'}")
 
 
+@cached_view
 @page_errors
 def layout(layer: str | None = None, idx: str | None = None, ef: str | None = None, dataset: str | None = None,
            **_query) -> html.Div:

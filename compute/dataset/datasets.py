@@ -9,6 +9,7 @@ the data root is ever opened: every path is resolved and checked against the roo
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -81,6 +82,26 @@ class Dataset:
             return cached(open_matrix, self.inside(path)).columns(feature_ids)
         table = self.feature_table()
         return table[[f for f in feature_ids if f in table.columns]]
+
+    def version(self) -> str:
+        """An identity of the data set's current content, for caches of what the app shows (16 hex digits).
+
+        It changes whenever a writer commits anything the views read: every output is committed by renames
+        into its folder (explain, structure, SAE runs), which changes the folder's modification time, and the
+        feature table, meta, counts, GTF and ``dataset.json`` are stamped themselves (size, mtime_ns). A
+        few ``stat`` calls, no reads.
+
+        Returns
+        -------
+        str
+        """
+        watched = [self.paths[key] for key in sorted(self.paths)]
+        watched.append(self.paths["explain"] / MANIFEST_NAME)
+        sae = self.paths["sae"]
+        watched += sorted(sae.glob("ef*")) + sorted(sae.glob("ef*/layer_*")) if sae.is_dir() else []
+        watched.append(self.root / self.name / "dataset.json")
+        parts = [(str(path), *stamp(path)) for path in watched]
+        return hashlib.sha256(repr((self.name, parts)).encode()).hexdigest()[:16]
 
     def gene_index(self) -> pd.DataFrame:
         """``gene_id, gene_name, module_id, abs_r`` of every explained gene (module order, strongest

@@ -1,7 +1,8 @@
 """Figures of explain-module results: driver barplot, usage gradients, driver heatmap, eigengene, contrast.
 
 Colours: r > 0 (used more in high-module samples) red, r < 0 (used more in low-module samples) blue.
-Traces carry the gene ID in ``customdata`` so that a click can open the gene view.
+A click can open the gene view: bars carry the gene ID in ``customdata``, heatmap rows are feature IDs (the
+labels with gene names are tick text), so no ID is repeated for every point or cell of a figure.
 """
 
 from __future__ import annotations
@@ -145,7 +146,7 @@ def usage_gradient(
     Returns
     -------
     go.Figure
-        Subplots; per transcript a marker trace (``name`` = feature ID, ``customdata`` = gene ID) and a
+        Subplots; per transcript a marker trace (``name`` = feature ID) and a
         LOWESS line trace (``name`` ends with " trend"); transcripts with r > 0 drawn in red shades.
     """
     tu = polarity[polarity["feature_type"] == "transcript_usage"] if "feature_type" in polarity else polarity
@@ -169,7 +170,7 @@ def usage_gradient(
             y = usage.loc[samples, feature].to_numpy(dtype=float)
             fig.add_scatter(x=x, y=y, mode="markers", name=str(feature), legendgroup=str(feature),
                             marker={"size": 4, "color": colour, "opacity": 0.45}, row=row, col=col,
-                            customdata=[gene] * len(x), showlegend=False,
+                            showlegend=False,
                             hovertemplate=f"{feature}<br>eigengene %{{x:.2f}}<br>usage %{{y:.2f}}<extra>r = {r:.2f}</extra>")
             tx, ty = _lowess(x, y, lowess_frac)
             fig.add_scatter(x=tx, y=ty, mode="lines", name=f"{feature} trend", legendgroup=str(feature),
@@ -210,8 +211,8 @@ def driver_heatmap(polarity: pd.DataFrame, usage: pd.DataFrame, eigengene: pd.Se
     -------
     go.Figure
         A heatmap whose rows are the positive drivers (largest r at the top) then the negative ones,
-        columns the samples by increasing eigengene, values z-scored per row (NaN kept); ``customdata``
-        holds each row's gene ID.
+        columns the samples by increasing eigengene, values z-scored per row (NaN kept); ``y`` holds each
+        row's feature ID (what a click reports), the tick labels add the gene name.
     """
     tu = polarity[polarity["feature_type"] == "transcript_usage"] if "feature_type" in polarity else polarity
     tu = tu.dropna(subset=["r"])
@@ -226,12 +227,13 @@ def driver_heatmap(polarity: pd.DataFrame, usage: pd.DataFrame, eigengene: pd.Se
         z = (values - np.nanmean(values, axis=1, keepdims=True)) / np.nanstd(values, axis=1, ddof=1, keepdims=True)
     labels = [f"{f} ({n})" if isinstance(n, str) and n != g else str(f)
               for f, g, n in zip(rows["feature_id"], rows["gene_id"], rows.get("gene_name", rows["gene_id"]))]
+    features = [str(f) for f in rows["feature_id"]][::-1]
     fig = go.Figure(go.Heatmap(
-        z=z[::-1], y=labels[::-1], x=list(samples), colorscale="RdBu_r", zmid=0, zmin=-3, zmax=3,
-        colorbar={"title": "z usage"}, customdata=np.repeat(rows["gene_id"].to_numpy()[::-1, None], len(samples), axis=1),
-        hovertemplate="%{y}<br>%{x}<br>z = %{z:.2f}<extra></extra>",
+        z=z[::-1], y=features, x=list(samples), colorscale="RdBu_r", zmid=0, zmin=-3, zmax=3,
+        colorbar={"title": "z usage"}, hovertemplate="%{y}<br>%{x}<br>z = %{z:.2f}<extra></extra>",
     ))
     fig.update_layout(template=TEMPLATE, xaxis={"title": "samples, by increasing module eigengene", "showticklabels": False},
+                      yaxis={"tickmode": "array", "tickvals": features, "ticktext": labels[::-1]},
                       height=max(320, 18 * len(rows) + 140))
     return fig
 

@@ -55,7 +55,10 @@ def test_driver_heatmap_rows_and_sample_order(module):
     assert list(heat.x) == list(eig.index)  # samples by increasing eigengene
     pol = res.transcript_polarity_table
     top = pol.sort_values("r", ascending=False)["feature_id"].iloc[0]
-    assert heat.y[-1] == top or heat.y[-1].startswith(f"{top} ")  # the top row (drawn last) is the largest r
+    assert heat.y[-1] == top  # the top row (drawn last) is the largest r; rows are feature IDs (a click's y)
+    assert list(fig.layout.yaxis.tickvals) == list(heat.y)
+    names = dict(zip(pol["feature_id"], pol["gene_name"]))
+    assert fig.layout.yaxis.ticktext[-1] in (top, f"{top} ({names[top]})")  # labelled with the gene name
     z = np.asarray(heat.z, dtype=float)
     np.testing.assert_allclose(np.nanmean(z, axis=1), 0, atol=1e-9)  # z-scored per row
     assert np.corrcoef(np.nan_to_num(z[-1]), np.arange(z.shape[1]))[0, 1] > 0.3  # rises with the eigengene
@@ -67,9 +70,8 @@ def test_usage_gradient_points_and_trends(module):
     markers = [t for t in fig.data if t.mode == "markers"]
     trends = [t for t in fig.data if t.mode == "lines"]
     assert len(markers) == len(trends) >= 4
-    gene = markers[0].customdata[0]
     first = res.transcript_polarity_table.iloc[0]
-    assert gene == first["gene_id"]
+    assert markers[0].name == first["feature_id"] and markers[0].customdata is None  # no ID repeated per point
     np.testing.assert_allclose(markers[0].x, res.eigengene.to_numpy())
     rising = [t for t in trends if t.line.color.startswith("rgb(") and t.name.startswith(markers[0].name)][0]
     assert rising.y[-1] > rising.y[0]  # the most positive transcript's trend rises
