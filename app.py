@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import os
 import sys
 import threading
 from pathlib import Path
@@ -34,9 +35,11 @@ def create_app(settings: dict | None = None) -> dash.Dash:
     Parameters
     ----------
     settings : dict, optional
-        ``data_root`` (folder of data sets, default ``demo_data``), ``cache_dir`` (background jobs,
-        default a temp folder), ``celery_broker`` (use Celery instead of diskcache), ``host``, ``port``,
-        ``max_request_bytes`` (default 32 MiB; larger request bodies get HTTP 413), ``job_seconds`` (how long
+        ``data_root`` (folder of data sets, default ``demo_data``), ``cache_dir`` (background jobs and the
+        view cache, default a temp folder), ``redis_url`` (jobs on Celery and views cached in Redis instead of
+        diskcache; also read from ``REDIS_URL``), ``host``, ``port``,
+        ``max_request_bytes`` (default 32 MiB; larger request bodies get HTTP 413), ``view_cache`` (default
+        True: views built once per data-set version, :mod:`components.view_cache`), ``job_seconds`` (how long
         one background job may run, default 600), ``exporter`` (the
         address of an :class:`~components.export_service.ExportService`; by default one is
         started in this process).
@@ -48,13 +51,15 @@ def create_app(settings: dict | None = None) -> dash.Dash:
     settings = {"data_root": DEFAULT_DATA_ROOT, "host": "127.0.0.1", "port": 8050, **(settings or {})}
     settings["data_root"] = Path(settings["data_root"]).resolve()
     settings.setdefault("cache_dir", str(default_cache_dir()))
+    manager = make_manager(settings)
     app = dash.Dash(
         __name__, use_pages=True, pages_folder=str(Path(__file__).parent / "pages"),
         assets_folder=str(Path(__file__).parent / "assets"),  # Bootstrap CSS served locally, no CDN
         suppress_callback_exceptions=True,
-        background_callback_manager=make_manager(settings),
+        background_callback_manager=manager,
         title="IsoGraph Explorer",
     )
+    app.server.config["ISOGRAPH_JOBS"] = manager  # a Celery worker takes its Celery app from here
     if "exporter" not in settings:  # export jobs share this process's warm Chromium
         service = ExportService(settings["cache_dir"]).start()
         atexit.register(service.close)
@@ -74,11 +79,11 @@ def create_app(settings: dict | None = None) -> dash.Dash:
     return app
 
 
-def warm_up(settings: dict) -> threading.Thread:
+def warm_up(settings: dict, *, chromium: bool = True) -> threading.Thread:
     """Load what the first requests need in a background thread, so the first click is not the slow one.
 
-    Reads every data set's gene index and SAE graphs and starts the figure exporter's Chromium when one is
-    installed. The feature table is not read: pages read only the features they draw (a ``.matrix`` folder
+    Reads every data set's gene index and SAE graphs and, with ``chromium``, starts the figure exporter's
+    Chromium when one is installed (production web workers leave it to the first export). The feature table is not read: pages read only the features they draw (a ``.matrix`` folder
     reads just those rows). The server answers requests meanwhile.
     """
     def work() -> None:
@@ -94,7 +99,7 @@ def warm_up(settings: dict) -> threading.Thread:
                     load_run_graph(run)
             except Exception as exc:  # noqa: BLE001 - the page that needs it will say what is wrong
                 print(f"app: could not preload data set {dataset.name}: {exc}", file=sys.stderr)
-        if chrome_path() is not None:
+        if chromium and chrome_path() is not None:
             figure_bytes(empty_figure(), "svg")
 
     thread = threading.Thread(target=work, name="isograph-warm-up", daemon=True)
@@ -103,15 +108,27 @@ def warm_up(settings: dict) -> threading.Thread:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python app.py [--data-root DIR] [--host 127.0.0.1] [--port 8050] [--job-seconds 600]``."""
+    """``python app.py [--data-root DIR] [--host 127.0.0.1] [--port 8050] [--job-seconds 600] [--workers N
+    [--threads 2] [--redis-url URL]]``."""
     parser = argparse.ArgumentParser(description="Serve IsoGraph Explorer.")
     parser.add_argument("--data-root", default=str(DEFAULT_DATA_ROOT), help="folder of data sets (default demo_data)")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, default=8050)
     parser.add_argument("--job-seconds", type=float, default=600.0,
                         help="how long one background job (explain re-run, annotation, SAE training) may run (default 600)")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="production mode: serve from N gunicorn worker processes (default 0: the embedded server)")
+    parser.add_argument("--threads", type=int, default=2, help="production mode: threads per worker (default 2)")
+    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL"),
+                        help="Redis for jobs (Celery) and the view cache, e.g. redis://127.0.0.1:6379/0 (default"
+                             " $REDIS_URL; none: diskcache); start `celery --app celery_worker worker` beside it")
+    parser.add_argument("--no-view-cache", action="store_true",
+                        help="build every module, gene and feature view afresh (default: once per data-set version)")
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args(argv)
+    if args.workers < 0 or args.threads < 1:
+        print(f"app: --workers must be >= 0 and --threads >= 1; got {args.workers} and {args.threads}", file=sys.stderr)
+        return 2
     root = Path(args.data_root)
     from isograph.dataset.datasets import find_datasets
 
@@ -123,7 +140,14 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"app: building the demo data set in {root} (first start, about a minute)", file=sys.stderr)
         build_demo(root)
-    app = create_app({"data_root": root, "host": args.host, "port": args.port, "job_seconds": args.job_seconds})
+    settings = {"data_root": root.resolve(), "host": args.host, "port": args.port, "job_seconds": args.job_seconds,
+                "redis_url": args.redis_url or None, "view_cache": not args.no_view_cache}
+    if args.workers:
+        from components.production import serve
+
+        serve(settings, workers=args.workers, threads=args.threads)
+        return 0
+    app = create_app(settings)
     warm_up(app.server.config["ISOGRAPH"])
     app.run(host=args.host, port=args.port, debug=args.debug)
     return 0

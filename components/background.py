@@ -1,8 +1,9 @@
 """Background-callback manager for the app's long work (explain, export, fit ...).
 
 ``make_manager(settings)`` returns Dash's ``DiskcacheManager`` on a diskcache folder (``cache_dir``,
-default a per-user temp folder) — or a ``CeleryManager`` when ``settings["celery_broker"]`` (or the
-``REDIS_URL`` environment variable) names a broker and celery is installed. Dash is imported only when a
+default a per-user temp folder) — or a ``CeleryManager`` when ``settings["redis_url"]`` (or
+``celery_broker``, or the ``REDIS_URL`` environment variable) names Redis, as broker and result backend
+(production mode, :mod:`components.production`). Dash is imported only when a
 manager is made, so the rest of ``compute`` stays free of the web stack.
 
 ``budgeted(set_progress, settings, what)`` wraps a job's progress reporter so that every report checks the
@@ -80,7 +81,7 @@ def make_manager(settings: dict) -> object:
     Parameters
     ----------
     settings : dict
-        ``cache_dir`` (diskcache folder), optional ``celery_broker``.
+        ``cache_dir`` (diskcache folder), optional ``redis_url`` (or ``celery_broker``).
 
     Returns
     -------
@@ -91,16 +92,20 @@ def make_manager(settings: dict) -> object:
     InputError
         A Celery broker was configured but celery is not installed.
     """
-    broker = settings.get("celery_broker") or os.environ.get("REDIS_URL")
+    broker = settings.get("redis_url") or settings.get("celery_broker") or os.environ.get("REDIS_URL")
     if broker:
         try:
             from celery import Celery
         except ImportError:
             raise InputError(f"a Celery broker ({broker}) is configured but celery is not installed;"
-                             " pip install celery redis, or unset REDIS_URL to use diskcache") from None
+                             " pip install -r requirements-serve.txt, or unset REDIS_URL to use diskcache") from None
         from dash import CeleryManager
 
-        return CeleryManager(Celery(__name__, broker=broker, backend=broker))
+        celery = Celery("isograph-explorer", broker=broker, backend=broker)
+        celery.conf.update(worker_prefetch_multiplier=1,  # a long job does not hold queued ones back
+                           broker_connection_retry_on_startup=True, result_expires=24 * 3600,
+                           worker_hijack_root_logger=False)
+        return CeleryManager(celery)
     import diskcache
     from dash import DiskcacheManager
 

@@ -10,7 +10,8 @@ so nothing stale is ever shown and nothing needs to be invalidated. The key also
 The cache is diskcache in the app's cache folder (``{cache_dir}/views``, least-recently-used eviction at
 :data:`DISKCACHE_BYTES`), shared by the processes of one machine; with Redis configured (``redis_url`` in
 the settings, or ``REDIS_URL``) it is Redis, shared by every machine, each entry expiring after
-:data:`REDIS_SECONDS`. Pages that show an error (an alert) are not cached.
+:data:`REDIS_SECONDS`. Pages that show an error (an alert) are not cached. The setting ``view_cache: False``
+(``python app.py --no-view-cache``) builds every view afresh, as before.
 """
 
 from __future__ import annotations
@@ -101,6 +102,8 @@ def cached_view(layout: Callable[..., object]) -> Callable[..., object]:
         from components.layout import current_dataset, settings
         from isograph.errors import InputError
 
+        if not settings().get("view_cache", True):
+            return layout(**kwargs)
         try:
             ds = current_dataset(kwargs.get("dataset"))
             version = ds.version()

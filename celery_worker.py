@@ -1,0 +1,11 @@
+"""The Celery worker of production mode: ``celery --app celery_worker worker --concurrency 2``.
+
+It builds the same app as the web server (so every background callback is a registered task) from the same
+settings, read from the environment: ``REDIS_URL`` (required), ``ISOGRAPH_DATA_ROOT``,
+``ISOGRAPH_CACHE_DIR``, ``ISOGRAPH_JOB_SECONDS`` (see :mod:`components.production`). Run it on any machine
+that sees the data root at the same path.
+"""
+
+from components.production import celery_app, settings_from_env
+
+celery = celery_app(settings_from_env())
