@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-root", default=str(DEFAULT_DATA_ROOT), help="folder of data sets (default demo_data)")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, default=8050)
-    parser.add_argument("--job-seconds", type=float, default=600.0,
+    parser.add_argument("--job-seconds", type=float, default=None,
                         help="how long one background job (explain re-run, annotation, SAE training) may run (default 600)")
     parser.add_argument("--workers", type=int, default=0,
                         help="production mode: serve from N gunicorn worker processes (default 0: the embedded server)")
@@ -140,8 +140,12 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"app: building the demo data set in {root} (first start, about a minute)", file=sys.stderr)
         build_demo(root)
-    settings = {"data_root": root.resolve(), "host": args.host, "port": args.port, "job_seconds": args.job_seconds,
+    from components.production import settings_from_env
+
+    settings = {**settings_from_env(), "data_root": root.resolve(), "host": args.host, "port": args.port,
                 "redis_url": args.redis_url or None, "view_cache": not args.no_view_cache}
+    if args.job_seconds is not None:
+        settings["job_seconds"] = args.job_seconds
     if args.workers:
         from components.production import serve
 

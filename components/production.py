@@ -28,7 +28,9 @@ ENVIRONMENT = {
     "cache_dir": "ISOGRAPH_CACHE_DIR",
     "job_seconds": "ISOGRAPH_JOB_SECONDS",
     "view_cache": "ISOGRAPH_VIEW_CACHE",
+    "job_gate": "ISOGRAPH_JOB_GATE",  # tests: every job first waits on a lock the test holds
 }
+_FLAGS = ("view_cache", "job_gate")
 
 
 def settings_from_env(environ: Mapping[str, str] | None = None) -> dict:
@@ -47,8 +49,9 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> dict:
     settings: dict = {key: environ[name] for key, name in ENVIRONMENT.items() if environ.get(name)}
     if "job_seconds" in settings:
         settings["job_seconds"] = float(settings["job_seconds"])
-    if "view_cache" in settings:
-        settings["view_cache"] = settings["view_cache"].lower() not in ("0", "false", "no")
+    for flag in _FLAGS:
+        if flag in settings:
+            settings[flag] = settings[flag].lower() not in ("0", "false", "no")
     return settings
 
 

@@ -15,10 +15,10 @@ from importlib.metadata import packages_distributions
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PRODUCT = ["app.py", "compute", "components", "pages", "data/reference"]
+PRODUCT = ["app.py", "celery_worker.py", "wsgi.py", "compute", "components", "pages", "data/reference"]
 FIRST_PARTY = {"isograph", "components", "pages", "app"}
-#: Imported only when a user configures them (a Celery broker, issue 17's production mode).
-OPTIONAL = {"celery"}
+#: Imported only in production mode (gunicorn, Celery + Redis) or by batch commands: pinned in requirements-serve.txt.
+OPTIONAL = {"celery", "gunicorn", "redis", "tqdm"}
 
 
 def _requirement_names(path: Path) -> set[str]:
@@ -51,8 +51,11 @@ def test_every_product_import_is_a_pinned_requirement():
     required = _requirement_names(ROOT / "requirements.txt")
     dists = packages_distributions()
     missing = []
+    serve = _requirement_names(ROOT / "requirements-serve.txt")
     for module, where in sorted(_product_imports().items()):
         if module in OPTIONAL:
+            if module not in serve:
+                missing.append(f"{module} (imported by {where}) is not pinned in requirements-serve.txt")
             continue
         candidates = {d.lower().replace("_", "-") for d in dists.get(module, [module])}
         if not candidates & required:
@@ -61,10 +64,11 @@ def test_every_product_import_is_a_pinned_requirement():
 
 
 def test_requirements_are_pinned():
-    for line in (ROOT / "requirements.txt").read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line and not line.startswith("-"):
-            assert "==" in line, f"requirements.txt: {line!r} is not pinned (use ==)"
+    for name in ("requirements.txt", "requirements-serve.txt", "requirements-test.txt"):
+        for line in (ROOT / name).read_text().splitlines():
+            line = line.split("#", 1)[0].strip()
+            if line and not line.startswith("-"):
+                assert "==" in line, f"{name}: {line!r} is not pinned (use ==)"
 
 
 def test_dash_extras_for_background_jobs_are_listed():

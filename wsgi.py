@@ -1,0 +1,13 @@
+"""WSGI entry point of production mode for a gunicorn command line of your own:
+``gunicorn --workers 4 --threads 2 --worker-class gthread --bind 127.0.0.1:8050 wsgi:server``.
+
+Settings come from the environment (``ISOGRAPH_DATA_ROOT``, ``REDIS_URL``, ``ISOGRAPH_CACHE_DIR``,
+``ISOGRAPH_JOB_SECONDS``; see :mod:`components.production`); ``python app.py --workers N`` does the same.
+"""
+
+from app import create_app, warm_up
+from components.production import settings_from_env
+
+app = create_app(settings_from_env())
+warm_up(app.server.config["ISOGRAPH"], chromium=False)
+server = app.server
