@@ -7,5 +7,7 @@ that sees the data root at the same path.
 """
 
 from components.production import celery_app, settings_from_env
+from isograph.batch.registry import register as register_batch_tasks
 
 celery = celery_app(settings_from_env())
+register_batch_tasks(celery)  # `isograph sae intervene --grid` and the other batch commands, when REDIS_URL is set

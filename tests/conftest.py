@@ -117,3 +117,22 @@ def _files_of(folder: Path) -> dict[str, bytes]:
 def snapshot():
     """``snapshot(folder)``: every file's bytes, to assert that a refused input left earlier outputs untouched."""
     return _files_of
+
+
+@pytest.fixture(scope="session")
+def tiny_intervention(tmp_path_factory) -> dict:
+    """A tiny masked LM (hidden 16, 2 layers), an SAE on its layer 2 and a FASTA of 4 sequences (absolute paths)."""
+    import numpy as np
+
+    from isograph.sae.lm import make_esm_lm
+    from isograph.sae.model import SAEConfig, train_sae
+
+    root = tmp_path_factory.mktemp("tiny_intervention")
+    make_esm_lm(root / "lm", hidden_size=16, n_layers=2, n_heads=2, max_tokens=64)
+    rng = np.random.default_rng(0)
+    train_sae(rng.standard_normal((512, 16)).astype(np.float32), SAEConfig(expansion_factor=8, epochs=2),
+              layer_idx=2, sae_dir=root / "checkpoints")
+    with open(root / "seqs.fa", "w") as handle:
+        for i in range(4):
+            handle.write(f">s{i}\n" + "".join(rng.choice(list("ACGT"), 90)) + "\n")
+    return {"model": root / "lm", "sae": root / "checkpoints" / "ef8" / "layer_2", "fasta": root / "seqs.fa"}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -163,47 +164,68 @@ def _run_enrich(args: argparse.Namespace) -> int:
 
 
 def _run_intervene(args: argparse.Namespace) -> int:
-    from isograph.dataset.io import atomic_write, write_parquet
-    from isograph.sae.intervene import intervene
+    if args.grid:
+        return _run_intervene_grid(args)
+    for flag, values in (("--feature", args.feature), ("--min-act", args.min_act), ("--act-factor", args.act_factor)):
+        if len(values) > 1:
+            raise InputError(f"{flag} has {len(values)} values; give --grid to run every combination of --feature,"
+                             " --min-act and --act-factor")
+    from isograph.sae.intervention_report import write_intervention_report
     from isograph.sae.lm import load_masked_lm
     from isograph.sae.model import checkpoint_dir, load_sae
 
     lm = load_masked_lm(args.model)
     sae, _config = load_sae(args.sae or checkpoint_dir(args.sae_dir, args.expansion_factor, args.layer_idx))
-    sequences = _sequences(args).head(args.max_sequences)
-    results = [intervene(lm, sae, s, layer_idx=args.layer_idx, feature=args.feature, delta=args.min_act,
-                         alpha=args.act_factor, seq_id=i) for i, s in zip(sequences["seq_id"], sequences["sequence"])]
-    effects = pd.concat([r.effects for r in results], ignore_index=True)
-    folder = Path(args.output_dir) / f"feature_{args.feature}"
-    write_parquet(effects, folder / "effects.parquet")
-    per_seq = effects.groupby("seq_id").agg(mean_kl=("kl", "mean"), max_kl=("kl", "max"),
-                                            top_changed=("top_changed", "sum"), tokens=("kl", "size"))
-    lines = [f"# Intervention on feature {args.feature} (layer {args.layer_idx}, ef{args.expansion_factor})", "",
-             f"z_f <- max(z_f, {args.min_act}) x {args.act_factor}; other features x 1/{args.act_factor}"
-             " (0: ablated); reconstruction error added back.", "",
-             f"- sequences: {len(results)}; tokens: {len(effects)}",
-             f"- mean KL(base || edited) per token: {effects['kl'].mean():.4g}",
-             f"- largest |logit change|: {max(r.max_abs_logit_change for r in results):.4g}",
-             f"- tokens whose top prediction changed: {int(effects['top_changed'].sum())}", "",
-             "| seq_id | tokens | mean KL | max KL | top changed |", "|---|---|---|---|---|"]
-    lines += [f"| {i} | {r.tokens} | {r.mean_kl:.4g} | {r.max_kl:.4g} | {r.top_changed} |" for i, r in per_seq.iterrows()]
-    atomic_write(folder / "report.md", lambda tmp: tmp.write_text("\n".join(lines) + "\n"))
-    _intervention_figure(effects, folder, args.feature)
-    print(f"isograph sae intervene: mean KL {effects['kl'].mean():.4g}, {int(effects['top_changed'].sum())} of"
-          f" {len(effects)} top tokens changed", file=sys.stderr)
+    feature = args.feature[0]
+    folder = Path(args.output_dir) / f"feature_{feature}"
+    summary = write_intervention_report(lm, sae, _sequences(args).head(args.max_sequences), layer_idx=args.layer_idx,
+                                        feature=feature, delta=args.min_act[0], alpha=args.act_factor[0],
+                                        folder=folder, label=f"ef{args.expansion_factor}")
+    print(f"isograph sae intervene: mean KL {summary['mean_kl']:.4g}, {summary['top_changed']} of"
+          f" {summary['tokens']} top tokens changed", file=sys.stderr)
     print(folder)
     return 0
 
 
-def _intervention_figure(effects, folder: Path, feature: int) -> None:
-    from isograph.dataset.io import atomic_write
-    from isograph.figures.render import chrome_path, figure_bytes
-    from isograph.figures.sae import intervention_effects
+def _run_intervene_grid(args: argparse.Namespace) -> int:
+    """Every feature x delta x alpha as one batch task; resumable through {output_dir}/tasks.tsv."""
+    import itertools
 
-    fig = intervention_effects(effects, title=f"feature {feature}: effect of the edit per token")
-    for fmt in ("html", "pdf") if chrome_path() else ("html",):
-        data = figure_bytes(fig, fmt)
-        atomic_write(folder / f"effects.{fmt}", lambda tmp, data=data: tmp.write_bytes(data))
+    from isograph.batch import Task, run_batch
+    from isograph.sae.model import checkpoint_dir
+
+    if args.tile or args.negative:
+        raise InputError("--grid runs on the --input sequences as they are: leave out --tile and --negative")
+    sae = Path(args.sae or checkpoint_dir(args.sae_dir, args.expansion_factor, args.layer_idx)).resolve()
+    out = Path(args.output_dir).resolve()
+    base = {"model": str(Path(args.model).resolve()), "sae": str(sae), "input": str(Path(args.input).resolve()),
+            "layer_idx": args.layer_idx, "max_sequences": args.max_sequences, "allow_iupac": args.allow_iupac,
+            "label": f"ef{args.expansion_factor}"}
+    tasks = [Task(f"feature_{f}/delta_{d:g}_alpha_{a:g}", "sae.intervene",
+                  {**base, "feature": f, "delta": d, "alpha": a,
+                   "output": str(out / f"feature_{f}" / f"delta_{d:g}_alpha_{a:g}")})
+             for f, d, a in itertools.product(dict.fromkeys(args.feature), dict.fromkeys(args.min_act),
+                                              dict.fromkeys(args.act_factor))]
+    result = run_batch(tasks, out / "tasks.tsv", workers=args.workers, redis_url=args.redis_url,
+                       what="intervention grid")
+    _print_batch_summary("isograph sae intervene --grid", result, ["mean_kl", "max_kl", "top_changed", "tokens"])
+    print(out / "tasks.tsv")
+    return 1 if result.failed else 0
+
+
+def _print_batch_summary(command: str, result, columns: list[str]) -> None:
+    """The batch's table (one line per task: status, seconds, the named result columns) and its counts, on stderr."""
+    rows = []
+    for row in result.manifest.itertuples(index=False):
+        values = json.loads(row.result) if row.result else {}
+        cells = [f"{values[c]:.4g}" if isinstance(values.get(c), float) else str(values.get(c, "")) for c in columns]
+        rows.append([row.task_id, row.status, row.seconds, *cells, row.error])
+    header = ["task", "status", "seconds", *columns, "error"]
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for line in [header, *rows]:
+        print("  ".join(str(c).ljust(w) for c, w in zip(line, widths)).rstrip(), file=sys.stderr)
+    print(f"{command}: {result.ran} task(s) run, {result.skipped} skipped (finished by an earlier run),"
+          f" {result.failed} failed; {result.engine}", file=sys.stderr)
 
 
 def _probe(lm, train, test, models, layers, seed, max_tokens) -> list[dict]:
@@ -367,12 +389,19 @@ def add_sae(sub: argparse._SubParsersAction, parser_class: type[argparse.Argumen
             p.add_argument("--threshold", type=float, default=0.0, help="strongest activation must exceed this")
             p.add_argument("--gtf", metavar="GTF", help="annotate tokens with the GTF rows and genes they overlap")
         else:
-            p.add_argument("--feature", type=int, required=True)
-            p.add_argument("--min-act", type=float, default=0.1, metavar="DELTA", help="floor of the edited feature")
-            p.add_argument("--act-factor", type=float, default=10.0, metavar="ALPHA",
-                           help="edited feature x ALPHA, others x 1/ALPHA (0 ablates the others)")
+            p.add_argument("--feature", type=int, required=True, nargs="+", help="the feature (with --grid: several)")
+            p.add_argument("--min-act", type=float, default=[0.1], nargs="+", metavar="DELTA",
+                           help="floor of the edited feature (with --grid: several)")
+            p.add_argument("--act-factor", type=float, default=[10.0], nargs="+", metavar="ALPHA",
+                           help="edited feature x ALPHA, others x 1/ALPHA (0 ablates the others; with --grid: several)")
             p.add_argument("--max-sequences", type=int, default=20)
             p.add_argument("--output-dir", default="intervention_reports", metavar="DIR")
+            p.add_argument("--grid", action="store_true",
+                           help="every --feature x --min-act x --act-factor as one task, resumable: a re-run skips the"
+                                " tasks {output-dir}/tasks.tsv records as done")
+            p.add_argument("--workers", type=int, default=1, metavar="N", help="--grid: local processes (default 1; 0: in this process, one after the other)")
+            p.add_argument("--redis-url", default=os.environ.get("REDIS_URL"), metavar="URL",
+                           help="--grid: run the tasks on Celery workers through this Redis (default $REDIS_URL)")
         p.set_defaults(run=run)
 
     p = cmds.add_parser("enrich", help="GO enrichment of the genes of each feature's tokens")

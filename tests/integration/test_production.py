@@ -213,3 +213,22 @@ def test_views_are_shared_through_redis(production):
                               route_payload(production["second"], routing_callback(production["second"]), path))[1])
     assert set(client.scan_iter("isograph:view:*")) - before == added  # served from it, not built again
     assert json.dumps(first["response"], sort_keys=True) == json.dumps(second["response"], sort_keys=True)
+
+
+def test_intervention_grid_on_the_celery_worker(production, tiny_intervention, tmp_path):
+    """`isograph sae intervene --grid` with Redis configured: one Celery task per cell, run by the worker."""
+    out = tmp_path / "grid"
+    command = [sys.executable, "-m", "isograph.cli", "sae", "intervene", "--grid", "--input",
+               str(tiny_intervention["fasta"]), "--model-name", str(tiny_intervention["model"]), "--layer-idx", "2",
+               "--sae", str(tiny_intervention["sae"]), "--feature", "1", "2", "--min-act", "0.5", "--act-factor", "3",
+               "--max-sequences", "2", "--output-dir", str(out), "--redis-url", production["redis_url"]]
+    run = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=180)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert f"2 task(s) run, 0 skipped (finished by an earlier run), 0 failed; celery ({production['redis_url']})" in run.stderr
+    import pandas as pd
+
+    for feature in (1, 2):
+        effects = pd.read_parquet(out / f"feature_{feature}" / "delta_0.5_alpha_3" / "effects.parquet")
+        assert (effects["z_after"] >= 1.5 - 1e-5).all()
+    assert run.stderr.count("done") >= 2
+    assert "isograph.batch.run_task" in production["logs"]["celery"].read_text()  # the worker ran them
