@@ -421,6 +421,8 @@ def _dataset(root: Path, folder: Path) -> Dataset | None:
     rel = {**DEFAULT_PATHS, **{k: v for k, v in spec.get("paths", {}).items() if isinstance(v, str)}}
     if "feature_table" not in spec.get("paths", {}) and not (folder / rel["feature_table"]).exists():
         rel["feature_table"] = "features.parquet"  # the manual's layout, when there is no .matrix folder
+    if not (folder / rel["explain"] / MANIFEST_NAME).exists():  # not a data set: skip resolving its paths
+        return None
     try:
         paths = {k: _inside(root, folder / v) for k, v in rel.items()}
     except DatasetError:

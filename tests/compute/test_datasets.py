@@ -96,3 +96,31 @@ def test_a_training_job_over_its_memory_budget_is_refused_before_any_work(tmp_pa
     with pytest.raises(DatasetError, match="402 tokens x 64 dimensions need 0.10 MiB of hidden states, more than the 0.05 MiB"):
         ds.sae.train(1, None, max_activation_bytes=50_000)
     assert not (sae / "ef8").exists() and not (sae / "activations").exists()
+
+
+def test_version_changes_with_every_commit_and_only_then(root, small_sim):
+    """Dataset.version: the same until a writer commits something the views read (an explain run, a structure
+    annotation, a rewritten feature table or dataset.json), then new."""
+    import os
+    import time
+
+    from isograph.dataset.io import write_parquet
+
+    [ds] = find_datasets(root)
+    seen = {ds.version()}
+    assert ds.version() in seen and len(ds.version()) == 16
+    folder = root / "group" / "small"
+    steps = [
+        lambda: explain_module(folder / "oracle_fit", small_sim.feature_table, small_sim.feature_meta,
+                               module_ids=["M000"], output_dir=folder / "explain"),
+        lambda: write_parquet(pd.DataFrame({"x": [1]}), folder / "structure" / "switch_pairs_annotated.parquet"),
+        lambda: os.utime(folder / "feature_metadata.parquet"),
+        lambda: (folder / "dataset.json").write_text((folder / "dataset.json").read_text() + " "),
+    ]
+    for step in steps:
+        time.sleep(0.01)
+        step()
+        [ds] = find_datasets(root)
+        assert ds.version() not in seen
+        seen.add(ds.version())
+    assert find_datasets(root)[0].version() == ds.version()  # nothing changed since
