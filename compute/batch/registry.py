@@ -15,6 +15,8 @@ __all__ = ["CELERY_TASK_NAME", "KINDS", "register", "run_task", "run_timed"]
 #: task kind -> "module:function"
 KINDS = {
     "sae.intervene": "isograph.sae.intervention_report:intervention_task",
+    "sae.kg": "isograph.sae.kg_files:kg_task",
+    "explain.dataset": "isograph.explain.batch:explain_task",
 }
 CELERY_TASK_NAME = "isograph.batch.run_task"
 

@@ -1,11 +1,13 @@
-"""What every ``isograph`` subcommand shares: the one-line-error parser and the progress printer."""
+"""What every ``isograph`` subcommand shares: the one-line-error parser, the progress printer and the summary
+table of a batch run."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
-__all__ = ["EXIT_INPUT_ERROR", "Parser", "ProgressPrinter"]
+__all__ = ["EXIT_INPUT_ERROR", "Parser", "ProgressPrinter", "print_batch_summary"]
 
 EXIT_INPUT_ERROR = 2
 
@@ -27,3 +29,18 @@ class ProgressPrinter:
         if stage != self.last[0] or fraction - self.last[1] >= 0.05 or fraction >= 1.0:
             print(f"{self.prog}: [{fraction:4.0%}] {stage}: {message}", file=sys.stderr, flush=True)
             self.last = (stage, fraction)
+
+
+def print_batch_summary(command: str, result, columns: list[str]) -> None:
+    """The batch's table (one line per task: status, seconds, the named result columns) and its counts, on stderr."""
+    rows = []
+    for row in result.manifest.itertuples(index=False):
+        values = json.loads(row.result) if row.result else {}
+        cells = [f"{values[c]:.4g}" if isinstance(values.get(c), float) else str(values.get(c, "")) for c in columns]
+        rows.append([row.task_id, row.status, row.seconds, *cells, row.error])
+    header = ["task", "status", "seconds", *columns, "error"]
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for line in [header, *rows]:
+        print("  ".join(str(c).ljust(w) for c, w in zip(line, widths)).rstrip(), file=sys.stderr)
+    print(f"{command}: {result.ran} task(s) run, {result.skipped} skipped (finished by an earlier run),"
+          f" {result.failed} failed; {result.engine}", file=sys.stderr)

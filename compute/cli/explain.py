@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
 from isograph.cli.config_args import add_config_arguments, config_from_args
+from isograph.errors import InputError
 from isograph.explain.contracts import ExplainConfig
 
 __all__ = ["add_explain_module"]
@@ -29,13 +31,22 @@ def add_explain_module(sub: argparse._SubParsersAction) -> None:
         description="Correlate every module gene and transcript feature with the module eigengene, contrast"
         " high- vs low-module samples, and write the driver tables and a manifest.",
     )
-    p.add_argument("--artifact-dir", required=True, metavar="DIR", help="IsoGraph fit folder (modules.parquet, feature_scores.parquet)")
-    p.add_argument("--feature-table", required=True, metavar="FILE", help="samples x features table (parquet, TSV or CSV)")
-    p.add_argument("--feature-meta", required=True, metavar="FILE", help="feature_id, gene_id, feature_type (+ optional columns)")
+    p.add_argument("--artifact-dir", metavar="DIR", help="IsoGraph fit folder (modules.parquet, feature_scores.parquet)")
+    p.add_argument("--feature-table", metavar="FILE", help="samples x features table (parquet, TSV or CSV)")
+    p.add_argument("--feature-meta", metavar="FILE", help="feature_id, gene_id, feature_type (+ optional columns)")
     p.add_argument("--module-ids", nargs="+", metavar="ID", help="modules to explain (default: all)")
     p.add_argument("--module-score-table", metavar="FILE", help="samples x modules precomputed eigengenes (overrides the eigengene)")
     p.add_argument("--annotation-table", metavar="FILE", help="structural labels from `isograph annotate-structure`")
-    p.add_argument("--output-dir", required=True, metavar="DIR", help="where the per-module tables and the manifest go")
+    p.add_argument("--output-dir", metavar="DIR", help="where the per-module tables and the manifest go")
+    batch = p.add_argument_group("many data sets (instead of the four paths above)")
+    batch.add_argument("--batch", metavar="TSV",
+                       help="one data set per row: name, artifact_dir, feature_table, feature_meta, output_dir (+"
+                            " optional module_score_table, annotation_table), paths relative to the TSV; one"
+                            " resumable task each, recorded in {TSV name}.tasks.tsv")
+    batch.add_argument("--workers", type=int, default=1, metavar="N",
+                       help="--batch: local processes (default 1; 0: in this process, one after the other)")
+    batch.add_argument("--redis-url", default=os.environ.get("REDIS_URL"), metavar="URL",
+                       help="--batch: run the tasks on Celery workers through this Redis (default $REDIS_URL)")
     add_config_arguments(p, ExplainConfig, exclude=VAE_FIELDS + IG_FIELDS)
     p.add_argument("--plot", action="store_true",
                    help="write the driver barplot, usage gradient and driver heatmap per module to {module}/figures/")
@@ -53,6 +64,12 @@ def run_explain_module(args: argparse.Namespace) -> int:
     from isograph.explain import MANIFEST_NAME, explain_module
 
     config = config_from_args(ExplainConfig, args)
+    if args.batch:
+        return _run_batch(args, config)
+    missing = [flag for flag in ("artifact_dir", "feature_table", "feature_meta", "output_dir") if not getattr(args, flag)]
+    if missing:
+        raise InputError("explain-module needs " + ", ".join("--" + m.replace("_", "-") for m in missing)
+                         + " (or --batch TSV for many data sets)")
     start = time.perf_counter()
     results = explain_module(
         artifact_dir=args.artifact_dir,
@@ -66,7 +83,6 @@ def run_explain_module(args: argparse.Namespace) -> int:
     )
     if args.plot:
         from isograph.dataset.artifacts import load_feature_table
-        from isograph.errors import InputError
         from isograph.figures.module_files import write_module_figures
         from isograph.figures.render import chrome_path
 
@@ -81,3 +97,20 @@ def run_explain_module(args: argparse.Namespace) -> int:
           f"{time.perf_counter() - start:.1f} s", file=sys.stderr)
     print(Path(args.output_dir) / MANIFEST_NAME)
     return 0
+
+
+def _run_batch(args: argparse.Namespace, config: ExplainConfig) -> int:
+    """``--batch``: one resumable task per data set (the options apply to all)."""
+    from isograph.batch import run_batch
+    from isograph.cli.common import print_batch_summary
+    from isograph.explain.batch import explain_tasks
+
+    if args.plot or args.module_ids:
+        raise InputError("--batch explains every module of every data set: leave out --plot and --module-ids")
+    manifest = Path(args.batch)
+    tasks = explain_tasks(manifest, config)
+    result = run_batch(tasks, manifest.with_name(manifest.stem + ".tasks.tsv"), workers=args.workers,
+                       redis_url=args.redis_url, what="data sets")
+    print_batch_summary("isograph explain-module --batch", result, ["modules", "samples", "switches_called"])
+    print(manifest.with_name(manifest.stem + ".tasks.tsv"))
+    return 1 if result.failed else 0

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from isograph.cli.common import print_batch_summary
 from isograph.cli.config_args import add_config_arguments, config_from_args
 from isograph.errors import InputError
 from isograph.sae.model import SAEConfig
@@ -32,15 +33,10 @@ def _progress(prog: str):
 
 
 def _sequences(args: argparse.Namespace):
-    from isograph.sae.sequences import read_fasta, read_sequence_sets, tile_sequences
+    from isograph.sae.kg_files import sequence_table
 
-    if getattr(args, "negative", None):
-        table = read_sequence_sets({"positive": args.input, "negative": args.negative})
-    else:
-        table = read_fasta(args.input, allow_iupac=args.allow_iupac)
-    if args.tile:
-        table = tile_sequences(table, window=args.tile, stride=args.tile_stride)
-    return table
+    return sequence_table(args.input, getattr(args, "negative", None), allow_iupac=args.allow_iupac,
+                          tile=args.tile, tile_stride=args.tile_stride)
 
 
 def _add_sequence_args(p: argparse.ArgumentParser) -> None:
@@ -102,36 +98,20 @@ def _load_gtf_rows(path: str | None):
     return read_gtf(path)
 
 
-def _edges(args: argparse.Namespace):
-    from isograph.sae.embed import embed_sequences
-    from isograph.sae.graph import strongest_features, token_edges
+def _run_kg(args: argparse.Namespace) -> int:
+    from isograph.sae.kg_files import write_knowledge_graph
     from isograph.sae.lm import load_masked_lm
-    from isograph.sae.model import checkpoint_dir, encode, load_sae
+    from isograph.sae.model import checkpoint_dir, load_sae
 
     lm = load_masked_lm(args.model)
     sae, _config = load_sae(args.sae or checkpoint_dir(args.sae_dir, args.expansion_factor, args.layer_idx))
-    acts = embed_sequences(lm, _sequences(args), [args.layer_idx], progress=_progress("kg"))
-    z = encode(sae, acts.layer(args.layer_idx))
-    feature, value = strongest_features([z], len(z))
-    return token_edges(acts.tokens, feature, value, threshold=args.threshold, gtf_rows=_load_gtf_rows(args.gtf))
-
-
-def _run_kg(args: argparse.Namespace) -> int:
-    from isograph.dataset.io import write_parquet
-    from isograph.sae.graph import build_knowledge_graph, centrality, contrast_sets, save_graph
-
-    edges = _edges(args)
     output = Path(args.output or f"{Path(args.input).name.split('.')[0]}_kg.json")
-    save_graph(build_knowledge_graph(edges, layer_idx=args.layer_idx, expansion_factor=args.expansion_factor), output)
-    stem = output.with_suffix("")
-    write_parquet(edges, f"{stem}_edges.parquet")
-    table = centrality(edges)
-    write_parquet(table, f"{stem}_centrality.parquet")
-    if args.negative:
-        write_parquet(contrast_sets(edges, "positive", "negative"), f"{stem}_contrast.parquet")
-    top = table[table["kind"] == "feature"].head(5)
-    print(f"isograph sae kg: {len(edges):,} token edges; top features by PageRank: "
-          + ", ".join(f"{n} ({p:.3g})" for n, p in zip(top["node"], top["pagerank"])), file=sys.stderr)
+    summary = write_knowledge_graph(lm, sae, _sequences(args), layer_idx=args.layer_idx,
+                                    expansion_factor=args.expansion_factor, output=output, threshold=args.threshold,
+                                    gtf_rows=_load_gtf_rows(args.gtf), contrast=bool(args.negative),
+                                    progress=_progress("kg"))
+    print(f"isograph sae kg: {summary['edges']:,} token edges; top features by PageRank: {summary['top_features']}",
+          file=sys.stderr)
     print(output)
     return 0
 
@@ -208,24 +188,72 @@ def _run_intervene_grid(args: argparse.Namespace) -> int:
                                               dict.fromkeys(args.act_factor))]
     result = run_batch(tasks, out / "tasks.tsv", workers=args.workers, redis_url=args.redis_url,
                        what="intervention grid")
-    _print_batch_summary("isograph sae intervene --grid", result, ["mean_kl", "max_kl", "top_changed", "tokens"])
+    print_batch_summary("isograph sae intervene --grid", result, ["mean_kl", "max_kl", "top_changed", "tokens"])
     print(out / "tasks.tsv")
     return 1 if result.failed else 0
 
 
-def _print_batch_summary(command: str, result, columns: list[str]) -> None:
-    """The batch's table (one line per task: status, seconds, the named result columns) and its counts, on stderr."""
-    rows = []
-    for row in result.manifest.itertuples(index=False):
-        values = json.loads(row.result) if row.result else {}
-        cells = [f"{values[c]:.4g}" if isinstance(values.get(c), float) else str(values.get(c, "")) for c in columns]
-        rows.append([row.task_id, row.status, row.seconds, *cells, row.error])
-    header = ["task", "status", "seconds", *columns, "error"]
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    for line in [header, *rows]:
-        print("  ".join(str(c).ljust(w) for c, w in zip(line, widths)).rstrip(), file=sys.stderr)
-    print(f"{command}: {result.ran} task(s) run, {result.skipped} skipped (finished by an earlier run),"
-          f" {result.failed} failed; {result.engine}", file=sys.stderr)
+def _run_batch(args: argparse.Namespace) -> int:
+    """Every row of the manifest (a FASTA file, or a pair of sets) -> its knowledge graph, as one batch task."""
+    from isograph.batch import Task, run_batch
+    from isograph.sae.model import checkpoint_dir
+
+    rows = _batch_manifest(Path(args.manifest))
+    sae = Path(args.sae or checkpoint_dir(args.sae_dir, args.expansion_factor, args.layer_idx)).resolve()
+    out = Path(args.output_dir).resolve()
+    gtf = str(Path(args.gtf).resolve()) if args.gtf else None
+    base = {"model": str(Path(args.model).resolve()), "sae": str(sae), "layer_idx": args.layer_idx,
+            "expansion_factor": args.expansion_factor, "threshold": args.threshold, "gtf": gtf,
+            "allow_iupac": args.allow_iupac, "tile": args.tile, "tile_stride": args.tile_stride}
+    tasks = [Task(name, "sae.kg", {**base, "input": inputs[0], "negative": inputs[1],
+                                   "output": str(out / name / f"{name}_kg.json")}) for name, inputs in rows.items()]
+    result = run_batch(tasks, out / "tasks.tsv", workers=args.workers, redis_url=args.redis_url,
+                       what="knowledge graphs")
+    print_batch_summary("isograph sae batch", result, ["sequences", "edges", "features"])
+    print(out / "tasks.tsv")
+    return 1 if result.failed else 0
+
+
+def _batch_manifest(path: Path) -> dict[str, tuple[str, str | None]]:
+    """``name -> (input, negative or None)`` of an ``isograph sae batch`` manifest (TSV: ``name, input[,
+    negative]``; paths relative to the manifest's folder), checked row by row."""
+    from isograph.dataset.explain_store import check_module_id
+
+    try:
+        table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise InputError(f"--manifest {path}: not found") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(f"--manifest {path}: not a tab-separated table ({type(exc).__name__})") from None
+    missing = [c for c in ("name", "input") if c not in table.columns]
+    if missing:
+        raise InputError(f"--manifest {path}: no column {', '.join(missing)}; it needs name and input (and optional"
+                         f" negative), tab-separated; it has {', '.join(table.columns)}")
+    rows: dict[str, tuple[str, str | None]] = {}
+    for i, row in enumerate(table.itertuples(index=False), start=2):
+        where = f"--manifest {path}, line {i}"
+        try:
+            name = check_module_id(row.name)
+        except InputError:
+            raise InputError(f"{where}: name {row.name!r} cannot name a folder (no '/', leading '.', or spaces around)") from None
+        if name in rows:
+            raise InputError(f"{where}: name {name!r} is used twice; names must be unique")
+        files = []
+        for column in ("input", "negative"):
+            value = getattr(row, column, "") or ""
+            if not value:
+                files.append(None)
+                continue
+            file = (path.parent / value).resolve()
+            if not file.is_file():
+                raise InputError(f"{where}: {column} {value!r} not found (looked for {file})")
+            files.append(str(file))
+        if files[0] is None:
+            raise InputError(f"{where}: input is empty; give a FASTA file")
+        rows[name] = (files[0], files[1])
+    if not rows:
+        raise InputError(f"--manifest {path}: no rows")
+    return rows
 
 
 def _probe(lm, train, test, models, layers, seed, max_tokens) -> list[dict]:
@@ -403,6 +431,27 @@ def add_sae(sub: argparse._SubParsersAction, parser_class: type[argparse.Argumen
             p.add_argument("--redis-url", default=os.environ.get("REDIS_URL"), metavar="URL",
                            help="--grid: run the tasks on Celery workers through this Redis (default $REDIS_URL)")
         p.set_defaults(run=run)
+
+    p = cmds.add_parser("batch", help="many FASTA files -> embeddings -> SAE features -> knowledge graphs, resumable")
+    p.add_argument("--manifest", required=True, metavar="TSV",
+                   help="one row per task: name, input (FASTA) and optional negative (FASTA), tab-separated; paths"
+                        " relative to the manifest")
+    _add_model_args(p)
+    p.add_argument("--expansion-factor", type=int, default=8, choices=[8, 16, 32])
+    p.add_argument("--sae-dir", default="checkpoints", metavar="DIR")
+    p.add_argument("--sae", metavar="DIR", help="the SAE folder (default {sae-dir}/ef{N}/layer_{L})")
+    p.add_argument("--threshold", type=float, default=0.0, help="strongest activation must exceed this")
+    p.add_argument("--gtf", metavar="GTF", help="annotate tokens with the GTF rows and genes they overlap")
+    p.add_argument("--tile", type=int, metavar="BP", help="cut sequences into windows of BP bases")
+    p.add_argument("--tile-stride", type=int, metavar="BP", help="bases between windows (default: the window)")
+    p.add_argument("--allow-iupac", action="store_true", help="turn IUPAC ambiguity codes into N")
+    p.add_argument("--output-dir", default="batch_kg", metavar="DIR",
+                   help="{name}/{name}_kg.json (+ tables) per row, and tasks.tsv (default batch_kg)")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="local processes (default 1; 0: in this process, one after the other)")
+    p.add_argument("--redis-url", default=os.environ.get("REDIS_URL"), metavar="URL",
+                   help="run the tasks on Celery workers through this Redis (default $REDIS_URL)")
+    p.set_defaults(run=_run_batch)
 
     p = cmds.add_parser("enrich", help="GO enrichment of the genes of each feature's tokens")
     p.add_argument("--edges", required=True, metavar="PARQUET", help="{dataset}_kg_edges.parquet from `sae kg`")

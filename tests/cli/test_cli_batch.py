@@ -81,7 +81,7 @@ def test_a_grid_cell_equals_the_single_run(tiny_intervention, tmp_path, monkeypa
               str(tiny_intervention["model"]), "--layer-idx", "2", "--sae", str(tiny_intervention["sae"]),
               "--max-sequences", "2", "--feature", "4", "--min-act", "0.2", "--act-factor", "5"]
     assert main([*common, "--output-dir", "single"]) == 0
-    assert main([*common, "--output-dir", "grid", "--grid"]) == 0
+    assert main([*common, "--output-dir", "grid", "--grid", "--workers", "0"]) == 0  # (the pool: test above)
     single = pd.read_parquet(tmp_path / "single" / "feature_4" / "effects.parquet")
     cell = pd.read_parquet(tmp_path / "grid" / "feature_4" / "delta_0.2_alpha_5" / "effects.parquet")
     pd.testing.assert_frame_equal(single, cell)
@@ -104,3 +104,54 @@ def test_a_failed_task_is_recorded_and_rerun(tmp_path):
     assert run_batch([bad], tmp_path / "tasks.tsv", workers=0).ran == 1  # failed tasks are not skipped
     with pytest.raises(InputError, match="duplicate task IDs"):
         run_batch([bad, bad], tmp_path / "tasks.tsv")
+
+
+def test_sae_batch_builds_one_graph_per_row_like_sae_kg(tiny_intervention, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    fasta = tiny_intervention["fasta"]
+    (tmp_path / "other.fa").write_text(">o1\n" + "ACGT" * 20 + "\n>o2\n" + "GGCA" * 20 + "\n")
+    (tmp_path / "m.tsv").write_text(f"name\tinput\tnegative\nfirst\t{fasta}\t\npair\t{fasta}\tother.fa\n")
+    model = ["--model-name", str(tiny_intervention["model"]), "--layer-idx", "2", "--sae", str(tiny_intervention["sae"])]
+    assert main(["sae", "batch", "--manifest", "m.tsv", *model, "--workers", "0", "--output-dir", "out"]) == 0
+    assert "2 task(s) run, 0 skipped" in capsys.readouterr().err
+    assert main(["sae", "kg", "--input", str(fasta), *model, "--output", "single_kg.json"]) == 0
+    pd.testing.assert_frame_equal(pd.read_parquet("out/first/first_kg_edges.parquet"),
+                                  pd.read_parquet("single_kg_edges.parquet"))
+    assert Path("out/pair/pair_kg_contrast.parquet").exists() and not Path("out/first/first_kg_contrast.parquet").exists()
+    assert set(pd.read_parquet("out/pair/pair_kg_edges.parquet")["set"]) == {"positive", "negative"}
+    assert main(["sae", "batch", "--manifest", "m.tsv", *model, "--workers", "0", "--output-dir", "out"]) == 0
+    assert "0 task(s) run, 2 skipped" in capsys.readouterr().err
+    (tmp_path / "bad.tsv").write_text("name\tinput\nfirst\tmissing.fa\n")
+    assert main(["sae", "batch", "--manifest", "bad.tsv", *model, "--output-dir", "out2"]) == 2
+    assert "bad.tsv, line 2: input 'missing.fa' not found" in capsys.readouterr().err
+
+
+def test_explain_batch_over_data_sets_equals_one_run_each(small_dir, small_sim, tmp_path, capsys):
+    import shutil
+
+    from isograph.explain import explain_module
+
+    for name in ("a", "b"):
+        shutil.copytree(small_dir, tmp_path / name)
+    lines = ["name\tartifact_dir\tfeature_table\tfeature_meta\toutput_dir"]
+    lines += [f"{n}\t{n}/oracle_fit\t{n}/features.parquet\t{n}/feature_metadata.parquet\t{n}/explain" for n in ("a", "b")]
+    (tmp_path / "sets.tsv").write_text("\n".join(lines) + "\n")
+    assert main(["explain-module", "--batch", str(tmp_path / "sets.tsv"), "--workers", "0"]) == 0
+    err = capsys.readouterr().err
+    assert "2 task(s) run, 0 skipped" in err and "this process" in err
+    direct = explain_module(small_dir / "oracle_fit", small_sim.feature_table, small_sim.feature_meta)
+    for n in ("a", "b"):
+        for module, res in direct.items():
+            got = pd.read_parquet(tmp_path / n / "explain" / module / "gene_driver_table.parquet")
+            pd.testing.assert_frame_equal(got, res.gene_driver_table, check_dtype=False)
+    tasks = read_manifest(tmp_path / "sets.tasks.tsv")
+    assert json.loads(tasks.iloc[0]["result"])["modules"] == len(direct)
+    # other options are other tasks: both run again
+    assert main(["explain-module", "--batch", str(tmp_path / "sets.tsv"), "--workers", "0", "--split-percentile",
+                 "20"]) == 0
+    assert "2 task(s) run, 0 skipped" in capsys.readouterr().err
+    assert main(["explain-module", "--batch", str(tmp_path / "sets.tsv"), "--workers", "0", "--split-percentile",
+                 "20"]) == 0
+    assert "0 task(s) run, 2 skipped" in capsys.readouterr().err
+    assert main(["explain-module", "--output-dir", "x"]) == 2  # without --batch the paths are needed
+    assert "needs --artifact-dir, --feature-table, --feature-meta" in capsys.readouterr().err

@@ -154,6 +154,29 @@ def test_explain_job_on_celery_through_the_browser(dash_duo, production):
     assert "succeeded" in production["logs"]["celery"].read_text()  # it ran on the Celery worker
 
 
+def test_export_job_on_celery(dash_duo, production, tmp_path):
+    """A figure export is a Celery task too: the worker renders it with its own exporter and the browser gets
+    the file."""
+    from selenium.webdriver.common.by import By
+
+    from tests.integration.conftest import Browser
+
+    if shutil.which("chromium") is None:
+        pytest.skip("needs Debian's chromium for kaleido")
+    ui = Browser(dash_duo)
+    dash_duo.server_url = production["web"]
+    dash_duo.driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+    dash_duo.driver.get(production["web"] + "/modules/M000")
+    card = ui.wait(lambda: ui.graph("module-driver-bar"), timeout=30).find_element(
+        By.XPATH, "./ancestor::div[contains(@class,'card')]")
+    ui.click(card.find_element(By.CSS_SELECTOR, ".dropdown-toggle"))
+    ui.click(ui.wait(lambda: card.find_element(By.XPATH, ".//*[text()='PNG']")))
+    png = ui.wait(lambda: next(iter(tmp_path.glob("*.png")), None), timeout=120)
+    ui.wait(lambda: not list(tmp_path.glob("*.crdownload")))
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "Exported" in dash_duo.find_element("#export-message").text
+
+
 def _job_callback(base: str) -> dict:
     for callback in json.loads(_get(base + "/_dash-dependencies")):
         if any(i["id"] == "job-run" for i in callback["inputs"]) and "job-status.children" in callback["output"]:
