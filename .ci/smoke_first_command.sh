@@ -28,3 +28,5 @@ done
 grep -q "Running on http://127.0.0.1:$port" "$log" || { echo "smoke: no server after 15 minutes"; tail -30 "$log"; exit 1; }
 grep "Running on" "$log"
 python .ci/smoke_client.py "http://127.0.0.1:$port" / /modules/M000
+# then the README's production section in the same environment (gunicorn, Celery, Redis)
+bash .ci/smoke_production.sh "$venv"

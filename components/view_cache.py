@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
 import json
 import os
 from collections.abc import Callable
@@ -97,8 +98,12 @@ def cached_view(layout: Callable[..., object]) -> Callable[..., object]:
     """
     page = f"{layout.__module__}.{layout.__qualname__}"
 
+    signature = inspect.signature(layout)
+
     @functools.wraps(layout)
-    def cached(**kwargs):
+    def cached(*args, **kwargs):
+        if args:  # called as a function with positional parameters (tests, other pages)
+            kwargs = {**signature.bind_partial(*args).arguments, **kwargs}
         from components.layout import current_dataset, settings
         from isograph.errors import InputError
 

@@ -42,13 +42,21 @@ def _copy(src: Path, dst: Path) -> Path:
 SLOW_FIXTURES = {"demo_root", "_fitted", "fitted_dir"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(items):
+    """Markers from the fixtures a test uses; and, for pytest-xdist's ``--dist loadgroup`` (pyproject's
+    addopts), one group per expensive session fixture, so that each is built by one worker only and every
+    browser test runs in one process (dash_duo's server has one port)."""
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
         if "dash_duo" in names:
             item.add_marker(pytest.mark.browser)
         if names & SLOW_FIXTURES or "dash_duo" in names:
             item.add_marker(pytest.mark.slow)
+        if "demo_root" in names or "dash_duo" in names:
+            item.add_marker(pytest.mark.xdist_group("demo"))
+        elif names & {"_fitted", "fitted_dir"}:
+            item.add_marker(pytest.mark.xdist_group("fitted"))
 
 
 @pytest.fixture(scope="session")

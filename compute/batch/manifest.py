@@ -32,6 +32,7 @@ class Task:
     params: dict
 
     def params_json(self) -> str:
+        """The parameters as the manifest records them (JSON, sorted keys)."""
         return json.dumps(self.params, sort_keys=True)
 
 
@@ -57,5 +58,12 @@ def read_manifest(path: str | os.PathLike) -> pd.DataFrame:
 
 
 def write_manifest(table: pd.DataFrame, path: str | os.PathLike) -> None:
-    """Write the manifest atomically (sorted by task ID)."""
+    """Write the manifest atomically (sorted by task ID).
+
+    Parameters
+    ----------
+    table : DataFrame
+        :data:`COLUMNS` (others are left out).
+    path : path
+    """
     write_tsv(table[COLUMNS].reset_index(drop=True).sort_values("task_id", kind="stable"), path)

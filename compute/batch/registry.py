@@ -24,6 +24,18 @@ CELERY_TASK_NAME = "isograph.batch.run_task"
 def run_task(kind: str, params: dict) -> dict:
     """Run one task of a known kind.
 
+    Parameters
+    ----------
+    kind : str
+        A key of :data:`KINDS`.
+    params : dict
+        The task's JSON parameters.
+
+    Returns
+    -------
+    dict
+        The task's JSON summary.
+
     Raises
     ------
     ValueError
@@ -36,12 +48,28 @@ def run_task(kind: str, params: dict) -> dict:
 
 
 def run_timed(kind: str, params: dict) -> list:
-    """``[seconds, result]`` of :func:`run_task` (the time the task itself took, wherever it ran)."""
+    """``[seconds, result]`` of :func:`run_task` (the time the task itself took, wherever it ran).
+
+    Parameters
+    ----------
+    kind, params
+        As for :func:`run_task`.
+
+    Returns
+    -------
+    list
+        ``[seconds, summary dict]`` (JSON-serialisable, as a Celery result must be).
+    """
     start = time.perf_counter()
     result = run_task(kind, params)
     return [time.perf_counter() - start, result]
 
 
-def register(celery_app) -> None:
-    """Register :func:`run_timed` on a Celery app as :data:`CELERY_TASK_NAME` (JSON arguments and result)."""
+def register(celery_app: object) -> None:
+    """Register :func:`run_timed` on a Celery app as :data:`CELERY_TASK_NAME` (JSON arguments and result).
+
+    Parameters
+    ----------
+    celery_app : celery.Celery
+    """
     celery_app.task(name=CELERY_TASK_NAME, serializer="json")(run_timed)

@@ -31,8 +31,17 @@ class ProgressPrinter:
             self.last = (stage, fraction)
 
 
-def print_batch_summary(command: str, result, columns: list[str]) -> None:
-    """The batch's table (one line per task: status, seconds, the named result columns) and its counts, on stderr."""
+def print_batch_summary(command: str, result: object, columns: list[str]) -> None:
+    """The batch's table (one line per task: status, seconds, the named result columns) and its counts, on stderr.
+
+    Parameters
+    ----------
+    command : str
+        How the last line names the command.
+    result : isograph.batch.BatchResult
+    columns : list of str
+        Keys of the tasks' result summaries to show.
+    """
     rows = []
     for row in result.manifest.itertuples(index=False):
         values = json.loads(row.result) if row.result else {}

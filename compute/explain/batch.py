@@ -26,6 +26,17 @@ OPTIONAL_COLUMNS = ("module_score_table", "annotation_table")
 def explain_tasks(manifest: str | os.PathLike, config: ExplainConfig) -> list:
     """One :class:`~isograph.batch.Task` per row of the manifest, checked row by row.
 
+    Parameters
+    ----------
+    manifest : path
+        The TSV (see the module docstring).
+    config : ExplainConfig
+        The options of every task.
+
+    Returns
+    -------
+    list of Task
+
     Raises
     ------
     InputError

@@ -18,7 +18,7 @@ from isograph.dataset.io import atomic_write, write_parquet
 __all__ = ["intervention_task", "write_intervention_report"]
 
 
-def write_intervention_report(lm, sae, sequences: pd.DataFrame, *, layer_idx: int, feature: int, delta: float,
+def write_intervention_report(lm: object, sae: object, sequences: pd.DataFrame, *, layer_idx: int, feature: int, delta: float,
                               alpha: float, folder: str | Path, label: str = "", figure: bool = True) -> dict:
     """Edit ``feature`` on every sequence, write the report folder, return its summary.
 

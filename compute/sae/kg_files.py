@@ -17,7 +17,24 @@ __all__ = ["kg_task", "sequence_table", "write_knowledge_graph"]
 
 def sequence_table(input_fasta: str, negative: str | None = None, *, allow_iupac: bool = False,
                    tile: int | None = None, tile_stride: int | None = None) -> pd.DataFrame:
-    """The sequences of one FASTA file (or a positive and a negative set), optionally cut into windows."""
+    """The sequences of one FASTA file (or a positive and a negative set), optionally cut into windows.
+
+    Parameters
+    ----------
+    input_fasta : str
+        FASTA (gzip allowed); the ``positive`` set when ``negative`` is given.
+    negative : str, optional
+        A second FASTA, the ``negative`` set.
+    allow_iupac : bool, default False
+        Turn IUPAC ambiguity codes into N (one set only).
+    tile, tile_stride : int, optional
+        Cut the sequences into windows of ``tile`` bases, ``tile_stride`` apart.
+
+    Returns
+    -------
+    DataFrame
+        ``seq_id, sequence`` (+ ``set``, coordinates).
+    """
     from isograph.sae.sequences import read_fasta, read_sequence_sets, tile_sequences
 
     if negative:
@@ -27,9 +44,9 @@ def sequence_table(input_fasta: str, negative: str | None = None, *, allow_iupac
     return tile_sequences(table, window=tile, stride=tile_stride) if tile else table
 
 
-def write_knowledge_graph(lm, sae, sequences: pd.DataFrame, *, layer_idx: int, expansion_factor: int,
+def write_knowledge_graph(lm: object, sae: object, sequences: pd.DataFrame, *, layer_idx: int, expansion_factor: int,
                           output: str | Path, threshold: float = 0.0, gtf_rows: pd.DataFrame | None = None,
-                          contrast: bool = False, progress=None) -> dict:
+                          contrast: bool = False, progress: object = None) -> dict:
     """Embed the sequences, take each token's strongest SAE feature, write the graph files; return a summary.
 
     Parameters
