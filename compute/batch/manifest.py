@@ -18,7 +18,7 @@ import pandas as pd
 from isograph.dataset.io import write_tsv
 from isograph.errors import InputError
 
-__all__ = ["COLUMNS", "Task", "read_manifest", "write_manifest"]
+__all__ = ["COLUMNS", "Task", "read_input_table", "read_manifest", "write_manifest"]
 
 COLUMNS = ["task_id", "kind", "status", "seconds", "params", "result", "error", "finished"]
 
@@ -67,3 +67,69 @@ def write_manifest(table: pd.DataFrame, path: str | os.PathLike) -> None:
     path : path
     """
     write_tsv(table[COLUMNS].reset_index(drop=True).sort_values("task_id", kind="stable"), path)
+
+
+def read_input_table(path: str | os.PathLike, *, flag: str, required: tuple[str, ...], optional: tuple[str, ...] = (),
+                     outputs: tuple[str, ...] = ()) -> list[tuple[str, dict[str, str]]]:
+    """The rows of a user's batch table (TSV): a unique ``name`` per row and path columns, checked row by row.
+
+    Parameters
+    ----------
+    path : path
+        The TSV; paths in it are relative to its folder.
+    flag : str
+        How messages name it (``"--manifest"``).
+    required, optional : tuple of str
+        Path columns that every row must fill / may leave empty.
+    outputs : tuple of str
+        Columns (among those) that name something to be written, so need not exist yet.
+
+    Returns
+    -------
+    list of (str, dict)
+        ``(name, {column: absolute path})`` per row, in order (empty optional columns left out).
+
+    Raises
+    ------
+    InputError
+        Unreadable table, a missing column, no rows, or a row with a bad or repeated name, an empty required
+        path or an input that does not exist (naming the line and the column).
+    """
+    from isograph.dataset.explain_store import check_module_id
+
+    path = Path(path)
+    try:
+        table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise InputError(f"{flag} {path}: not found") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(f"{flag} {path}: not a tab-separated table ({type(exc).__name__})") from None
+    missing = [c for c in ("name", *required) if c not in table.columns]
+    if missing:
+        raise InputError(f"{flag} {path}: no column {', '.join(missing)}; it needs name, {', '.join(required)}"
+                         + (f" (optional {', '.join(optional)})" if optional else "") + ", tab-separated")
+    rows: list[tuple[str, dict[str, str]]] = []
+    for line, row in enumerate(table.to_dict("records"), start=2):
+        where = f"{flag} {path}, line {line}"
+        try:
+            name = check_module_id(row["name"])
+        except InputError:
+            raise InputError(f"{where}: name {row['name']!r} cannot name a folder (no '/', leading '.', or spaces"
+                             " around)") from None
+        if any(name == seen for seen, _ in rows):
+            raise InputError(f"{where}: name {name!r} is used twice; names must be unique")
+        paths = {}
+        for column in (*required, *optional):
+            value = row.get(column, "") or ""
+            if not value:
+                if column in required:
+                    raise InputError(f"{where}: {column} is empty")
+                continue
+            resolved = (path.parent / value).resolve()
+            if column not in outputs and not resolved.exists():
+                raise InputError(f"{where}: {column} {value!r} not found (looked for {resolved})")
+            paths[column] = str(resolved)
+        rows.append((name, paths))
+    if not rows:
+        raise InputError(f"{flag} {path}: no rows")
+    return rows

@@ -196,64 +196,23 @@ def _run_intervene_grid(args: argparse.Namespace) -> int:
 def _run_batch(args: argparse.Namespace) -> int:
     """Every row of the manifest (a FASTA file, or a pair of sets) -> its knowledge graph, as one batch task."""
     from isograph.batch import Task, run_batch
+    from isograph.batch.manifest import read_input_table
     from isograph.sae.model import checkpoint_dir
 
-    rows = _batch_manifest(Path(args.manifest))
+    rows = read_input_table(args.manifest, flag="--manifest", required=("input",), optional=("negative",))
     sae = Path(args.sae or checkpoint_dir(args.sae_dir, args.expansion_factor, args.layer_idx)).resolve()
     out = Path(args.output_dir).resolve()
     gtf = str(Path(args.gtf).resolve()) if args.gtf else None
     base = {"model": str(Path(args.model).resolve()), "sae": str(sae), "layer_idx": args.layer_idx,
             "expansion_factor": args.expansion_factor, "threshold": args.threshold, "gtf": gtf,
             "allow_iupac": args.allow_iupac, "tile": args.tile, "tile_stride": args.tile_stride}
-    tasks = [Task(name, "sae.kg", {**base, "input": inputs[0], "negative": inputs[1],
-                                   "output": str(out / name / f"{name}_kg.json")}) for name, inputs in rows.items()]
+    tasks = [Task(name, "sae.kg", {**base, "input": paths["input"], "negative": paths.get("negative"),
+                                   "output": str(out / name / f"{name}_kg.json")}) for name, paths in rows]
     result = run_batch(tasks, out / "tasks.tsv", workers=args.workers, redis_url=args.redis_url,
                        what="knowledge graphs")
     print_batch_summary("isograph sae batch", result, ["sequences", "edges", "features"])
     print(out / "tasks.tsv")
     return 1 if result.failed else 0
-
-
-def _batch_manifest(path: Path) -> dict[str, tuple[str, str | None]]:
-    """``name -> (input, negative or None)`` of an ``isograph sae batch`` manifest (TSV: ``name, input[,
-    negative]``; paths relative to the manifest's folder), checked row by row."""
-    from isograph.dataset.explain_store import check_module_id
-
-    try:
-        table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
-    except FileNotFoundError:
-        raise InputError(f"--manifest {path}: not found") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(f"--manifest {path}: not a tab-separated table ({type(exc).__name__})") from None
-    missing = [c for c in ("name", "input") if c not in table.columns]
-    if missing:
-        raise InputError(f"--manifest {path}: no column {', '.join(missing)}; it needs name and input (and optional"
-                         f" negative), tab-separated; it has {', '.join(table.columns)}")
-    rows: dict[str, tuple[str, str | None]] = {}
-    for i, row in enumerate(table.itertuples(index=False), start=2):
-        where = f"--manifest {path}, line {i}"
-        try:
-            name = check_module_id(row.name)
-        except InputError:
-            raise InputError(f"{where}: name {row.name!r} cannot name a folder (no '/', leading '.', or spaces around)") from None
-        if name in rows:
-            raise InputError(f"{where}: name {name!r} is used twice; names must be unique")
-        files = []
-        for column in ("input", "negative"):
-            value = getattr(row, column, "") or ""
-            if not value:
-                files.append(None)
-                continue
-            file = (path.parent / value).resolve()
-            if not file.is_file():
-                raise InputError(f"{where}: {column} {value!r} not found (looked for {file})")
-            files.append(str(file))
-        if files[0] is None:
-            raise InputError(f"{where}: input is empty; give a FASTA file")
-        rows[name] = (files[0], files[1])
-    if not rows:
-        raise InputError(f"--manifest {path}: no rows")
-    return rows
 
 
 def _probe(lm, train, test, models, layers, seed, max_tokens) -> list[dict]:

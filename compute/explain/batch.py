@@ -10,11 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import asdict
-from pathlib import Path
 
-import pandas as pd
-
-from isograph.errors import InputError
 from isograph.explain.contracts import ExplainConfig
 
 __all__ = ["BATCH_COLUMNS", "explain_task", "explain_tasks"]
@@ -44,45 +40,11 @@ def explain_tasks(manifest: str | os.PathLike, config: ExplainConfig) -> list:
         (naming the line and the column).
     """
     from isograph.batch import Task
-    from isograph.dataset.explain_store import check_module_id
+    from isograph.batch.manifest import read_input_table
 
-    path = Path(manifest)
-    try:
-        table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
-    except FileNotFoundError:
-        raise InputError(f"--batch {path}: not found") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(f"--batch {path}: not a tab-separated table ({type(exc).__name__})") from None
-    missing = [c for c in BATCH_COLUMNS if c not in table.columns]
-    if missing:
-        raise InputError(f"--batch {path}: no column {', '.join(missing)}; it needs {', '.join(BATCH_COLUMNS)}"
-                         f" (tab-separated; optional {', '.join(OPTIONAL_COLUMNS)})")
-    tasks, names = [], set()
-    for i, row in enumerate(table.to_dict("records"), start=2):
-        where = f"--batch {path}, line {i}"
-        try:
-            name = check_module_id(row["name"])
-        except InputError:
-            raise InputError(f"{where}: name {row['name']!r} cannot name a task (no '/', leading '.', or spaces"
-                             " around)") from None
-        if name in names:
-            raise InputError(f"{where}: name {name!r} is used twice; names must be unique")
-        names.add(name)
-        params: dict = {"config": asdict(config)}
-        for column in BATCH_COLUMNS[1:] + OPTIONAL_COLUMNS:
-            value = row.get(column, "") or ""
-            if not value:
-                if column in BATCH_COLUMNS:
-                    raise InputError(f"{where}: {column} is empty")
-                continue
-            resolved = (path.parent / value).resolve()
-            if column != "output_dir" and not resolved.exists():
-                raise InputError(f"{where}: {column} {value!r} not found (looked for {resolved})")
-            params[column] = str(resolved)
-        tasks.append(Task(name, "explain.dataset", params))
-    if not tasks:
-        raise InputError(f"--batch {path}: no rows")
-    return tasks
+    rows = read_input_table(manifest, flag="--batch", required=BATCH_COLUMNS[1:], optional=OPTIONAL_COLUMNS,
+                            outputs=("output_dir",))
+    return [Task(name, "explain.dataset", {"config": asdict(config), **paths}) for name, paths in rows]
 
 
 def explain_task(params: dict) -> dict:
