@@ -156,15 +156,19 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:500]
 
 
+def _settle(task: Task, start: float, outcome, record, bar) -> None:
+    """Record what ``outcome()`` (``[seconds, result]``, or the task's exception) says of a finished task."""
+    try:
+        seconds, result = outcome()
+        record(task, seconds, result, None)
+    except Exception as exc:  # noqa: BLE001 - one failed task is recorded, the others go on
+        record(task, time.perf_counter() - start, None, _one_line(exc))
+    bar.update(1)
+
+
 def _run_here(pending: list[Task], record, bar) -> None:
     for task in pending:
-        start = time.perf_counter()
-        try:
-            seconds, result = run_timed(task.kind, task.params)
-            record(task, seconds, result, None)
-        except Exception as exc:  # noqa: BLE001 - one failed task is recorded, the others go on
-            record(task, time.perf_counter() - start, None, _one_line(exc))
-        bar.update(1)
+        _settle(task, time.perf_counter(), lambda task=task: run_timed(task.kind, task.params), record, bar)
 
 
 def _run_local(pending: list[Task], workers: int, record, bar) -> None:
@@ -177,12 +181,7 @@ def _run_local(pending: list[Task], workers: int, record, bar) -> None:
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
                 task, start = running.pop(future)
-                try:
-                    seconds, result = future.result()
-                    record(task, seconds, result, None)
-                except Exception as exc:  # noqa: BLE001 - one failed task is recorded, the others go on
-                    record(task, time.perf_counter() - start, None, _one_line(exc))
-                bar.update(1)
+                _settle(task, start, future.result, record, bar)
 
 
 def _run_celery(pending: list[Task], redis_url: str, record, bar) -> None:
@@ -199,11 +198,7 @@ def _run_celery(pending: list[Task], redis_url: str, record, bar) -> None:
     while running:
         for handle in [h for h in running if h.ready()]:
             task, start = running.pop(handle)
-            try:
-                seconds, result = handle.get(propagate=True, disable_sync_subtasks=False)
-                record(task, seconds, result, None)
-            except Exception as exc:  # noqa: BLE001 - the task's own error, recorded
-                record(task, time.perf_counter() - start, None, _one_line(exc))
-            bar.update(1)
+            _settle(task, start, lambda handle=handle: handle.get(propagate=True, disable_sync_subtasks=False),
+                    record, bar)
         if running:
             time.sleep(POLL_SECONDS)
