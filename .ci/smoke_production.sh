@@ -28,11 +28,16 @@ bash -c "$celery_line" > "$log/celery.log" 2>&1 &
 celery_pid=$!
 trap 'kill $app_pid $celery_pid 2>/dev/null || true; pkill -f "app.py --data-root demo_data --workers" || true;
       pkill -f "celery --app celery_worker" || true; redis-cli -p $redis_port shutdown nosave >/dev/null 2>&1 || true' EXIT
+url="redis://127.0.0.1:$redis_port/0"
+worker_up() {  # a Celery worker answers a ping through Redis
+    python -c "import sys; from celery import Celery; sys.exit(0 if Celery(broker='$url', backend='$url').control.ping(timeout=2) else 1)" 2>/dev/null
+}
 for _ in $(seq 1 120); do
     if python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/', timeout=5)" 2>/dev/null \
-        && grep -q "ready" "$log/celery.log"; then break; fi
+        && worker_up; then break; fi
     sleep 1
 done
-grep -q "ready" "$log/celery.log" || { echo "smoke: no Celery worker:"; tail -30 "$log/celery.log"; exit 1; }
+worker_up || { echo "smoke: no Celery worker answers:"; tail -30 "$log/celery.log"; exit 1; }
+echo "smoke: a Celery worker answers through $url"
 grep "production mode" "$log/app.log" || { echo "smoke: no production server:"; tail -30 "$log/app.log"; exit 1; }
 python .ci/smoke_client.py "http://127.0.0.1:$port" / /modules/M000
