@@ -83,8 +83,9 @@ def warm_up(settings: dict, *, chromium: bool = True) -> threading.Thread:
     """Load what the first requests need in a background thread, so the first click is not the slow one.
 
     Reads every data set's gene index and SAE graphs and, with ``chromium``, starts the figure exporter's
-    Chromium when one is installed (production web workers leave it to the first export). The feature table is not read: pages read only the features they draw (a ``.matrix`` folder
-    reads just those rows). The server answers requests meanwhile.
+    Chromium when one is installed (production web workers leave it to the first export). The feature table
+    is not read: pages read only the features they draw (a ``.matrix`` folder reads just those rows). The
+    server answers requests meanwhile.
     """
     def work() -> None:
         from isograph.dataset.datasets import find_datasets
