@@ -5,9 +5,6 @@ Settings come from the environment (``ISOGRAPH_DATA_ROOT``, ``REDIS_URL``, ``ISO
 ``ISOGRAPH_JOB_SECONDS``; see :mod:`components.production`); ``python app.py --workers N`` does the same.
 """
 
-from app import create_app, warm_up
-from components.production import settings_from_env
+from components.production import settings_from_env, web_server
 
-app = create_app(settings_from_env())
-warm_up(app.server.config["ISOGRAPH"], chromium=False)
-server = app.server
+server = web_server(settings_from_env())

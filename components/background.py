@@ -26,7 +26,7 @@ from pathlib import Path
 
 from isograph.errors import InputError
 
-__all__ = ["JOB_SECONDS", "OverBudget", "budgeted", "default_cache_dir", "job_gate", "make_manager"]
+__all__ = ["JOB_SECONDS", "OverBudget", "budgeted", "default_cache_dir", "job_gate", "make_manager", "redis_url"]
 
 #: How long one job of the app may run (seconds) unless the settings say otherwise (``job_seconds``).
 JOB_SECONDS = 600.0
@@ -75,6 +75,21 @@ def default_cache_dir() -> Path:
     return Path(tempfile.gettempdir()) / f"isograph-jobs-{os.getuid()}"
 
 
+def redis_url(settings: dict) -> str | None:
+    """The Redis of these app settings (``redis_url``, or the older ``celery_broker``), else ``REDIS_URL`` from
+    the environment; None for none (jobs and views then use diskcache).
+
+    Parameters
+    ----------
+    settings : dict
+
+    Returns
+    -------
+    str or None
+    """
+    return settings.get("redis_url") or settings.get("celery_broker") or os.environ.get("REDIS_URL") or None
+
+
 def make_manager(settings: dict) -> object:
     """The background-callback manager of the app.
 
@@ -92,7 +107,7 @@ def make_manager(settings: dict) -> object:
     InputError
         A Celery broker was configured but celery is not installed.
     """
-    broker = settings.get("redis_url") or settings.get("celery_broker") or os.environ.get("REDIS_URL")
+    broker = redis_url(settings)
     if broker:
         try:
             from celery import Celery

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-__all__ = ["ENVIRONMENT", "celery_app", "serve", "settings_from_env", "settings_to_env"]
+__all__ = ["ENVIRONMENT", "celery_app", "serve", "settings_from_env", "settings_to_env", "web_server"]
 
 #: The settings that production processes share, and the environment variable of each.
 ENVIRONMENT = {
@@ -70,13 +70,34 @@ def celery_app(settings: dict) -> object:
         No Redis URL in the settings or the environment.
     """
     from app import create_app
+    from components.background import redis_url
     from isograph.errors import InputError
 
-    if not (settings.get("redis_url") or os.environ.get("REDIS_URL")):
+    if not redis_url(settings):
         raise InputError("a Celery worker needs Redis: set REDIS_URL (e.g. redis://127.0.0.1:6379/0), the same as"
                          " the web server's --redis-url")
     app = create_app(settings)
     return app.server.config["ISOGRAPH_JOBS"].handle
+
+
+def web_server(settings: dict) -> object:
+    """The WSGI application of one production web worker: the app built from ``settings``, its data sets'
+    indexes preloaded in the background (Chromium is left to the first export).
+
+    Parameters
+    ----------
+    settings : dict
+        As for :func:`app.create_app`.
+
+    Returns
+    -------
+    flask.Flask
+    """
+    from app import create_app, warm_up
+
+    app = create_app(dict(settings))
+    warm_up(app.server.config["ISOGRAPH"], chromium=False)
+    return app.server
 
 
 def serve(settings: dict, *, workers: int, threads: int = 2, timeout: int = 120) -> None:
@@ -95,7 +116,10 @@ def serve(settings: dict, *, workers: int, threads: int = 2, timeout: int = 120)
     """
     from gunicorn.app.base import BaseApplication
 
+    from components.background import redis_url
+
     os.environ.update(settings_to_env(settings))
+    broker = redis_url(settings)
 
     class Application(BaseApplication):
         def load_config(self) -> None:
@@ -107,15 +131,10 @@ def serve(settings: dict, *, workers: int, threads: int = 2, timeout: int = 120)
                 self.cfg.set(key, value)
 
         def load(self):
-            from app import create_app, warm_up
-
-            app = create_app(dict(settings))
-            warm_up(app.server.config["ISOGRAPH"], chromium=False)
-            return app.server
+            return web_server(settings)
 
     print(f"app: production mode, {workers} gunicorn workers x {threads} threads on"
           f" http://{settings['host']}:{settings['port']}; jobs on "
-          + ("Celery (" + str(settings.get("redis_url") or os.environ.get("REDIS_URL")) + ")"
-             if settings.get("redis_url") or os.environ.get("REDIS_URL") else "diskcache in this machine's workers"),
+          + (f"Celery ({broker})" if broker else "diskcache in this machine's workers"),
           flush=True)
     Application().run()

@@ -20,7 +20,6 @@ import functools
 import hashlib
 import inspect
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -77,16 +76,15 @@ def view_cache(settings: dict) -> object:
     Parameters
     ----------
     settings : dict
-        ``redis_url`` (else ``REDIS_URL`` from the environment) or ``cache_dir``.
+        Redis as :func:`components.background.redis_url` finds it, else ``cache_dir``.
 
     Returns
     -------
     diskcache.Cache or a Redis wrapper
     """
-    from components.background import default_cache_dir
+    from components.background import default_cache_dir, redis_url
 
-    url = settings.get("redis_url") or os.environ.get("REDIS_URL") or None
-    return _backend(url, str(Path(settings.get("cache_dir") or default_cache_dir()) / "views"))
+    return _backend(redis_url(settings), str(Path(settings.get("cache_dir") or default_cache_dir()) / "views"))
 
 
 def cached_view(layout: Callable[..., object]) -> Callable[..., object]:
@@ -107,7 +105,8 @@ def cached_view(layout: Callable[..., object]) -> Callable[..., object]:
         from components.layout import current_dataset, settings
         from isograph.errors import InputError
 
-        if not settings().get("view_cache", True):
+        app_settings = settings()
+        if not app_settings.get("view_cache", True):
             return layout(**kwargs)
         try:
             ds = current_dataset(kwargs.get("dataset"))
@@ -116,7 +115,7 @@ def cached_view(layout: Callable[..., object]) -> Callable[..., object]:
             return layout(**kwargs)
         params = json.dumps(sorted((str(k), str(v)) for k, v in kwargs.items()))
         key = hashlib.sha256(f"{page}\0{_code_version()}\0{ds.root}\0{ds.name}\0{version}\0{params}".encode()).hexdigest()
-        cache = view_cache(settings())
+        cache = view_cache(app_settings)
         hit = cache.get(key)
         if hit is not None:
             return json.loads(hit)

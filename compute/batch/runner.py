@@ -119,7 +119,7 @@ def run_batch(tasks: list[Task], manifest_path: str | os.PathLike, *, workers: i
             "result": json.dumps(result, sort_keys=True) if result is not None else "", "error": error or "",
             "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
         write_manifest(table, manifest_path)
-        _failpoint(int((table["status"] == "done").sum() + (table["status"] == "failed").sum()))
+        _failpoint(int(table["status"].isin(["done", "failed"]).sum()))
 
     bar = _progress(len(tasks), len(finished), what)
     try:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
+from isograph.cli.common import add_batch_arguments, run_batch_command
 from isograph.cli.config_args import add_config_arguments, config_from_args
 from isograph.errors import InputError
 from isograph.explain.contracts import ExplainConfig
@@ -43,10 +43,7 @@ def add_explain_module(sub: argparse._SubParsersAction) -> None:
                        help="one data set per row: name, artifact_dir, feature_table, feature_meta, output_dir (+"
                             " optional module_score_table, annotation_table), paths relative to the TSV; one"
                             " resumable task each, recorded in {TSV name}.tasks.tsv")
-    batch.add_argument("--workers", type=int, default=1, metavar="N",
-                       help="--batch: local processes (default 1; 0: in this process, one after the other)")
-    batch.add_argument("--redis-url", default=os.environ.get("REDIS_URL"), metavar="URL",
-                       help="--batch: run the tasks on Celery workers through this Redis (default $REDIS_URL)")
+    add_batch_arguments(batch, when="--batch: ")
     add_config_arguments(p, ExplainConfig, exclude=VAE_FIELDS + IG_FIELDS)
     p.add_argument("--plot", action="store_true",
                    help="write the driver barplot, usage gradient and driver heatmap per module to {module}/figures/")
@@ -101,16 +98,11 @@ def run_explain_module(args: argparse.Namespace) -> int:
 
 def _run_batch(args: argparse.Namespace, config: ExplainConfig) -> int:
     """``--batch``: one resumable task per data set (the options apply to all)."""
-    from isograph.batch import run_batch
-    from isograph.cli.common import print_batch_summary
     from isograph.explain.batch import explain_tasks
 
     if args.plot or args.module_ids:
         raise InputError("--batch explains every module of every data set: leave out --plot and --module-ids")
     manifest = Path(args.batch)
-    tasks = explain_tasks(manifest, config)
-    result = run_batch(tasks, manifest.with_name(manifest.stem + ".tasks.tsv"), workers=args.workers,
-                       redis_url=args.redis_url, what="data sets")
-    print_batch_summary("isograph explain-module --batch", result, ["modules", "samples", "switches_called"])
-    print(manifest.with_name(manifest.stem + ".tasks.tsv"))
-    return 1 if result.failed else 0
+    return run_batch_command("isograph explain-module --batch", explain_tasks(manifest, config),
+                             manifest.with_name(manifest.stem + ".tasks.tsv"), args, what="data sets",
+                             columns=["modules", "samples", "switches_called"])

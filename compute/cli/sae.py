@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
 import pandas as pd
 
-from isograph.cli.common import print_batch_summary
+from isograph.cli.common import add_batch_arguments, run_batch_command
 from isograph.cli.config_args import add_config_arguments, config_from_args
 from isograph.errors import InputError
 from isograph.sae.model import SAEConfig
@@ -171,7 +170,7 @@ def _run_intervene_grid(args: argparse.Namespace) -> int:
     """Every feature x delta x alpha as one batch task; resumable through {output_dir}/tasks.tsv."""
     import itertools
 
-    from isograph.batch import Task, run_batch
+    from isograph.batch import Task
     from isograph.sae.model import checkpoint_dir
 
     if args.tile or args.negative:
@@ -186,16 +185,13 @@ def _run_intervene_grid(args: argparse.Namespace) -> int:
                    "output": str(out / f"feature_{f}" / f"delta_{d:g}_alpha_{a:g}")})
              for f, d, a in itertools.product(dict.fromkeys(args.feature), dict.fromkeys(args.min_act),
                                               dict.fromkeys(args.act_factor))]
-    result = run_batch(tasks, out / "tasks.tsv", workers=args.workers, redis_url=args.redis_url,
-                       what="intervention grid")
-    print_batch_summary("isograph sae intervene --grid", result, ["mean_kl", "max_kl", "top_changed", "tokens"])
-    print(out / "tasks.tsv")
-    return 1 if result.failed else 0
+    return run_batch_command("isograph sae intervene --grid", tasks, out / "tasks.tsv", args, what="intervention grid",
+                             columns=["mean_kl", "max_kl", "top_changed", "tokens"])
 
 
 def _run_batch(args: argparse.Namespace) -> int:
     """Every row of the manifest (a FASTA file, or a pair of sets) -> its knowledge graph, as one batch task."""
-    from isograph.batch import Task, run_batch
+    from isograph.batch import Task
     from isograph.batch.manifest import read_input_table
     from isograph.sae.model import checkpoint_dir
 
@@ -208,11 +204,8 @@ def _run_batch(args: argparse.Namespace) -> int:
             "allow_iupac": args.allow_iupac, "tile": args.tile, "tile_stride": args.tile_stride}
     tasks = [Task(name, "sae.kg", {**base, "input": paths["input"], "negative": paths.get("negative"),
                                    "output": str(out / name / f"{name}_kg.json")}) for name, paths in rows]
-    result = run_batch(tasks, out / "tasks.tsv", workers=args.workers, redis_url=args.redis_url,
-                       what="knowledge graphs")
-    print_batch_summary("isograph sae batch", result, ["sequences", "edges", "features"])
-    print(out / "tasks.tsv")
-    return 1 if result.failed else 0
+    return run_batch_command("isograph sae batch", tasks, out / "tasks.tsv", args, what="knowledge graphs",
+                             columns=["sequences", "edges", "features"])
 
 
 def _probe(lm, train, test, models, layers, seed, max_tokens) -> list[dict]:
@@ -386,9 +379,7 @@ def add_sae(sub: argparse._SubParsersAction, parser_class: type[argparse.Argumen
             p.add_argument("--grid", action="store_true",
                            help="every --feature x --min-act x --act-factor as one task, resumable: a re-run skips the"
                                 " tasks {output-dir}/tasks.tsv records as done")
-            p.add_argument("--workers", type=int, default=1, metavar="N", help="--grid: local processes (default 1; 0: in this process, one after the other)")
-            p.add_argument("--redis-url", default=os.environ.get("REDIS_URL"), metavar="URL",
-                           help="--grid: run the tasks on Celery workers through this Redis (default $REDIS_URL)")
+            add_batch_arguments(p, when="--grid: ")
         p.set_defaults(run=run)
 
     p = cmds.add_parser("batch", help="many FASTA files -> embeddings -> SAE features -> knowledge graphs, resumable")
@@ -406,10 +397,7 @@ def add_sae(sub: argparse._SubParsersAction, parser_class: type[argparse.Argumen
     p.add_argument("--allow-iupac", action="store_true", help="turn IUPAC ambiguity codes into N")
     p.add_argument("--output-dir", default="batch_kg", metavar="DIR",
                    help="{name}/{name}_kg.json (+ tables) per row, and tasks.tsv (default batch_kg)")
-    p.add_argument("--workers", type=int, default=1, metavar="N",
-                   help="local processes (default 1; 0: in this process, one after the other)")
-    p.add_argument("--redis-url", default=os.environ.get("REDIS_URL"), metavar="URL",
-                   help="run the tasks on Celery workers through this Redis (default $REDIS_URL)")
+    add_batch_arguments(p)
     p.set_defaults(run=_run_batch)
 
     p = cmds.add_parser("enrich", help="GO enrichment of the genes of each feature's tokens")

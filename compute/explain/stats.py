@@ -134,7 +134,8 @@ def pearson_rows(
     confidence_level : float, default 0.95
         Confidence level of the Fisher-z interval, in (0, 1).
     chunk_rows : int, optional
-        Rows processed per block (default: about 512 KiB of values) (memory/speed trade-off only; results do not depend on it).
+        Rows processed per block (default: about 512 KiB of values); a memory/speed trade-off only, the
+        results do not depend on it.
 
     Returns
     -------
