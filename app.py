@@ -18,6 +18,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components.background import default_cache_dir, make_manager
+from components.data_grid import register_callbacks as register_grid_callbacks
 from components.export_service import ExportService
 from components.jobs import export_panel
 from components.jobs import register_callbacks as register_job_callbacks
@@ -67,6 +68,7 @@ def create_app(settings: dict | None = None) -> dash.Dash:
     # request bodies are capped (HTTP 413 beyond): an upload of the largest allowed table, base64-encoded, fits
     app.server.config["MAX_CONTENT_LENGTH"] = int(settings.get("max_request_bytes", MAX_REQUEST_BYTES))
     app.server.config["ISOGRAPH"] = settings
+    register_grid_callbacks(app)
     register_job_callbacks(app)
     register_search_callbacks(app)
     app.layout = html.Div([

@@ -1,4 +1,5 @@
-"""Shared Dash pieces: navbar, alerts, figure cards with export menus, tables, the current data set."""
+"""Shared Dash pieces: navbar, alerts, figure cards with export menus, the current data set (tables:
+:mod:`components.data_grid`)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,14 @@ from urllib.parse import urlencode
 
 import dash
 import dash_bootstrap_components as dbc
-import pandas as pd
-from dash import dash_table, dcc, html
+from dash import dcc, html
 
 from isograph.dataset.datasets import Dataset, open_dataset
 from isograph.errors import InputError
 from isograph.figures.common import empty_figure
 
-__all__ = ["alert", "control_value", "current_dataset", "data_table", "figure_card", "graph_ref", "href", "navbar",
-           "optional_part", "page_errors", "settings", "table_records"]
+__all__ = ["alert", "control_value", "current_dataset", "figure_card", "graph_ref", "href", "navbar", "optional_part",
+           "page_errors", "settings"]
 
 
 def settings() -> dict:
@@ -131,26 +131,6 @@ def figure_card(graph_id: str, figure, *, title: str, filename: str) -> dbc.Card
     ], className="mb-3")
 
 
-def table_records(frame: pd.DataFrame, columns: list[str]) -> list[dict]:
-    """``frame``'s rows as DataTable records: the listed columns that exist, floats to 4 significant digits."""
-    shown = frame[[c for c in columns if c in frame.columns]].copy()
-    for col in shown.select_dtypes("float").columns:
-        shown[col] = shown[col].map(lambda v: float(f"{v:.4g}") if pd.notna(v) else None)
-    return shown.to_dict("records")
-
-
 def graph_ref(graph_id: str) -> dict:
     """The component ID of a figure card's graph (a dict, so one callback can export every figure)."""
     return {"type": "figure", "graph": graph_id}
-
-
-def data_table(table_id: str, frame: pd.DataFrame, *, columns: list[str], page_size: int = 15) -> html.Div:
-    """A sortable, filterable table with a CSV download of everything it holds."""
-    shown = [c for c in columns if c in frame.columns]
-    table = dash_table.DataTable(
-        id=table_id, data=table_records(frame, shown), columns=[{"name": c, "id": c} for c in shown],
-        sort_action="native", filter_action="native", page_size=page_size, row_selectable=False,
-        style_table={"overflowX": "auto"}, style_cell={"fontSize": 13, "padding": "4px"},
-        export_format="csv", export_headers="display",
-    )
-    return html.Div(table, className="mb-4")

@@ -7,11 +7,11 @@ is rewritten) and stores the rendered JSON. Repeated views cost one cache read; 
 so nothing stale is ever shown and nothing needs to be invalidated. The key also holds the code's identity
 (the package version and every source file's size and mtime), so an upgraded server builds its views anew.
 
-The cache is diskcache in the app's cache folder (``{cache_dir}/views``, least-recently-used eviction at
-:data:`DISKCACHE_BYTES`), shared by the processes of one machine; with Redis configured (``redis_url`` in
-the settings, or ``REDIS_URL``) it is Redis, shared by every machine, each entry expiring after
-:data:`REDIS_SECONDS`. Pages that show an error (an alert) are not cached. The setting ``view_cache: False``
-(``python app.py --no-view-cache``) builds every view afresh, as before.
+The cache is :func:`components.shared_store.shared_store` "views": diskcache in the app's cache folder
+(``{cache_dir}/views``), shared by the processes of one machine, or Redis when one is configured, shared by
+every machine. A stored view whose tables (:mod:`components.data_grid`, which fetch their rows from the
+table store) are no longer all stored is built again. Pages that show an error (an alert) are not cached.
+The setting ``view_cache: False`` (``python app.py --no-view-cache``) builds every view afresh.
 """
 
 from __future__ import annotations
@@ -20,33 +20,18 @@ import functools
 import hashlib
 import inspect
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import plotly.io.json as pio_json
 
-__all__ = ["DISKCACHE_BYTES", "REDIS_SECONDS", "cached_view", "view_cache"]
+from components.shared_store import shared_store
 
-#: Size limit of the local view cache (bytes); least recently used views are evicted first.
-DISKCACHE_BYTES = 2 * 2**30
-#: How long a view stays in Redis (seconds) after it was last built.
-REDIS_SECONDS = 7 * 24 * 3600
+__all__ = ["cached_view", "view_cache"]
+
 _ERROR_MARK = '"page-error"'  # the id of components.layout.alert's message
-
-
-class _RedisViews:
-    """get/set over Redis with a key prefix and an expiry."""
-
-    def __init__(self, url: str) -> None:
-        import redis
-
-        self._client = redis.Redis.from_url(url)
-
-    def get(self, key: str) -> bytes | None:
-        return self._client.get(f"isograph:view:{key}")
-
-    def set(self, key: str, value: bytes) -> None:
-        self._client.set(f"isograph:view:{key}", value, ex=REDIS_SECONDS)
+_TABLE_TOKEN = re.compile(r'"grid_token":\s*"([0-9a-f]{32})"')  # components.data_grid's stored tables
 
 
 @functools.lru_cache(maxsize=1)
@@ -61,30 +46,20 @@ def _code_version() -> str:
     return hashlib.sha256(repr((isograph.__version__, stamps)).encode()).hexdigest()[:16]
 
 
-@functools.lru_cache(maxsize=8)
-def _backend(redis_url: str | None, folder: str) -> object:
-    if redis_url:
-        return _RedisViews(redis_url)
-    import diskcache
-
-    return diskcache.Cache(folder, size_limit=DISKCACHE_BYTES, eviction_policy="least-recently-used")
-
-
 def view_cache(settings: dict) -> object:
-    """The view cache of these app settings: an object with ``get(key) -> bytes | None`` and ``set(key, bytes)``.
+    """The view cache of these app settings (:func:`components.shared_store.shared_store` "views").
 
     Parameters
     ----------
     settings : dict
-        Redis as :func:`components.background.redis_url` finds it, else ``cache_dir``.
+        The app settings.
 
     Returns
     -------
-    diskcache.Cache or a Redis wrapper
+    object
+        ``get(key) -> bytes | None``, ``set(key, bytes)``, ``has(key)``.
     """
-    from components.background import default_cache_dir, redis_url
-
-    return _backend(redis_url(settings), str(Path(settings.get("cache_dir") or default_cache_dir()) / "views"))
+    return shared_store(settings, "views", prefix="view")
 
 
 def cached_view(layout: Callable[..., object]) -> Callable[..., object]:
@@ -117,7 +92,7 @@ def cached_view(layout: Callable[..., object]) -> Callable[..., object]:
         key = hashlib.sha256(f"{page}\0{_code_version()}\0{ds.root}\0{ds.name}\0{version}\0{params}".encode()).hexdigest()
         cache = view_cache(app_settings)
         hit = cache.get(key)
-        if hit is not None:
+        if hit is not None and _tables_kept(hit.decode(), app_settings):
             return json.loads(hit)
         view = layout(**kwargs)
         text = pio_json.to_json_plotly(view)
@@ -126,3 +101,11 @@ def cached_view(layout: Callable[..., object]) -> Callable[..., object]:
         return view
 
     return cached
+
+
+def _tables_kept(text: str, settings: dict) -> bool:
+    """Whether every table a stored view's grids fetch their rows from is still stored (else rebuild the view)."""
+    from components.data_grid import table_store
+
+    store = table_store(settings)
+    return all(store.has(token) for token in set(_TABLE_TOKEN.findall(text)))

@@ -6,13 +6,13 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 
+from components.data_grid import data_grid
 from components.gene_features import feature_track_job, gene_sae_section
 from components.jobs import job_options, on_cancel
 from components.layout import (
     alert,
     control_value,
     current_dataset,
-    data_table,
     figure_card,
     graph_ref,
     href,
@@ -80,9 +80,10 @@ def layout(gene_id: str | None = None, module: str | None = None, dataset: str |
                                 title="High- vs low-module samples", filename=f"{gene_id}_contrast"), lg=6),
         ]),
         html.H5("Transcripts"),
-        data_table("gene-tx-table", mine, columns=["feature_id", "r", "ci_low", "ci_high", "pvalue", "qvalue",
-                                                   "delta_usage", "n_samples", "direction", "structure_consequences", "structure_nmd",
-                                                   "structure_orf_length", "structure_partner"]),
+        data_grid("gene-tx-table", mine, columns=["feature_id", "r", "ci_low", "ci_high", "pvalue", "qvalue", "delta_usage",
+                                                  "n_samples", "direction", "structure_consequences", "structure_nmd",
+                                                  "structure_orf_length", "structure_partner"],
+                  csv_name=f"{ds.name}_{module}_{gene_id}_transcripts"),
         gene_sae_section(ds, gene_id, mine["transcript_id"].dropna().astype(str).tolist()),
     ])
 

@@ -6,11 +6,11 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
+from components.data_grid import clicked_row, data_grid, grid_id, grid_source
 from components.jobs import explain_job_panel
 from components.layout import (
     alert,
     current_dataset,
-    data_table,
     figure_card,
     graph_ref,
     href,
@@ -73,9 +73,11 @@ def layout(module_id: str | None = None, dataset: str | None = None, **_query) -
                                 title="Top positive and negative driver transcripts", filename=f"{module_id}_heatmap"),
                     lg=5),
         ]),
-        html.H5("Gene drivers"), data_table("module-gene-table", genes, columns=GENE_COLUMNS),
+        html.H5("Gene drivers"), data_grid("module-gene-table", genes, columns=GENE_COLUMNS,
+                                           csv_name=f"{ds.name}_{module_id}_gene_drivers"),
         explain_job_panel(module_id, ds.name),
-        html.H5("Transcript polarity"), data_table("module-tx-table", polarity, columns=TX_COLUMNS),
+        html.H5("Transcript polarity"), data_grid("module-tx-table", polarity, columns=TX_COLUMNS,
+                                                  csv_name=f"{ds.name}_{module_id}_transcript_polarity"),
     ])
 
 
@@ -111,15 +113,17 @@ def gene_href_from_heatmap_click(click: dict | None, context: dict | None) -> st
 
 @callback(Output("url", "href", allow_duplicate=True),
           Input(graph_ref("module-driver-bar"), "clickData"), Input(graph_ref("module-heatmap"), "clickData"),
-          Input("module-gene-table", "active_cell"),
-          State("module-gene-table", "derived_viewport_data"), State("module-context", "data"),
-          prevent_initial_call=True)
-def open_gene(bar_click, heat_click, cell, rows, context):
+          Input(grid_id("module-gene-table"), "cellClicked"), Input(grid_id("module-tx-table"), "cellClicked"),
+          State(grid_source("module-gene-table"), "data"), State(grid_source("module-tx-table"), "data"),
+          State("module-context", "data"), prevent_initial_call=True)
+def open_gene(bar_click, heat_click, gene_cell, tx_cell, gene_rows, tx_rows, context):
     trigger = dash.ctx.triggered_id
     if trigger == graph_ref("module-driver-bar"):
         return gene_href_from_click(bar_click, context) or no_update
     if trigger == graph_ref("module-heatmap"):
         return gene_href_from_heatmap_click(heat_click, context) or no_update
-    if trigger == "module-gene-table" and cell and rows:
-        return href(f"/genes/{rows[cell['row']]['gene_id']}", module=context["module"], dataset=context["dataset"])
+    row = (clicked_row(gene_cell, gene_rows) if trigger == grid_id("module-gene-table")
+           else clicked_row(tx_cell, tx_rows) if trigger == grid_id("module-tx-table") else None)
+    if row and row.get("gene_id") and context:
+        return href(f"/genes/{row['gene_id']}", module=context["module"], dataset=context["dataset"])
     return no_update

@@ -8,12 +8,12 @@ import dash_cytoscape as cyto
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
+from components.data_grid import clicked_row, data_grid, grid_id, grid_source
 from components.jobs import job_options, on_cancel
 from components.layout import (
     alert,
     control_value,
     current_dataset,
-    data_table,
     figure_card,
     graph_ref,
     href,
@@ -56,7 +56,7 @@ def layout(dataset: str | None = None, layer: str | None = None, ef: str | None 
         return html.Div([html.H3("SAE features"), dbc.Alert("This data set has no SAE run yet: train one below (it needs"
                                                             " a DNA language model in sae/lm).", color="light"), job])
     sets = list(run.sets)
-    elements, note, table = graph_view(run, sets, 25, 0, 4)  # drawn with the page: no extra round trip
+    elements, note, table = graph_view(run, sets, 25, 0, 4, dataset=ds.name)  # drawn with the page: no extra round trip
     return html.Div([
         dcc.Store(id="sae-context", data={"dataset": ds.name}),
         html.H3("SAE knowledge graph"),
@@ -85,12 +85,12 @@ def layout(dataset: str | None = None, layer: str | None = None, ef: str | None 
                        minZoom=0.2, maxZoom=3, className="border rounded mb-3"),
         html.H5("Features by PageRank"),
         html.Div(table, id="sae-feature-table"),
-        concept_search(run),
+        concept_search(run, ds.name),
         job,
     ])
 
 
-def concept_search(run) -> html.Div:
+def concept_search(run, dataset: str = "") -> html.Div:
     """"Features for concept X": the run's features ranked by F1 for one GTF concept (isograph.sae.concepts)."""
     from isograph.sae.runs import load_run_concepts
 
@@ -107,14 +107,19 @@ def concept_search(run) -> html.Div:
                className="small text-muted"),
         dbc.Row(dbc.Col(dcc.Dropdown(id="sae-concept", options=names, value="CDS" if "CDS" in names else names[0],
                                      clearable=False), md=4), className="mb-2"),
-        html.Div(concept_table(concepts, "CDS" if "CDS" in names else names[0]), id="sae-concept-table"),
+        html.Div(concept_table(concepts, "CDS" if "CDS" in names else names[0], run, dataset), id="sae-concept-table"),
     ])
 
 
-def concept_table(concepts, concept: str) -> html.Div:
-    """The 20 features with the highest F1 for ``concept``."""
-    shown = concepts[concepts["concept"] == concept].sort_values(["f1", "feature"], ascending=[False, True]).head(20)
-    return data_table("sae-concept-features", shown, columns=CONCEPT_COLUMNS, page_size=10)
+def concept_table(concepts, concept: str, run, dataset: str = "") -> html.Div:
+    """Every feature's scores for ``concept``, highest F1 first."""
+    shown = concepts[concepts["concept"] == concept].sort_values(["f1", "feature"], ascending=[False, True])
+    return data_grid("sae-concept-features", shown, columns=CONCEPT_COLUMNS, page_size=10,
+                     csv_name=f"{_csv_stem(run, dataset)}_concept_{concept}")
+
+
+def _csv_stem(run, dataset: str) -> str:
+    return f"{dataset + '_' if dataset else ''}sae_ef{run.expansion_factor}_layer{run.layer_idx}"
 
 
 @callback(Output("sae-concept-table", "children"), Input("sae-concept", "value"), State("sae-layer", "value"),
@@ -127,7 +132,7 @@ def show_concept(concept, layer, ef, context):
         concepts = load_run_concepts(run) if run is not None else None
         if concepts is None or concept not in set(concepts["concept"]):
             raise InputError(f"no concept {str(concept)[:40]!r} in this run's concept scores")
-        return concept_table(concepts, concept)
+        return concept_table(concepts, concept, run, context["dataset"])
     except InputError as exc:
         return dbc.Alert(str(exc), color="warning", id="sae-concept-error")
 
@@ -162,7 +167,7 @@ def _training_card(ds) -> dbc.Card:
     ], className="mb-3")
 
 
-def graph_view(run, sets, top_n, min_weight, per_feature) -> tuple[list, object, object]:
+def graph_view(run, sets, top_n, min_weight, per_feature, *, dataset: str = "") -> tuple[list, object, object]:
     """Cytoscape elements, a note and the feature table of a run's top-N subgraph (see ``top_subgraph``)."""
     from isograph.sae.concepts import best_concepts
     from isograph.sae.runs import load_run_concepts, load_run_graph, load_set_centrality, top_subgraph
@@ -189,8 +194,8 @@ def graph_view(run, sets, top_n, min_weight, per_feature) -> tuple[list, object,
     elements = graph_elements(nodes, links)
     legend = [html.Span([html.Span("●", style={"color": colour, "fontSize": "1.2em"}), f" {label}"], className="me-3")
               for label, colour in legend_items(elements)]
-    return elements, [note, html.Div(legend, id="sae-graph-legend")], data_table("sae-features", table.head(300),
-                                                                                 columns=FEATURE_COLUMNS)
+    return elements, [note, html.Div(legend, id="sae-graph-legend")], data_grid(
+        "sae-features", table, columns=FEATURE_COLUMNS, csv_name=f"{_csv_stem(run, dataset)}_features")
 
 
 @callback(Output("sae-graph", "elements"), Output("sae-graph-note", "children"), Output("sae-feature-table", "children"),
@@ -200,7 +205,7 @@ def graph_view(run, sets, top_n, min_weight, per_feature) -> tuple[list, object,
 def draw_graph(layer, ef, sets, top_n, min_weight, per_feature, context):
     try:
         ds = current_dataset(context["dataset"])
-        return graph_view(_run_of(ds, layer, ef), sets, top_n, min_weight, per_feature)
+        return graph_view(_run_of(ds, layer, ef), sets, top_n, min_weight, per_feature, dataset=ds.name)
     except (InputError, ValueError) as exc:
         return [], dbc.Alert(str(exc), color="warning", id="sae-error"), no_update
 
@@ -214,14 +219,14 @@ def download_graph(_clicks, ef, layer):
 
 
 @callback(Output("url", "href", allow_duplicate=True), Input("sae-graph", "tapNodeData"),
-          Input("sae-features", "active_cell"), State("sae-features", "derived_viewport_data"),
+          Input(grid_id("sae-features"), "cellClicked"), State(grid_source("sae-features"), "data"),
           State("sae-layer", "value"), State("sae-ef", "value"), State("sae-context", "data"), prevent_initial_call=True)
-def open_feature(node, cell, rows, layer, ef, context):
+def open_feature(node, cell, source, layer, ef, context):
     trigger = dash.ctx.triggered_id
     if trigger == "sae-graph" and node and node.get("kind") == "feature":
         index = node["id"][1:]
-    elif trigger == "sae-features" and cell and rows:
-        index = rows[cell["row"]]["feature"]
+    elif trigger == grid_id("sae-features") and (row := clicked_row(cell, source)):
+        index = row["feature"]
     else:
         return no_update
     return href(f"/sae/features/{layer}/{index}", ef=ef, dataset=context["dataset"])

@@ -6,16 +6,15 @@ import functools
 
 import dash
 import dash_bootstrap_components as dbc
-import numpy as np
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
+from components.data_grid import data_grid
 from components.jobs import job_options, on_cancel
 from components.layout import (
     alert,
     control_value,
     current_dataset,
-    data_table,
     figure_card,
     href,
     page_errors,
@@ -77,6 +76,7 @@ def layout(layer: str | None = None, idx: str | None = None, ef: str | None = No
     labels = {r.seq_id: f"{r.interval}: {r.seq_id}" for r in shown.itertuples()}
     rank = data.centrality.set_index("node")
     node = f"f{feature}"
+    stem = _csv_stem(ds.name, run, feature)
     context = {"dataset": ds.name, "layer": run.layer_idx, "ef": run.expansion_factor, "feature": feature,
                "top": profile.top_sequences["seq_id"].head(3).tolist()}
     return html.Div([
@@ -103,11 +103,11 @@ def layout(layer: str | None = None, idx: str | None = None, ef: str | None = No
                                 filename=f"feature_{feature}_sequences"), lg=7),
         ]),
         html.H5("Sequences shown"),
-        data_table("feature-sequences", shown, columns=SEQUENCE_COLUMNS),
+        data_grid("feature-sequences", shown, columns=SEQUENCE_COLUMNS, csv_name=f"{stem}_sequences"),
         html.H5("Isoform switches whose gained or lost exons activate it"),
-        _switch_table(run, feature),
+        _switch_table(run, feature, stem),
         html.H5("GO enrichment of the genes whose tokens the feature leads"),
-        _go_table(run, data, feature),
+        _go_table(run, data, feature, stem),
         _paste_card(),
         variant_card("feature", title="A variant: reference vs alternate window (HGVS on a transcript of the data set)",
                      placeholder="e.g. TCONS_00000001:c.4G>A, c.10_12del, c.4_5insGG"),
@@ -123,7 +123,11 @@ def _stat(name: str, value: str, element_id: str) -> dbc.Col:
 SWITCH_COLUMNS = ["gene_id", "module_id", "pair", "set", "transcript_id", "genomic_start", "genomic_end", "activation"]
 
 
-def _switch_table(run, feature: int) -> html.Div:
+def _csv_stem(dataset: str, run, feature: int) -> str:
+    return f"{dataset}_sae_ef{run.expansion_factor}_layer{run.layer_idx}_feature_{feature}"
+
+
+def _switch_table(run, feature: int, stem: str) -> html.Div:
     """The exonic stretches of called switches (isograph.sae.bridge) on which the feature is active, strongest first,
     with the run's gained-vs-lost test of the feature."""
     segments_path, tests_path = run.path("switch_segments"), run.path("switch_features")
@@ -146,7 +150,8 @@ def _switch_table(run, feature: int) -> html.Div:
     else:
         words = "Never active on a gained or lost exon of the called switches."
     return html.Div([html.P(words, className="small", id="feature-switch-test"),
-                     data_table("feature-switches", active.head(50), columns=SWITCH_COLUMNS, page_size=8)])
+                     data_grid("feature-switches", active, columns=SWITCH_COLUMNS, page_size=8,
+                               csv_name=f"{stem}_switch_stretches")])
 
 
 def _region_text(run, feature: int) -> str:
@@ -186,7 +191,7 @@ def _contrast_text(contrast: pd.DataFrame | None, feature: int) -> str:
     return f"log10 PR {a}/{b} = {row['log10_ratio']:+.2f}"
 
 
-def _go_table(run, data, feature: int) -> html.Div:
+def _go_table(run, data, feature: int, stem: str) -> html.Div:
     from isograph.sae.go import edge_genes, enrich
 
     stored = run.path("go_enrichment")
@@ -205,7 +210,8 @@ def _go_table(run, data, feature: int) -> html.Div:
             return html.P(f"No GO enrichment: {exc}", className="text-muted", id="feature-go")
     if table.empty:
         return html.P("No GO term tested.", className="text-muted", id="feature-go")
-    return html.Div(data_table("feature-go-table", table.head(50), columns=GO_COLUMNS), id="feature-go")
+    return html.Div(data_grid("feature-go-table", table, columns=GO_COLUMNS, csv_name=f"{stem}_go_enrichment"),
+                    id="feature-go")
 
 
 @functools.lru_cache(maxsize=1)
@@ -339,9 +345,10 @@ def intervention_job(set_progress, context, delta, alpha):
                     filename=name),
         figure_card("feature-intervention-kl", intervention_effects(effects), title="Per-token KL(baseline ‖ intervened)",
                     filename=f"{name}_kl"),
-        data_table("feature-intervention-table", effects[effects["top_changed"] | (np.arange(len(effects)) < 20)],
-                   columns=["seq_id", "token_index", "token", "z_before", "z_after", "p_token_before", "p_token_after",
-                            "top_token_before", "top_token_after", "kl"]),
+        data_grid("feature-intervention-table", effects,
+                  columns=["seq_id", "token_index", "token", "z_before", "z_after", "p_token_before", "p_token_after",
+                           "top_token_before", "top_token_after", "top_changed", "kl"],
+                  csv_name=f"{context['dataset']}_{name}_delta{delta:g}_alpha{alpha:g}"),
     ])
 
 

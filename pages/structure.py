@@ -9,16 +9,15 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
+from components.data_grid import clicked_row, data_grid, grid_id, grid_source
 from components.jobs import job_options, on_cancel
 from components.layout import (
     alert,
     control_value,
     current_dataset,
-    data_table,
     figure_card,
     page_errors,
     settings,
-    table_records,
 )
 from isograph.dataset.datasets import DatasetError
 from isograph.errors import InputError
@@ -112,11 +111,12 @@ def results_view(ds) -> list:
                     title=f"Genome-wide, {source}: consequence gain vs loss (exact binomial test vs ½, BH)",
                     filename="consequence_summary"),
         html.H5("Consequence tests"),
-        data_table("structure-enrichment-table", enrichment, columns=ENRICHMENT_COLUMNS),
+        data_grid("structure-enrichment-table", enrichment, columns=ENRICHMENT_COLUMNS,
+                  csv_name=f"{ds.name}_structure_consequence_tests"),
         dbc.Row([dbc.Col(html.H5("Switch pairs (click one)"), md=6),
                  dbc.Col(dcc.Dropdown(id="structure-filter", options=words, placeholder="Filter by consequence…",
                                       clearable=True), md=6)]),
-        data_table("structure-pairs-table", pairs, columns=PAIR_COLUMNS, page_size=12),
+        pairs_grid(ds, pairs, None),
         html.Div(id="structure-pair-view"),
     ]
 
@@ -184,23 +184,29 @@ def annotation_job(set_progress, context, gtf, source, module, min_strength, con
 on_cancel("structure", "structure-status", "Cancelled; the tables of the previous annotation are unchanged.")
 
 
-@callback(Output("structure-pairs-table", "data"), Input("structure-filter", "value"),
-          State("structure-context", "data"), prevent_initial_call=True)
-def filter_pairs(word, context):
-    ds = current_dataset(context["dataset"])
-    pairs = ds.structure.table("pairs")
+def pairs_grid(ds, pairs: pd.DataFrame, word: str | None) -> html.Div:
+    """The switch-pairs table, all pairs or those whose consequences mention ``word``."""
     if word:
         pairs = pairs[_contains(pairs, word)]
-    return table_records(pairs, PAIR_COLUMNS)
+    return data_grid("structure-pairs-table", pairs, columns=PAIR_COLUMNS, page_size=12,
+                     csv_name=f"{ds.name}_structure_pairs{f'_{word}' if word else ''}")
 
 
-@callback(Output("structure-pair-view", "children"), Input("structure-pairs-table", "active_cell"),
-          State("structure-pairs-table", "derived_viewport_data"), State("structure-context", "data"),
+@callback(Output("structure-pairs-table", "children"), Output("structure-pair-view", "children", allow_duplicate=True),
+          Input("structure-filter", "value"), State("structure-context", "data"), prevent_initial_call=True)
+def filter_pairs(word, context):
+    """A new filter: the filtered table, and no drawing of a pair that may no longer be listed."""
+    ds = current_dataset(context["dataset"])
+    return pairs_grid(ds, ds.structure.table("pairs"), word).children, None
+
+
+@callback(Output("structure-pair-view", "children"), Input(grid_id("structure-pairs-table"), "cellClicked"),
+          State(grid_source("structure-pairs-table"), "data"), State("structure-context", "data"),
           State("structure-gtf", "value"), prevent_initial_call=True)
-def show_pair(cell, rows, context, gtf):
-    if not cell or not rows:
+def show_pair(cell, source, context, gtf):
+    row = clicked_row(cell, source)
+    if not row:
         return no_update
-    row = rows[cell["row"]]
     try:
         ds = current_dataset(context["dataset"])
         models = ds.structure.models(gtf).set_index("transcript_id", drop=False)

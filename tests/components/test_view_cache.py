@@ -51,6 +51,28 @@ def test_a_view_is_built_once_per_data_set_version(app_on_small):
     assert len(builds) == 5
 
 
+def test_a_cached_view_whose_table_was_evicted_is_built_again(app_on_small):
+    from components.data_grid import data_grid, table_store
+
+    app, _, sim = app_on_small
+    frame = sim.feature_meta.head(30)
+    builds = []
+
+    @cached_view
+    def layout(module_id=None, dataset=None, **_query):
+        builds.append(module_id)
+        return html.Div(data_grid("module-tx-table", frame, columns=list(frame.columns)))
+
+    with app.server.app_context():
+        layout(module_id="M000")
+        layout(module_id="M000")
+        assert len(builds) == 1
+        tables = table_store(app.server.config["ISOGRAPH"])
+        tables._cache.clear()  # evicted by the table store's size limit
+        layout(module_id="M000")
+        assert len(builds) == 2 and len(tables._cache) == 1  # built, and its table stored, again
+
+
 def test_error_pages_are_not_cached(app_on_small):
     from components.layout import alert
 

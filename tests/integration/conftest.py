@@ -104,6 +104,21 @@ class Browser:
             time.sleep(0.2)
         raise AssertionError("timed out")
 
+    def grid_cell(self, table: str, row: int, column: str):
+        """A cell of a table (components.data_grid) once its row has come and the page has stopped moving."""
+        def find():
+            cell = self.duo.driver.find_element(
+                By.CSS_SELECTOR, f"#{table} .ag-row[row-index='{row}'] .ag-cell[col-id='{column}']")
+            assert cell.get_attribute("textContent").strip(), "the row has not come yet"
+            return cell
+        return self.settled(find, timeout=30)
+
+    def grid_text(self, table: str, row: int, column: str) -> str:
+        """The text of a table's cell (empty while its row is still on its way)."""
+        cells = self.duo.driver.find_elements(
+            By.CSS_SELECTOR, f"#{table} .ag-row[row-index='{row}'] .ag-cell[col-id='{column}']")
+        return cells[0].get_attribute("textContent").strip() if cells else ""
+
     @staticmethod
     def settled(find, timeout: float = 15.0):
         """The element ``find()`` returns once its position and size have stopped changing (the page has loaded)."""
@@ -143,3 +158,26 @@ class Browser:
 def ui(dash_duo) -> Browser:
     """Browser helpers bound to this test's ``dash_duo``."""
     return Browser(dash_duo)
+
+
+def grid_table(component, name: str):
+    """The whole table behind grid ``name`` in a page or component (components.data_grid stores it on the
+    server; the layout holds only its key). Call inside the app's context."""
+    import dash
+
+    from components.data_grid import load_table
+
+    found = []
+
+    def walk(node):
+        if isinstance(node, (list, tuple)):
+            for child in node:
+                walk(child)
+            return
+        if hasattr(node, "to_plotly_json"):
+            if getattr(node, "id", None) == {"type": "isograph-grid-source", "name": name}:
+                found.append(node.data)
+            walk(getattr(node, "children", None))
+    walk(component)
+    assert found, f"no table {name!r} on this page"
+    return load_table(found[0]["grid_token"], dash.get_app().server.config["ISOGRAPH"]).drop(columns="_row")

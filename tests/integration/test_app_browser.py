@@ -89,9 +89,7 @@ def test_table_row_opens_its_gene(dash_duo, ui, app, demo_root):
     genes, _ = _tables(demo_root)
     dash_duo.start_server(app)
     dash_duo.driver.get(dash_duo.server_url + "/modules/M000")
-    cell = ui.wait(lambda: dash_duo.driver.find_elements(
-        By.CSS_SELECTOR, "#module-gene-table td[data-dash-column='gene_name']")[2])
-    ui.click(cell)
+    ui.click(ui.grid_cell("module-gene-table", 2, "gene_name"))
     _landed_on(ui, genes.iloc[2]["gene_id"])
 
 
@@ -217,3 +215,44 @@ def test_a_truncated_module_table_degrades_only_its_module(dash_duo, make_app, d
     message = dash_duo.wait_for_element("#page-error", timeout=20).text
     assert "M001/gene_driver_table.parquet cannot be read" in message
     assert "Traceback" not in dash_duo.driver.page_source
+
+
+def test_tables_sort_page_and_filter_on_the_server(dash_duo, ui, app, demo_root):
+    """The gene-driver table's rows come from the server a page at a time: a header click sorts all 37 rows (not
+    only the page drawn), the next page shows rows 16-30 of that order, a typed filter counts every match."""
+    genes, _ = _tables(demo_root)
+    dash_duo.start_server(app)
+    dash_duo.driver.get(dash_duo.server_url + "/modules/M000")
+    table = "#module-gene-table"
+    ui.grid_cell("module-gene-table", 0, "gene_id")
+    assert ui.grid_text("module-gene-table", 0, "gene_id") == genes["gene_id"].iloc[0]
+    assert len(dash_duo.driver.find_elements(By.CSS_SELECTOR, f"{table} .ag-center-cols-container .ag-row")) == 15
+
+    def cell(row: int) -> str:
+        return ui.grid_text("module-gene-table", row, "gene_id")
+
+    def note() -> str:
+        return dash_duo.driver.find_element(By.XPATH, "//*[contains(@id, 'isograph-grid-note')]").get_attribute(
+            "textContent")
+
+    ui.click(dash_duo.find_element(f"{table} .ag-header-cell[col-id='switch_r'] .ag-header-cell-label"))
+    ordered = genes.sort_values("switch_r", kind="stable", na_position="last")["gene_id"].tolist()
+    ui.wait(lambda: cell(0) == ordered[0])
+    ui.click(dash_duo.find_element(f"{table} .ag-paging-button[aria-label='Next Page']"))
+    ui.wait(lambda: cell(15) == ordered[15])
+    assert ui.wait(lambda: "Showing rows 16–30 of 37" in note())
+    word = genes["gene_name"].iloc[5][1:4]
+    box = dash_duo.find_element(f"{table} .ag-floating-filter[col-id='gene_name'] input")
+    box.send_keys(word.lower())
+    matches = genes["gene_name"].str.lower().str.contains(word.lower(), regex=False).sum()
+    ui.wait(lambda: f"of {matches} (filtered from 37)" in note(), timeout=20)
+    summary = dash_duo.find_element(f"{table} .ag-paging-row-summary-panel").get_attribute("textContent").strip()
+    assert summary.endswith(f"of {matches}")
+
+
+def test_a_transcript_table_row_opens_its_gene(dash_duo, ui, app, demo_root):
+    _, polarity = _tables(demo_root)
+    dash_duo.start_server(app)
+    dash_duo.driver.get(dash_duo.server_url + "/modules/M000")
+    ui.click(ui.grid_cell("module-tx-table", 1, "feature_id"))
+    _landed_on(ui, polarity["gene_id"].iloc[1])

@@ -25,9 +25,7 @@ def test_structure_job_then_click_a_pair(dash_duo, ui, app, demo_root):
     assert "pairs annotated" in done and ("GTF cache used" in done or "GTF parsed" in done)
     pairs = pd.read_parquet(demo_root / "demo" / "structure" / "switch_pairs_annotated.parquet")
     assert (pairs["status"] == "ok").sum() >= 5
-    cell = ui.wait(lambda: dash_duo.driver.find_elements(
-        By.CSS_SELECTOR, "#structure-pairs-table td[data-dash-column='gene_id']")[0])
-    ui.click(cell)
+    ui.click(ui.grid_cell("structure-pairs-table", 0, "gene_id"))
     words = dash_duo.wait_for_element("#structure-words", timeout=20).text
     first = pairs.iloc[0]
     assert first["transcript_id_1"] in words and first["transcript_id_2"] in words
@@ -69,7 +67,7 @@ def test_sae_graph_draws_and_a_node_opens_its_feature(dash_duo, ui, app):
     assert frequency.endswith("%")
     histogram = ui.graph("feature-histogram")
     assert ui.wait(lambda: histogram.find_elements(By.CSS_SELECTOR, ".barlayer .point"))
-    rows = ui.wait(lambda: dash_duo.driver.find_elements(By.CSS_SELECTOR, "#feature-sequences td[data-dash-column='seq_id']"))
+    rows = ui.wait(lambda: dash_duo.driver.find_elements(By.CSS_SELECTOR, "#feature-sequences .ag-cell[col-id='seq_id']"))
     heat = ui.graph("feature-heat")
     labels = ui.wait(lambda: " ".join(t.text for t in heat.find_elements(By.CSS_SELECTOR, ".ytick text")))
     assert rows[0].text in labels and labels.startswith("top")

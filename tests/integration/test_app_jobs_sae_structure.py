@@ -12,6 +12,8 @@ import plotly.graph_objects as go
 import pytest
 from dash import html
 
+from tests.integration.conftest import grid_table
+
 
 @pytest.fixture(scope="module")
 def root_copy(demo_root, tmp_path_factory):
@@ -93,10 +95,11 @@ def test_annotation_of_one_module_flows_into_the_driver_tables(app, root_copy):
     assert set(pairs.loc[pairs["annotation_run"] == run, "module_id"]) == {"M000"} and "annotated" in _text(status)
     pairs = pairs[pairs["annotation_run"] == run]
     with app.server.app_context():
-        page = _text(module_layout("M000", dataset="demo"))
+        view = module_layout("M000", dataset="demo")
+        genes, transcripts = grid_table(view, "module-gene-table"), grid_table(view, "module-tx-table")
     ok = pairs[pairs["status"] == "ok"].iloc[0]
-    assert "switch_consequences" in page and "structure_consequences" in page
-    assert ok["consequences"].split("; ")[0] in page
+    assert "switch_consequences" in genes and "structure_consequences" in transcripts
+    assert transcripts["structure_consequences"].str.contains(ok["consequences"].split("; ")[0], regex=False).any()
 
 
 def test_training_job_reports_every_epoch_and_saves_a_run(app, root_copy):

@@ -6,6 +6,8 @@ import json
 
 from dash import html
 
+from tests.integration.conftest import grid_table
+
 
 def _text(component) -> str:
     return str(html.Div(component).to_plotly_json())
@@ -19,8 +21,8 @@ def test_the_sae_page_has_the_model_card_and_the_concept_search(app, demo_root):
         page = _text(layout(dataset="demo"))
         assert "sae-model-card" in page and f"{report['held_out']['loss']:.2f} nats" in page
         assert "Features for a concept" in page and "best_concept_f1" in page and "sae-concept-features" in page
-        table = _text(show_concept("3'UTR", "2", "8", {"dataset": "demo"}))
-        assert "sae-concept-features" in table and "3'UTR" in table
+        table = grid_table(show_concept("3'UTR", "2", "8", {"dataset": "demo"}), "sae-concept-features")
+        assert set(table["concept"]) == {"3'UTR"} and table["f1"].is_monotonic_decreasing
         refused = _text(show_concept("<script>", "2", "8", {"dataset": "demo"}))
         assert "sae-concept-error" in refused and "no concept" in refused
 
