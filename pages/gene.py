@@ -83,7 +83,7 @@ def layout(gene_id: str | None = None, module: str | None = None, dataset: str |
         data_grid("gene-tx-table", mine, columns=["feature_id", "r", "ci_low", "ci_high", "pvalue", "qvalue", "delta_usage",
                                                   "n_samples", "direction", "structure_consequences", "structure_nmd",
                                                   "structure_orf_length", "structure_partner"],
-                  csv_name=f"{ds.name}_{module}_{gene_id}_transcripts"),
+                  csv_name=f"{ds.file_stem}_{module}_{gene_id}_transcripts"),
         gene_sae_section(ds, gene_id, mine["transcript_id"].dropna().astype(str).tolist()),
     ])
 

@@ -74,10 +74,10 @@ def layout(module_id: str | None = None, dataset: str | None = None, **_query) -
                     lg=5),
         ]),
         html.H5("Gene drivers"), data_grid("module-gene-table", genes, columns=GENE_COLUMNS,
-                                           csv_name=f"{ds.name}_{module_id}_gene_drivers"),
+                                           csv_name=f"{ds.file_stem}_{module_id}_gene_drivers"),
         explain_job_panel(module_id, ds.name),
         html.H5("Transcript polarity"), data_grid("module-tx-table", polarity, columns=TX_COLUMNS,
-                                                  csv_name=f"{ds.name}_{module_id}_transcript_polarity"),
+                                                  csv_name=f"{ds.file_stem}_{module_id}_transcript_polarity"),
     ])
 
 

@@ -56,7 +56,7 @@ def layout(dataset: str | None = None, layer: str | None = None, ef: str | None 
         return html.Div([html.H3("SAE features"), dbc.Alert("This data set has no SAE run yet: train one below (it needs"
                                                             " a DNA language model in sae/lm).", color="light"), job])
     sets = list(run.sets)
-    elements, note, table = graph_view(run, sets, 25, 0, 4, dataset=ds.name)  # drawn with the page: no extra round trip
+    elements, note, table = graph_view(run, sets, 25, 0, 4, dataset=ds.file_stem)  # drawn with the page: no extra round trip
     return html.Div([
         dcc.Store(id="sae-context", data={"dataset": ds.name}),
         html.H3("SAE knowledge graph"),
@@ -85,7 +85,7 @@ def layout(dataset: str | None = None, layer: str | None = None, ef: str | None 
                        minZoom=0.2, maxZoom=3, className="border rounded mb-3"),
         html.H5("Features by PageRank"),
         html.Div(table, id="sae-feature-table"),
-        concept_search(run, ds.name),
+        concept_search(run, ds.file_stem),
         job,
     ])
 
@@ -128,11 +128,12 @@ def show_concept(concept, layer, ef, context):
     from isograph.sae.runs import load_run_concepts
 
     try:
-        run = _run_of(current_dataset(context["dataset"]), layer, ef)
+        ds = current_dataset(context["dataset"])
+        run = _run_of(ds, layer, ef)
         concepts = load_run_concepts(run) if run is not None else None
         if concepts is None or concept not in set(concepts["concept"]):
             raise InputError(f"no concept {str(concept)[:40]!r} in this run's concept scores")
-        return concept_table(concepts, concept, run, context["dataset"])
+        return concept_table(concepts, concept, run, ds.file_stem)
     except InputError as exc:
         return dbc.Alert(str(exc), color="warning", id="sae-concept-error")
 
@@ -205,7 +206,7 @@ def graph_view(run, sets, top_n, min_weight, per_feature, *, dataset: str = "") 
 def draw_graph(layer, ef, sets, top_n, min_weight, per_feature, context):
     try:
         ds = current_dataset(context["dataset"])
-        return graph_view(_run_of(ds, layer, ef), sets, top_n, min_weight, per_feature, dataset=ds.name)
+        return graph_view(_run_of(ds, layer, ef), sets, top_n, min_weight, per_feature, dataset=ds.file_stem)
     except (InputError, ValueError) as exc:
         return [], dbc.Alert(str(exc), color="warning", id="sae-error"), no_update
 

@@ -76,7 +76,7 @@ def layout(layer: str | None = None, idx: str | None = None, ef: str | None = No
     labels = {r.seq_id: f"{r.interval}: {r.seq_id}" for r in shown.itertuples()}
     rank = data.centrality.set_index("node")
     node = f"f{feature}"
-    stem = _csv_stem(ds.name, run, feature)
+    stem = _csv_stem(ds.file_stem, run, feature)
     context = {"dataset": ds.name, "layer": run.layer_idx, "ef": run.expansion_factor, "feature": feature,
                "top": profile.top_sequences["seq_id"].head(3).tolist()}
     return html.Div([
@@ -348,7 +348,7 @@ def intervention_job(set_progress, context, delta, alpha):
         data_grid("feature-intervention-table", effects,
                   columns=["seq_id", "token_index", "token", "z_before", "z_after", "p_token_before", "p_token_after",
                            "top_token_before", "top_token_after", "top_changed", "kl"],
-                  csv_name=f"{context['dataset']}_{name}_delta{delta:g}_alpha{alpha:g}"),
+                  csv_name=f"{ds.file_stem}_{name}_delta{delta:g}_alpha{alpha:g}"),
     ])
 
 

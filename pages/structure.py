@@ -112,7 +112,7 @@ def results_view(ds) -> list:
                     filename="consequence_summary"),
         html.H5("Consequence tests"),
         data_grid("structure-enrichment-table", enrichment, columns=ENRICHMENT_COLUMNS,
-                  csv_name=f"{ds.name}_structure_consequence_tests"),
+                  csv_name=f"{ds.file_stem}_structure_consequence_tests"),
         dbc.Row([dbc.Col(html.H5("Switch pairs (click one)"), md=6),
                  dbc.Col(dcc.Dropdown(id="structure-filter", options=words, placeholder="Filter by consequence…",
                                       clearable=True), md=6)]),
@@ -189,7 +189,7 @@ def pairs_grid(ds, pairs: pd.DataFrame, word: str | None) -> html.Div:
     if word:
         pairs = pairs[_contains(pairs, word)]
     return data_grid("structure-pairs-table", pairs, columns=PAIR_COLUMNS, page_size=12,
-                     csv_name=f"{ds.name}_structure_pairs{f'_{word}' if word else ''}")
+                     csv_name=f"{ds.file_stem}_structure_pairs{f'_{word}' if word else ''}")
 
 
 @callback(Output("structure-pairs-table", "children"), Output("structure-pair-view", "children", allow_duplicate=True),

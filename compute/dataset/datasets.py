@@ -45,6 +45,12 @@ class Dataset:
     title: str = ""
 
     @property
+    def file_stem(self) -> str:
+        """The data set's folder name, to start the names of files made from it (``demo`` for ``root/demo``; the
+        root's own name when the root is the data set)."""
+        return (self.root / self.name).resolve().name
+
+    @property
     def explain(self) -> DatasetExplain:
         """The explain output: ``ds.explain.table(module, name)``, ``.result(module)``, ``.config(module)``,
         ``.switch_pairs()``, ``.rerun(module, config)``, ``.write(...)``."""
