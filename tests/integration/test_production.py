@@ -26,6 +26,7 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -221,8 +222,9 @@ def test_two_app_processes_see_the_same_job(production):
     assert "job-table" in answer.decode()
 
 
-def test_views_are_shared_through_redis(production):
-    """A view built by one app process is served by the other from Redis (same bytes, a cache entry per view)."""
+def test_views_are_shared_through_redis(production, demo_root):
+    """A view built by one app process is served by the other from Redis (same bytes, a cache entry per view), and
+    the other answers requests for its table's rows from the table Redis holds."""
     import redis
 
     client = redis.Redis.from_url(production["redis_url"])
@@ -236,7 +238,41 @@ def test_views_are_shared_through_redis(production):
                               route_payload(production["second"], routing_callback(production["second"]), path))[1])
     assert set(client.scan_iter("isograph:view:*")) - before == added  # served from it, not built again
     assert json.dumps(first["response"], sort_keys=True) == json.dumps(second["response"], sort_keys=True)
+    # its tables are in Redis too: the other process answers a page of rows of the view the first one built
+    source = _find_props(first["response"], {"type": "isograph-grid-source", "name": "module-gene-table"})["data"]
+    assert client.exists(f"isograph:table:{source['grid_token']}")
+    rows_callback = next(c for c in json.loads(_get(production["second"] + "/_dash-dependencies"))
+                         if c["inputs"][0]["property"] == "getRowsRequest")
+    grid = {"type": "isograph-grid", "name": "module-gene-table"}
+    request = {"startRow": 15, "endRow": 30, "sortModel": [{"colId": "switch_qvalue", "sort": "asc"}], "filterModel": {}}
+    body = json.dumps({
+        "output": rows_callback["output"],
+        "outputs": [{"id": grid, "property": "getRowsResponse"},
+                    {"id": {**grid, "type": "isograph-grid-note"}, "property": "children"}],
+        "inputs": [{"id": grid, "property": "getRowsRequest", "value": request}],
+        "state": [{"id": {**grid, "type": "isograph-grid-source"}, "property": "data", "value": source}],
+        "changedPropIds": [json.dumps(grid, sort_keys=True, separators=(",", ":")) + ".getRowsRequest"],
+    }).encode()
+    answer = json.loads(_post(production["second"] + "/_dash-update-component", body)[1])["response"]
+    rows = answer[json.dumps(grid, sort_keys=True, separators=(",", ":"))]["getRowsResponse"]
+    genes = pd.read_parquet(demo_root / "demo" / "explain" / "M003" / "gene_driver_table.parquet")
+    expected = genes.sort_values("switch_qvalue", kind="stable", na_position="last").iloc[15:30]
+    assert rows["rowCount"] == len(genes)
+    assert [r["gene_id"] for r in rows["rowData"]] == expected["gene_id"].tolist()
+    assert [r["switch_qvalue"] for r in rows["rowData"]] == expected["switch_qvalue"].tolist()  # every digit
 
+
+def _find_props(node, component_id: dict) -> dict | None:
+    """The props of the component with ``component_id`` in a Dash JSON tree."""
+    if isinstance(node, dict):
+        if node.get("props", {}).get("id") == component_id:
+            return node["props"]
+        node = list(node.values())
+    if isinstance(node, list):
+        for child in node:
+            if (found := _find_props(child, component_id)) is not None:
+                return found
+    return None
 
 def test_intervention_grid_on_the_celery_worker(production, tiny_intervention, tmp_path):
     """`isograph sae intervene --grid` with Redis configured: one Celery task per cell, run by the worker."""
