@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
+import pandas as pd
 from dash import ALL, ClientsideFunction, Input, Output, State, dcc, html
 
 __all__ = ["explain_job_panel", "export_panel", "job_options", "on_cancel", "register_callbacks", "run_explain_job",
@@ -80,9 +81,11 @@ def run_explain_job(set_progress, context: dict, percentile, min_pairs, method) 
         try:
             checked((20, "loading the fit and the feature table"))
             ds = current_dataset(context["dataset"])
+            n_samples = len(ds.explain.table(context["module"], "eigengene"))  # the samples the module was explained on
             config = ExplainConfig(
                 split_percentile=control_value(percentile, "split percentile P", default=25, low=1, high=50),
-                min_complete_pairs=control_value(min_pairs, "min complete pairs", default=3, kind=int, low=2),
+                min_complete_pairs=control_value(min_pairs, "min complete pairs", default=3, kind=int, low=2,
+                                                 high=max(n_samples, 2)),
                 eigengene_method=method if method in ("pc1", "aligned_mean") else "pc1")
             checked((50, f"explaining {context['module']}"))
             result = ds.explain.rerun(context["module"], config)
@@ -90,10 +93,16 @@ def run_explain_job(set_progress, context: dict, percentile, min_pairs, method) 
         except InputError as exc:
             return f"Could not run: {exc}", None
     set_progress((100, "done"))
-    top = result.gene_driver_table.head(10)[["gene_id", "gene_name", "r", "qvalue", "switch_strength"]]
-    table = dbc.Table.from_dataframe(top.round(4), striped=True, size="sm", id="job-table")
     status = (f"Done: {context['module']} with P = {config.split_percentile:g}, min pairs {config.min_complete_pairs},"
               f" {config.eigengene_method}; {len(result.high_samples)} high and {len(result.low_samples)} low samples.")
+    genes = result.gene_driver_table
+    if not genes["r"].notna().any():  # degenerate: say why instead of a table of empty cells
+        return (f"{status} No gene has {config.min_complete_pairs} samples with both its score and the eigengene, so"
+                " every r, p and q is empty; lower min complete pairs."), None
+    top = genes.head(10)[["gene_id", "gene_name", "r", "qvalue", "switch_strength"]].copy()
+    for column in ("r", "qvalue", "switch_strength"):  # significant digits: a q of 1e-90 is not shown as 0
+        top[column] = top[column].map(lambda v: "" if pd.isna(v) else f"{v:.4g}")
+    table = dbc.Table.from_dataframe(top, striped=True, size="sm", id="job-table")
     return status, table
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import re
 
 import dash
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io.json
 import pytest
 
 
@@ -85,6 +87,9 @@ def test_explain_job_uses_the_chosen_options(app):
     status, table = run_explain_job(set_progress, {"module": "M001", "dataset": "demo"}, 10, 3, "aligned_mean")
     assert status.startswith("Done: M001 with P = 10, min pairs 3, aligned_mean; 20 high and 20 low samples")
     assert calls[-1] == (100, "done") and table.id == "job-table"
+    cells = plotly.io.json.to_json_plotly(table)
+    tiny = re.findall(r'"children":"(\d(?:\.\d+)?e-\d{2,})"', cells)
+    assert tiny and all(float(q) > 0 for q in tiny)  # q of 1e-95 in significant digits, never rounded to 0
     status, table = run_explain_job(set_progress, {"module": "M999", "dataset": "demo"}, 25, 3, "pc1")
     assert status.startswith("Could not run:") and "M999" in status and table is None
 

@@ -82,8 +82,9 @@ def test_an_explain_job_over_its_time_budget_says_so(make_app, root_copy):
 
 @pytest.mark.parametrize(("job", "args", "words"), [
     ("explain", ("abc", 3, "pc1"), "split percentile P: 'abc' is not a number between 1 and 50"),
-    ("explain", (25, 1.5, "pc1"), "min complete pairs: '1.5' is not a whole number of at least 2"),
+    ("explain", (25, 1.5, "pc1"), "min complete pairs: '1.5' is not a whole number between 2 and 200"),
     ("explain", (25, 3, "'; rm -rf"), "Done"),  # an unknown method falls back to the default, PC1
+    ("explain", (25, 500, "pc1"), "min complete pairs: 500 is out of range; type a whole number between 2 and 200"),
     ("training", (1, "x", 3, 1.0), "expansion factor: 'x' is not a whole number between 1 and 64"),
     ("training", (1, 2, 10_000, 1.0), "epochs: 10000 is out of range"),
     ("training", (1, 2, 3, "inf"), "L1 coefficient: 'inf' is not a number of at least 0"),
