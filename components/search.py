@@ -26,7 +26,8 @@ def gene_options(dataset: Dataset | str, text: str | None, module_id: str | None
                  limit: int = 25) -> list[dict]:
     """Dropdown options ``{"label": "NAME (GENE_ID) · M000", "value": gene view URL}`` for ``text``.
 
-    ``dataset`` is an open data set, or its name (opened here; an unknown name gives no options).
+    ``dataset`` is an open data set, or its name (opened here; an unknown name gives no options). Genes of the
+    feature table that no module holds follow as disabled options that say so.
     """
     if isinstance(dataset, str):
         try:
@@ -36,10 +37,18 @@ def gene_options(dataset: Dataset | str, text: str | None, module_id: str | None
     found = search_genes(dataset.gene_index(), text, module_id=module_id or None, limit=limit)
     options = []
     for gene, name, module in zip(found["gene_id"], found["gene_name"], found["module_id"]):
-        label = f"{name} ({gene})" if isinstance(name, str) and name != gene else str(gene)
-        options.append({"label": f"{label} · {module}", "value": href(f"/genes/{gene}", module=module,
-                                                                        dataset=dataset.name)})
+        options.append({"label": f"{_label(gene, name)} · {module}",
+                        "value": href(f"/genes/{gene}", module=module, dataset=dataset.name)})
+    if text and len(options) < limit:  # genes of the data set that the fit put in no module: say so, not "no options"
+        outside = search_genes(dataset.genes_outside_modules(), text, limit=limit - len(options))
+        options += [{"label": f"{_label(gene, name)} · in no module (the fit assigned it to none, so it has no"
+                              " switch view)", "value": f"no-module:{gene}", "disabled": True}
+                    for gene, name in zip(outside["gene_id"], outside["gene_name"])]
     return options
+
+
+def _label(gene: str, name: object) -> str:
+    return f"{name} ({gene})" if isinstance(name, str) and name != gene else str(gene)
 
 
 def update_options(text, selected, component_id):

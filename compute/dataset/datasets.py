@@ -114,6 +114,12 @@ class Dataset:
         driver first within a module), cached; for search and for finding a gene's module."""
         return _gene_index(self, *stamp(self.explain.manifest_path))
 
+    def genes_outside_modules(self) -> pd.DataFrame:
+        """``gene_id, gene_name, module_id`` ("") of the feature table's genes that no module holds, cached; so
+        the gene search can say that such a gene exists but the fit put it in no module."""
+        path = self.paths["feature_meta"]
+        return _genes_outside_modules(self, str(path), *stamp(path), *stamp(self.explain.manifest_path))
+
     def module_of(self, gene_id: str) -> str | None:
         """The module a gene belongs to (None if it is in none)."""
         index = self.gene_index()
@@ -378,6 +384,17 @@ def search_genes(index: pd.DataFrame, text: str | None, *, module_id: str | None
     rows = np.flatnonzero(hit)
     order = np.lexsort((-index["abs_r"].to_numpy(dtype=float)[rows], ~in_module[rows], ~prefix[rows], ~exact[rows]))
     return index.iloc[rows[order[:limit]]].reset_index(drop=True)
+
+
+@functools.lru_cache(maxsize=16)
+def _genes_outside_modules(dataset: Dataset, path: str, *_stamps: int) -> pd.DataFrame:
+    meta = read_parquet_columns(path, ["gene_id", "gene_name"]) if Path(path).exists() else pd.DataFrame()
+    if "gene_id" not in meta:
+        return pd.DataFrame(columns=["gene_id", "gene_name", "module_id", "abs_r"])
+    genes = meta.drop_duplicates("gene_id")
+    genes = genes[~genes["gene_id"].isin(set(dataset.gene_index()["gene_id"]))]
+    return pd.DataFrame({"gene_id": genes["gene_id"].to_numpy(), "module_id": "", "abs_r": np.nan,
+                         "gene_name": genes["gene_name"].to_numpy() if "gene_name" in genes else genes["gene_id"]})
 
 
 def _transcript_sequences(path: str) -> dict[str, str]:

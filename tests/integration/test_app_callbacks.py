@@ -122,3 +122,21 @@ def test_request_bodies_are_capped(make_app, tmp_path):
         assert too_big.status_code == 413
         assert client.get("/").status_code == 200
 
+
+
+def test_the_gene_search_explains_a_gene_in_no_module(app, demo_root):
+    """A gene of the feature table that the fit put in no module is listed, disabled, saying so — not "No options"."""
+    from components.layout import current_dataset
+    from components.search import gene_options
+
+    meta = pd.read_parquet(demo_root / "demo" / "feature_metadata.parquet")
+    with app.server.app_context():
+        ds = current_dataset("demo")
+        in_modules = set(ds.gene_index()["gene_id"])
+        outside = sorted(set(meta["gene_id"]) - in_modules)
+        assert set(ds.genes_outside_modules()["gene_id"]) == set(outside) and outside
+        options = gene_options("demo", outside[0])
+        inside = gene_options("demo", sorted(in_modules)[0])
+    assert options == [{"label": options[0]["label"], "value": f"no-module:{outside[0]}", "disabled": True}]
+    assert outside[0] in options[0]["label"] and "in no module" in options[0]["label"]
+    assert not inside[0].get("disabled") and inside[0]["value"].startswith(f"/genes/{sorted(in_modules)[0]}?")
