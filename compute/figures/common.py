@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-__all__ = ["HIGH_WORDS", "LOW_WORDS", "NEGATIVE", "POSITIVE", "REGION_COLOURS", "TEMPLATE", "empty_figure", "gene_labels",
+__all__ = ["HIGH_WORDS", "LOW_WORDS", "NEGATIVE", "OTHER_REGION", "POSITIVE", "REGION_COLOURS", "TEMPLATE", "empty_figure", "gene_labels",
            "lighter"]
 
 
@@ -14,7 +14,9 @@ HIGH_WORDS, LOW_WORDS = "used more in high-module samples", "used more in low-mo
 TEMPLATE = "simple_white"
 
 
-REGION_COLOURS = {"5'UTR": "#95a5a6", "CDS": "#2c3e50", "3'UTR": "#bdc3c7", "exon": "#7f8c8d"}
+#: Colours of transcript regions in annotation strips (distinct hues: the legend must be readable in print).
+REGION_COLOURS = {"5'UTR": "#e67e22", "CDS": "#2c3e50", "3'UTR": "#16a085", "exon": "#95a5a6"}
+OTHER_REGION = "#7f8c8d"
 
 
 def empty_figure(message: str = "") -> go.Figure:

@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from isograph.figures.common import NEGATIVE, POSITIVE, REGION_COLOURS, TEMPLATE, empty_figure
+from isograph.figures.common import NEGATIVE, OTHER_REGION, POSITIVE, REGION_COLOURS, TEMPLATE, empty_figure
 
 __all__ = ["activation_histogram", "intervention_effects", "intervention_side_by_side", "sequence_heat", "training_curves"]
 
@@ -111,18 +111,26 @@ def sequence_heat(heat: pd.DataFrame, tracks: dict[str, pd.DataFrame] | None = N
             for item in track.itertuples(index=False):
                 if item.kind == "junction":
                     fig.add_shape(type="line", x0=item.start, x1=item.start, y0=-row - 0.42, y1=-row - 0.12,
-                                  line={"color": "#000", "width": 2})
+                                  line={"color": "#000", "width": 2}, opacity=1)
                 else:
                     fig.add_shape(type="rect", x0=item.start, x1=item.end, y0=-row - 0.36, y1=-row - 0.2,
-                                  fillcolor=REGION_COLOURS.get(item.kind, "#7f8c8d"), line={"width": 0})
-    kinds = sorted({k for t in (tracks or {}).values() for k in t["kind"]} - {"junction"})
-    legend = "  ".join(f"<span style='color:{REGION_COLOURS.get(k, '#7f8c8d')}'>■</span> {k}" for k in kinds)
+                                  fillcolor=REGION_COLOURS.get(item.kind, OTHER_REGION), line={"width": 0},
+                                  opacity=1)  # the template's shapes are translucent: the legend's colour exactly
+    present = {k for t in (tracks or {}).values() for k in t["kind"]}
+    kinds = [k for k in REGION_COLOURS if k in present] + sorted(present - set(REGION_COLOURS) - {"junction"})
+    for kind in kinds:  # legend entries drawn with the strips' own colours (no data: legend only)
+        fig.add_scatter(x=[None], y=[None], mode="markers", name=kind, showlegend=True, hoverinfo="skip",
+                        marker={"symbol": "square", "size": 12, "color": REGION_COLOURS.get(kind, OTHER_REGION)})
+    if "junction" in present:
+        fig.add_scatter(x=[None], y=[None], mode="markers", name="exon junction", showlegend=True, hoverinfo="skip",
+                        marker={"symbol": "line-ns", "size": 12, "line": {"width": 2, "color": "#000"}})
     fig.update_layout(
         template=TEMPLATE, title=title, height=max(220, 46 * len(order) + 110), barmode="overlay",
         yaxis={"tickvals": [-i for i in range(len(order))], "ticktext": [labels.get(s, s) for s in order],
                "range": [-len(order) + 0.4, 0.6], "showgrid": False, "zeroline": False, "automargin": True},
-        xaxis={"title": "position in the sequence (bases)" + (f"; strips: {legend}, ticks: exon junctions"
+        xaxis={"title": "position in the sequence (bases)" + ("; strips under each row: annotation (legend)"
                                                                if kinds else ""), "showgrid": False},
+        legend={"title": {"text": "annotation"}, "orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
     )
     return fig
 

@@ -73,7 +73,7 @@ def _exon_shapes(fig: go.Figure, starts: np.ndarray, ends: np.ndarray, y: float,
     for s, e, fill in zip(starts, ends, fills):
         for lo, hi, height in _exon_parts(int(s), int(e), cds[0], cds[1], coding):
             fig.add_shape(type="rect", x0=lo - 0.5, x1=hi + 0.5, y0=y - height / 2, y1=y + height / 2,
-                          fillcolor=fill, line={"width": 0})
+                          fillcolor=fill, line={"width": 0}, opacity=1)  # not the template's translucent shapes
 
 
 def _intron_lines(fig: go.Figure, starts: np.ndarray, ends: np.ndarray, y: float, colour: str) -> None:

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from components.sae_graph import graph_elements
+from isograph.figures.common import REGION_COLOURS
 from isograph.figures.sae import activation_histogram, intervention_side_by_side, sequence_heat, training_curves
 from isograph.figures.structure import UNIQUE_EXON, consequence_summary, switch_pair
 
@@ -55,7 +56,13 @@ def test_histogram_heat_curves_and_intervention():
     fig = sequence_heat(heat, track, labels={"a": "top: a"})
     assert list(fig.data[0].base) == [0, 6] and list(fig.data[0].x) == [6, 6]
     assert list(fig.layout.yaxis.ticktext) == ["top: a", "b"]
-    assert len(fig.layout.shapes) == 3 and "CDS" in fig.layout.xaxis.title.text
+    assert len(fig.layout.shapes) == 3
+    legend = {t.name: t.marker.color for t in fig.data if t.showlegend}
+    assert list(legend) == ["5'UTR", "CDS", "exon junction"]  # every strip kind drawn, in the strips' order
+    strips = [shape for shape in fig.layout.shapes if shape.type == "rect"]
+    assert [s.fillcolor for s in strips] == [legend["5'UTR"], legend["CDS"]]  # the legend's colour is the strip's
+    assert all(s.opacity == 1 for s in fig.layout.shapes)  # not the template's translucent shapes
+    assert len(set(REGION_COLOURS.values())) == len(REGION_COLOURS)  # every region its own colour
     curves = training_curves(pd.DataFrame({"epoch": [1, 2], "mse": [2.0, 1.0], "l0": [10, 8], "val_fvu": [0.5, 0.3]}))
     assert [list(t.y) for t in curves.data] == [[2.0, 1.0], [10, 8], [0.5, 0.3]]
     effects = pd.DataFrame({"seq_id": ["s"] * 2, "token_index": [0, 1], "p_token_before": [0.2, 0.4],
