@@ -34,6 +34,7 @@ CONCEPT_COLUMNS = ["feature", "concept", "f1", "precision", "recall", "threshold
 
 
 def _run_of(ds, layer, ef):
+    """The run the URL names, else the last one (None without runs)."""
     runs = ds.sae.runs()
     if not runs:
         return None
@@ -41,6 +42,17 @@ def _run_of(ds, layer, ef):
         if str(run.layer_idx) == str(layer) and str(run.expansion_factor) == str(ef):
             return run
     return runs[-1]
+
+
+def _selected_run(ds, layer, ef):
+    """The run the selects name; InputError naming the runs there are when there is no such run (never another
+    run's graph under these selects)."""
+    runs = ds.sae.runs()
+    for run in runs:
+        if str(run.layer_idx) == str(layer) and str(run.expansion_factor) == str(ef):
+            return run
+    there = ", ".join(f"layer {r.layer_idx} with expansion factor {r.expansion_factor}" for r in runs) or "none"
+    raise InputError(f"no SAE run has layer {str(layer)[:8]} and expansion factor {str(ef)[:8]}; the runs are: {there}")
 
 
 @page_errors
@@ -129,8 +141,8 @@ def show_concept(concept, layer, ef, context):
 
     try:
         ds = current_dataset(context["dataset"])
-        run = _run_of(ds, layer, ef)
-        concepts = load_run_concepts(run) if run is not None else None
+        run = _selected_run(ds, layer, ef)
+        concepts = load_run_concepts(run)
         if concepts is None or concept not in set(concepts["concept"]):
             raise InputError(f"no concept {str(concept)[:40]!r} in this run's concept scores")
         return concept_table(concepts, concept, run, ds.file_stem)
@@ -206,9 +218,9 @@ def graph_view(run, sets, top_n, min_weight, per_feature, *, dataset: str = "") 
 def draw_graph(layer, ef, sets, top_n, min_weight, per_feature, context):
     try:
         ds = current_dataset(context["dataset"])
-        return graph_view(_run_of(ds, layer, ef), sets, top_n, min_weight, per_feature, dataset=ds.file_stem)
-    except (InputError, ValueError) as exc:
-        return [], dbc.Alert(str(exc), color="warning", id="sae-error"), no_update
+        return graph_view(_selected_run(ds, layer, ef), sets, top_n, min_weight, per_feature, dataset=ds.file_stem)
+    except (InputError, ValueError) as exc:  # no graph and no table of other settings under these controls
+        return [], dbc.Alert(str(exc), color="warning", id="sae-error"), html.Div()
 
 
 @callback(Output("sae-graph", "generateImage"), Input("sae-graph-png", "n_clicks"), State("sae-ef", "value"),

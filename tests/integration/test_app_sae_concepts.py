@@ -95,3 +95,19 @@ def test_the_variant_box_compares_reference_and_alternate_windows(app, demo_root
         assert "feature-variant-error" in wrong and "reference mismatch: TCONS_00000001 has A at c.1, not G" in wrong
         assert "not in the FASTA" in _text(run_variant(1, "NOPE:c.1A>G", context))
         assert "not an HGVS description" in _text(run_variant(1, None, context))
+
+
+def test_selects_naming_no_run_draw_nothing_and_say_which_runs_there_are(app):
+    """A layer × expansion factor with no run clears the graph and the table and names the runs (it used to draw
+    the last run under selects that named another)."""
+    from pages.sae import draw_graph, show_concept
+
+    with app.server.app_context():
+        elements, note, table = draw_graph("2", "8", None, 25, 0, 4, {"dataset": "demo"})
+        assert elements and "Run ef8/layer_2" in _text(note) and grid_table(table, "sae-features") is not None
+        elements, note, table = draw_graph("4", "8", None, 25, 0, 4, {"dataset": "demo"})
+        assert elements == [] and _text(table) == _text(html.Div())
+        assert "no SAE run has layer 4 and expansion factor 8; the runs are: layer 2 with expansion factor 8" \
+            in _text(note)
+        refused = _text(show_concept("CDS", "4", "8", {"dataset": "demo"}))
+    assert "sae-concept-error" in refused and "no SAE run has layer 4" in refused
