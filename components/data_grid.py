@@ -227,17 +227,19 @@ def data_grid(table_id: str, frame: pd.DataFrame, *, columns: list[str], page_si
                          "cacheBlockSize": page_size, "maxBlocksInCache": 4, "rowHeight": row_height,
                          "tooltipShowDelay": 400},
         getRowId=f"params.data.{_ROW}",
-        style={"height": f"{page_size * row_height + 128}px"},
+        style={"height": f"{max(min(len(shown), page_size), 1) * row_height + 128}px"},  # no empty rows below
         className="isograph-grid",
     )
     n = len(shown)
+    digits = ("; numbers shown to 4 significant digits (hover for the full value)"
+              if any("valueFormatter" in d for d in defs) else "")
     filename = re.sub(r"[^A-Za-z0-9._-]+", "_", csv_name or table_id).strip("._") or table_id
     return html.Div([
         dcc.Store(id=grid_source(table_id), data={"grid_token": token, "filename": f"{filename}.csv",
                                                   "rows": n}),
         grid,
         html.Div([
-            html.Span(f"{n:,} rows; numbers shown to 4 significant digits (hover for the full value).",
+            html.Span(f"{n:,} rows{digits}.",
                       id={"type": _NOTE, "name": table_id}, className="small text-muted me-2"),
             html.Button(f"CSV ({n:,} rows, full precision)", id={"type": _CSV, "name": table_id},
                         className="btn btn-sm btn-outline-secondary"),
@@ -293,9 +295,10 @@ def serve_rows(request: dict | None, source: dict | None) -> tuple[dict, str]:
     start = int((request or {}).get("startRow") or 0)
     shown = f"rows {start + 1:,}–{start + len(rows):,} of {count:,}" if rows else "no row passes the filters"
     total = len(frame)
+    digits = ("; numbers to 4 significant digits (hover for the full value)"
+              if any(pd.api.types.is_float_dtype(t) for t in frame.dtypes) else "")
     return ({"rowData": rows, "rowCount": count},
-            f"Showing {shown}{f' (filtered from {total:,})' if count != total else ''}; numbers to 4 significant"
-            " digits (hover for the full value).")
+            f"Showing {shown}{f' (filtered from {total:,})' if count != total else ''}{digits}.")
 
 
 def download_csv(_clicks: int | None, source: dict | None) -> dict | None:

@@ -38,10 +38,10 @@ def _run_of(ds, layer, ef):
     runs = ds.sae.runs()
     if not runs:
         return None
-    for run in runs:
-        if str(run.layer_idx) == str(layer) and str(run.expansion_factor) == str(ef):
-            return run
-    return runs[-1]
+    try:
+        return _selected_run(ds, layer, ef)
+    except InputError:
+        return runs[-1]
 
 
 def _selected_run(ds, layer, ef):

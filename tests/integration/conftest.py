@@ -160,13 +160,9 @@ def ui(dash_duo) -> Browser:
     return Browser(dash_duo)
 
 
-def grid_table(component, name: str):
-    """The whole table behind grid ``name`` in a page or component (components.data_grid stores it on the
-    server; the layout holds only its key). Call inside the app's context."""
-    import dash
 
-    from components.data_grid import load_table
-
+def grid_source_data(component, name: str) -> dict:
+    """The data of grid ``name``'s source store in a page or component (its table's key and CSV name)."""
     found = []
 
     def walk(node):
@@ -180,4 +176,15 @@ def grid_table(component, name: str):
             walk(getattr(node, "children", None))
     walk(component)
     assert found, f"no table {name!r} on this page"
-    return load_table(found[0]["grid_token"], dash.get_app().server.config["ISOGRAPH"]).drop(columns="_row")
+    return found[0]
+
+
+def grid_table(component, name: str):
+    """The whole table behind grid ``name`` in a page or component (components.data_grid stores it on the
+    server; the layout holds only its key). Call inside the app's context."""
+    import dash
+
+    from components.data_grid import load_table
+
+    token = grid_source_data(component, name)["grid_token"]
+    return load_table(token, dash.get_app().server.config["ISOGRAPH"]).drop(columns="_row")

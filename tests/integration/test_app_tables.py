@@ -5,22 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from tests.integration.conftest import grid_source_data as _source
 from tests.integration.conftest import grid_table
-
-
-def _source(component, name: str) -> dict:
-    found = []
-
-    def walk(node):
-        if isinstance(node, (list, tuple)):
-            for child in node:
-                walk(child)
-        elif hasattr(node, "to_plotly_json"):
-            if getattr(node, "id", None) == {"type": "isograph-grid-source", "name": name}:
-                found.append(node.data)
-            walk(getattr(node, "children", None))
-    walk(component)
-    return found[0]
 
 
 def test_module_tables_are_the_explain_tables_at_full_precision(app, demo_root):
