@@ -219,8 +219,9 @@ def test_a_truncated_module_table_degrades_only_its_module(dash_duo, make_app, d
 
 def test_tables_sort_page_and_filter_on_the_server(dash_duo, ui, app, demo_root):
     """The gene-driver table's rows come from the server a page at a time: a header click sorts all 37 rows (not
-    only the page drawn), the next page shows rows 16-30 of that order, a typed filter counts every match."""
-    genes, _ = _tables(demo_root)
+    only the page drawn), the next page shows rows 16-30 of that order, a typed filter counts every match; a row
+    of the transcript table opens its gene."""
+    genes, polarity = _tables(demo_root)
     dash_duo.start_server(app)
     dash_duo.driver.get(dash_duo.server_url + "/modules/M000")
     table = "#module-gene-table"
@@ -248,11 +249,6 @@ def test_tables_sort_page_and_filter_on_the_server(dash_duo, ui, app, demo_root)
     ui.wait(lambda: f"of {matches} (filtered from 37)" in note(), timeout=20)
     summary = dash_duo.find_element(f"{table} .ag-paging-row-summary-panel").get_attribute("textContent").strip()
     assert summary.endswith(f"of {matches}")
-
-
-def test_a_transcript_table_row_opens_its_gene(dash_duo, ui, app, demo_root):
-    _, polarity = _tables(demo_root)
-    dash_duo.start_server(app)
-    dash_duo.driver.get(dash_duo.server_url + "/modules/M000")
     ui.click(ui.grid_cell("module-tx-table", 1, "feature_id"))
     _landed_on(ui, polarity["gene_id"].iloc[1])
+
