@@ -45,6 +45,12 @@ CHAR_PX = 7.5  # px per character at the grid's 13 px font, for column widths
 _FLOAT_FORMAT = "params.value == null ? '' : d3.format('.4~g')(params.value)"
 
 
+def _digits_note(frame: pd.DataFrame) -> str:
+    """What the browser does to this table's numbers ("" without float columns, which it shows as they are)."""
+    has_floats = any(pd.api.types.is_float_dtype(t) for t in frame.dtypes)
+    return "; numbers shown to 4 significant digits (hover for the full value)" if has_floats else ""
+
+
 def grid_id(name: str) -> dict:
     """The component ID of table ``name``'s grid (for ``cellClicked`` in page callbacks).
 
@@ -167,6 +173,13 @@ def load_table(token: object, settings: dict) -> pd.DataFrame | None:
         return None
 
 
+def _source_table(source: dict | None) -> pd.DataFrame | None:
+    """:func:`load_table` of a grid's source store data (None when the table is no longer stored)."""
+    from components.layout import settings
+
+    return load_table((source or {}).get("grid_token"), settings())
+
+
 def _column_def(table_id: str, name: str, column: pd.Series) -> dict:
     numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
     present = column.dropna()
@@ -231,15 +244,13 @@ def data_grid(table_id: str, frame: pd.DataFrame, *, columns: list[str], page_si
         className="isograph-grid",
     )
     n = len(shown)
-    digits = ("; numbers shown to 4 significant digits (hover for the full value)"
-              if any("valueFormatter" in d for d in defs) else "")
     filename = re.sub(r"[^A-Za-z0-9._-]+", "_", csv_name or table_id).strip("._") or table_id
     return html.Div([
         dcc.Store(id=grid_source(table_id), data={"grid_token": token, "filename": f"{filename}.csv",
                                                   "rows": n}),
         grid,
         html.Div([
-            html.Span(f"{n:,} rows{digits}.",
+            html.Span(f"{n:,} rows{_digits_note(shown)}.",
                       id={"type": _NOTE, "name": table_id}, className="small text-muted me-2"),
             html.Button(f"CSV ({n:,} rows, full precision)", id={"type": _CSV, "name": table_id},
                         className="btn btn-sm btn-outline-secondary"),
@@ -282,10 +293,8 @@ def serve_rows(request: dict | None, source: dict | None) -> tuple[dict, str]:
     note : str
         Which rows are drawn, or why none are.
     """
-    from components.layout import settings
-
     try:
-        frame = load_table((source or {}).get("grid_token"), settings())
+        frame = _source_table(source)
         if frame is None:
             return ({"rowData": [], "rowCount": 0},
                     "This table is no longer in the server's cache: reload the page to rebuild it.")
@@ -295,10 +304,8 @@ def serve_rows(request: dict | None, source: dict | None) -> tuple[dict, str]:
     start = int((request or {}).get("startRow") or 0)
     shown = f"rows {start + 1:,}–{start + len(rows):,} of {count:,}" if rows else "no row passes the filters"
     total = len(frame)
-    digits = ("; numbers to 4 significant digits (hover for the full value)"
-              if any(pd.api.types.is_float_dtype(t) for t in frame.dtypes) else "")
     return ({"rowData": rows, "rowCount": count},
-            f"Showing {shown}{f' (filtered from {total:,})' if count != total else ''}{digits}.")
+            f"Showing {shown}{f' (filtered from {total:,})' if count != total else ''}{_digits_note(frame)}.")
 
 
 def download_csv(_clicks: int | None, source: dict | None) -> dict | None:
@@ -316,10 +323,8 @@ def download_csv(_clicks: int | None, source: dict | None) -> dict | None:
     dict or None
         ``dcc.Download`` data; None when the table is not stored.
     """
-    from components.layout import settings
-
     try:
-        frame = load_table((source or {}).get("grid_token"), settings())
+        frame = _source_table(source)
     except InputError:
         return None
     if frame is None:
@@ -341,12 +346,10 @@ def clicked_row(click: dict | None, source: dict | None) -> dict | None:
     -------
     dict or None
     """
-    from components.layout import settings
-
     if not click or not source or click.get("rowId") is None:
         return None
     try:
-        frame = load_table(source.get("grid_token"), settings())
+        frame = _source_table(source)
         row = int(click["rowId"])
     except (InputError, TypeError, ValueError):
         return None
