@@ -10,9 +10,12 @@ must stay inside the folder (and the data root, when there is one).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
+import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -23,7 +26,7 @@ from isograph.dataset.commit import finish_interrupted_commit, staged_commit
 from isograph.dataset.io import require_inside, write_json, write_parquet
 from isograph.errors import DatasetError, InputError
 
-__all__ = ["MANIFEST_NAME", "TABLE_FILES", "ExplainStore", "check_module_id"]
+__all__ = ["MANIFEST_NAME", "TABLE_FILES", "ExplainStore", "StagedModules", "check_module_id"]
 
 MANIFEST_NAME = "module_explanation_manifest.json"
 TABLE_FILES = {
@@ -194,23 +197,36 @@ class ExplainStore:
         """
         for module_id in tables:
             check_module_id(module_id)
+        with self.writer() as staged:
+            with ThreadPoolExecutor(max_workers=min(8, max(1, len(tables)))) as pool:  # pyarrow releases the GIL
+                files = dict(zip(tables, pool.map(lambda item: staged.add(*item), tables.items())))
+            staged.finish(entries, run)
+        return files
+
+    @contextlib.contextmanager
+    def writer(self) -> Iterator[StagedModules]:
+        """Stage modules one at a time (from any thread), then commit them with the merged manifest.
+
+        The folder's lock is held from the start of the block to the commit, so modules can be written as
+        they are computed. The block must end with :meth:`StagedModules.finish`; on an exception nothing of
+        the folder changes.
+
+        Yields
+        ------
+        StagedModules
+
+        Raises
+        ------
+        InputError
+            The folder is a file, or the earlier manifest is damaged (nothing is written).
+        """
         if self.folder.exists() and not self.folder.is_dir():
             raise InputError(f"--output-dir {self.folder} exists and is not a folder")
         with staged_commit(self.folder) as stage:
-            modules = {mid: entry for mid, entry in _previous_modules(self.manifest_path).items() if mid not in tables}
-
-            def write_module(item: tuple[str, dict[str, pd.DataFrame]]) -> dict[str, str]:
-                module_id, frames = item
-                for name, frame in frames.items():
-                    write_parquet(frame, stage / module_id / TABLE_FILES[name])
-                return {name: f"{module_id}/{TABLE_FILES[name]}" for name in frames}
-
-            with ThreadPoolExecutor(max_workers=min(8, max(1, len(tables)))) as pool:  # pyarrow releases the GIL
-                written = dict(zip(tables, pool.map(write_module, tables.items())))
-            for module_id, files in written.items():
-                modules[module_id] = {"files": files, **entries.get(module_id, {})}
-            write_json({**run, "modules": dict(sorted(modules.items()))}, stage / MANIFEST_NAME)
-        return {mid: {name: str(self.folder / rel) for name, rel in files.items()} for mid, files in written.items()}
+            staged = StagedModules(self.folder, stage, _previous_modules(self.manifest_path))
+            yield staged
+            if not staged.finished:
+                raise RuntimeError("ExplainStore.writer: the block ended without finish(); nothing was committed")
 
     def _confined(self, path: Path, *, inside: Path | None = None) -> Path:
         """``path`` resolved, refused unless it stays under the data root and ``inside``."""
@@ -220,6 +236,69 @@ class ExplainStore:
                 require_inside(boundary, path, advice="a data set's files must stay inside it (a symlink or '..'"
                                                           " in the manifest?)")
         return resolved
+
+
+class StagedModules:
+    """Modules staged for one commit of an explain folder (from :meth:`ExplainStore.writer`).
+
+    Parameters
+    ----------
+    folder : Path
+        The explain folder.
+    stage : Path
+        Its staging folder.
+    previous : dict
+        The module entries of the folder's earlier manifest.
+    """
+
+    def __init__(self, folder: Path, stage: Path, previous: dict) -> None:
+        self.folder, self.stage, self.previous = folder, stage, previous
+        self.written: dict[str, dict[str, str]] = {}
+        self.finished = False
+        self._lock = threading.Lock()
+
+    def add(self, module_id: str, frames: dict[str, pd.DataFrame]) -> dict[str, str]:
+        """Write one module's tables into the stage (safe to call from several threads).
+
+        Parameters
+        ----------
+        module_id : str
+        frames : dict of str to DataFrame
+            ``{table name: DataFrame}`` (names of ``TABLE_FILES``).
+
+        Returns
+        -------
+        dict of str to str
+            ``{table name: absolute path once committed}``.
+
+        Raises
+        ------
+        InputError
+            The module ID cannot name a folder.
+        """
+        check_module_id(module_id)
+        for name, frame in frames.items():
+            write_parquet(frame, self.stage / module_id / TABLE_FILES[name])
+        with self._lock:
+            self.written[module_id] = {name: f"{module_id}/{TABLE_FILES[name]}" for name in frames}
+        return {name: str(self.folder / rel) for name, rel in self.written[module_id].items()}
+
+    def finish(self, entries: dict[str, dict], run: dict) -> None:
+        """Stage the manifest: ``run`` plus ``modules`` (the staged modules' ``entries`` with their files,
+        and every module of the earlier manifest not redone).
+
+        Parameters
+        ----------
+        entries : dict
+            ``{module_id: manifest entry}`` of the staged modules.
+        run : dict
+            The run-level manifest fields.
+        """
+        modules = {mid: entry for mid, entry in self.previous.items() if mid not in self.written}
+        for module_id, files in self.written.items():
+            modules[module_id] = {"files": files, **entries.get(module_id, {})}
+        write_json({**run, "modules": dict(sorted(modules.items()))}, self.stage / MANIFEST_NAME)
+        self.finished = True
 
 
 def _previous_modules(manifest_path: Path) -> dict:

@@ -168,13 +168,17 @@ class FeatureMatrix:
             breaks = np.flatnonzero(np.diff(ordered) != 1) + 1
             starts, ends = np.r_[0, breaks], np.r_[breaks, len(ordered)]
             view = memoryview(raw).cast("B")
+            offsets = (self.values.offset + ordered[starts] * row_bytes).tolist()
             fd = os.open(self.path / "values.npy", os.O_RDONLY)
             try:
-                for start, end in zip(starts.tolist(), ends.tolist()):
-                    _read_exactly(fd, view[start * row_bytes:end * row_bytes],
-                                  self.values.offset + int(ordered[start]) * row_bytes)
+                for start, end, offset in zip((starts * row_bytes).tolist(), (ends * row_bytes).tolist(), offsets):
+                    part = view[start:end]
+                    if os.preadv(fd, [part], offset) != end - start:  # a short read: read the rest
+                        _read_exactly(fd, part, offset)
             finally:
                 os.close(fd)
+        if np.array_equal(order, np.arange(len(rows))):  # asked in file order (explain's case): no reordering
+            return raw.astype(np.float64, copy=False)
         out = np.empty(raw.shape)
         out[order] = raw
         return out

@@ -117,6 +117,7 @@ def module_eigengene(
     scores: np.ndarray,
     *,
     method: Literal["pc1", "aligned_mean"] = "pc1",
+    loadings: bool = True,
 ) -> EigengeneResult:
     r"""Eigengene of a module from its feature-score rows.
 
@@ -126,6 +127,9 @@ def module_eigengene(
         The module genes' feature-score rows (``feature_scores.parquet``); NaN marks a missing value.
     method : {"pc1", "aligned_mean"}, default "pc1"
         ``"pc1"``: the WGCNA eigengene. ``"aligned_mean"``: mean of sign-aligned standardised rows.
+    loadings : bool, default True
+        False: skip the kME (``loadings`` all NaN), for callers that correlate the rows with the eigengene
+        themselves.
 
     Returns
     -------
@@ -196,12 +200,13 @@ def module_eigengene(
     values = np.full(x.shape[1], np.nan)
     values[sample_ok] = e
     values = _unit_standardise(values)
-    loadings = np.full(x.shape[0], np.nan)
-    loadings[usable] = _row_correlations(zu, values)
+    kme = np.full(x.shape[0], np.nan)
+    if loadings:
+        kme[usable] = _row_correlations(zu, values)
     return EigengeneResult(
         values=values,
         variance_explained=variance_explained,
-        loadings=loadings,
+        loadings=kme,
         used_rows=usable,
         method=method,
     )

@@ -77,17 +77,18 @@ def _switch_sentences(up: np.ndarray, down: np.ndarray) -> np.ndarray:
     return out
 
 
-def _gene_table(gene_index: pd.Index, score_codes: np.ndarray, score_stats: pd.DataFrame,
+def _gene_table(gene_index: pd.Index, score_codes: np.ndarray, score_stats: dict[str, np.ndarray],
                 score_types: np.ndarray, feature_codes: np.ndarray, feature_ids: np.ndarray,
-                extremes: dict[str, np.ndarray], gene_names: pd.Series, n_used: int, features: pd.DataFrame,
-                config: ExplainConfig) -> pd.DataFrame:
+                extremes: dict[str, np.ndarray], gene_names: np.ndarray, n_used: int,
+                features: dict[str, np.ndarray], config: ExplainConfig) -> pd.DataFrame:
     """One row per module gene: both channels, the driver channel's statistics, the switch call; by |r|.
 
-    ``features`` holds, per module feature (aligned with ``feature_codes``), ``r, qvalue, delta_usage`` and
-    ``usage`` (True for transcript usage).
+    ``score_stats`` holds ``r, pvalue, ci_low, ci_high, n_samples`` per feature-score row; ``features``
+    holds, per module feature (aligned with ``feature_codes``), ``r, qvalue, delta_usage`` and ``usage``
+    (True for transcript usage); ``gene_names`` is aligned with ``gene_index`` (None where unknown).
     """
     n_genes = len(gene_index)
-    abs_r = np.abs(score_stats["r"].to_numpy())
+    abs_r = np.abs(score_stats["r"])
     best = channel_rows(score_codes, score_types, abs_r, n_genes, config.driver_channel)
     # r, pvalue, qvalue (BH within the table), ci of the driver channel, then each channel's own rows
     channels = [channel_table(score_stats, best, "")] + [
@@ -97,14 +98,13 @@ def _gene_table(gene_index: pd.Index, score_codes: np.ndarray, score_stats: pd.D
     # statistics here)
     table: dict[str, np.ndarray] = {"gene_id": np.asarray(gene_index, dtype=object)}
     for channel in channels:
-        table |= {name: channel[name].to_numpy() for name in channel.columns}
-    n_samples = pick_rows(score_stats["n_samples"].to_numpy(), best, fill=0.0).astype(np.int64)
+        table |= channel
+    n_samples = pick_rows(score_stats["n_samples"], best, fill=0.0).astype(np.int64)
     table["n_samples"] = n_samples
     table["missing_fraction"] = 1.0 - n_samples / n_used
     table["score_feature_type"] = pick_rows(score_types, best, fill=None)
-    calls = call_switches(feature_codes, features["r"].to_numpy(), features["qvalue"].to_numpy(),
-                          features["delta_usage"].to_numpy(), features["usage"].to_numpy(),
-                          table["switch_qvalue"], alpha=config.switch_alpha,
+    calls = call_switches(feature_codes, features["r"], features["qvalue"], features["delta_usage"],
+                          features["usage"], table["switch_qvalue"], alpha=config.switch_alpha,
                           min_usage_change=config.min_usage_change)
     called = calls["switch_called"].to_numpy()
     table["switch_called"] = called
@@ -114,7 +114,7 @@ def _gene_table(gene_index: pd.Index, score_codes: np.ndarray, score_stats: pd.D
         table[f"switch_{side}_feature"] = pick_rows(feature_ids, calls[f"switch_{side}_row"].to_numpy(), fill=None)
         table[f"switch_{side}_qvalue"] = calls[f"switch_{side}_qvalue"].to_numpy()
         table[f"switch_{side}_delta_usage"] = calls[f"switch_{side}_delta_usage"].to_numpy()
-    table["gene_name"] = gene_names.reindex(gene_index).to_numpy(dtype=object)
+    table["gene_name"] = gene_names
     table["n_features"] = np.bincount(feature_codes, minlength=n_genes).astype(np.int64)
     table["switch_strength"] = extremes["strength"]
     table["top_positive_feature"] = pick_rows(feature_ids, extremes["max_row"], fill=None)
@@ -153,6 +153,13 @@ def merge_annotations(table: pd.DataFrame, annotation: pd.DataFrame, key: str) -
     merged = extra.reindex(join.to_numpy())
     merged.index = table.index
     return pd.concat([table, merged], axis=1), int(join.isin(extra.index).sum())
+
+
+def _rows_by_module(gene_code: np.ndarray, gene_module: np.ndarray, n_modules: int) -> list[np.ndarray]:
+    """Per module code, the rows (in order) whose gene code belongs to it (-1: a gene in no module)."""
+    module = np.where(gene_code >= 0, gene_module[np.maximum(gene_code, 0)], n_modules)
+    order = np.argsort(module, kind="stable")
+    return np.split(order, np.cumsum(np.bincount(module, minlength=n_modules + 1))[:-1])[:n_modules]
 
 
 class PreparedInputs:
@@ -195,18 +202,37 @@ class PreparedInputs:
                 values = values[row_pos]
             self.matrix, self.values = None, values  # samples x table columns
 
-        module_genes = pd.Index(np.asarray(fit.modules["gene_id"], dtype=object))
-        module_of = np.append(np.asarray(fit.modules["module_id"], dtype=object), None)
-        # the ID columns every module slices, as object arrays once (not an Arrow-to-Python conversion per module)
-        self.score_genes = np.asarray(fit.score_meta["gene_id"], dtype=object)
+        # every module gene gets an integer code, its rank in sorted order, so that a module's genes, rows and
+        # per-gene codes are integer operations (no string hashing per module)
+        gene_ids = np.asarray(fit.modules["gene_id"], dtype=object)
+        by_name = np.argsort(gene_ids, kind="stable")
+        self.genes = pd.Index(gene_ids[by_name])
+        module_codes, module_ids = pd.factorize(np.asarray(fit.modules["module_id"], dtype=object))
+        self.module_ids = pd.Index(module_ids)
+        self.gene_module = module_codes[by_name]  # module code of each gene code
         self.score_types = np.asarray(fit.score_meta["feature_type"], dtype=object)
-        self.feature_ids = np.asarray(self.meta["feature_id"], dtype=object)
-        self.feature_genes = np.asarray(self.meta["gene_id"], dtype=object)
-        self.score_module = module_of[module_genes.get_indexer(self.score_genes)]
-        self.feature_module = module_of[module_genes.get_indexer(self.feature_genes)]
+        self.feature_types = np.asarray(self.meta["feature_type"], dtype=object)
+        self.score_gene = self.genes.get_indexer(np.asarray(fit.score_meta["gene_id"], dtype=object))  # -1: none
+        self.feature_gene = self.genes.get_indexer(np.asarray(self.meta["gene_id"], dtype=object))
+        self._score_rows = _rows_by_module(self.score_gene, self.gene_module, len(self.module_ids))
+        self._feature_rows = _rows_by_module(self.feature_gene, self.gene_module, len(self.module_ids))
+        # the meta columns the tables carry, as arrays whose take keeps their dtype (Arrow strings stay Arrow)
+        self.meta_columns = {name: self.meta[name].array for name in ("feature_id", "gene_id", *META_PASSTHROUGH)}
         names = meta.dropna(subset=["gene_name"]).drop_duplicates("gene_id")
-        self.gene_names = names.set_index("gene_id")["gene_name"]
+        self.gene_names = names.set_index("gene_id")["gene_name"].reindex(self.genes).to_numpy(dtype=object)
         self.score_table = score_table.loc[self.samples] if score_table is not None else None
+
+    def module_rows(self, module_id: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A module's gene codes (sorted, so in gene-ID order), and its feature-score rows and meta rows (each
+        in file order)."""
+        code = self.module_ids.get_indexer([module_id])[0]
+        if code < 0:
+            return np.array([], dtype=np.intp), np.array([], dtype=np.intp), np.array([], dtype=np.intp)
+        return np.flatnonzero(self.gene_module == code), self._score_rows[code], self._feature_rows[code]
+
+    def meta_rows(self, rows: np.ndarray, names: tuple[str, ...] | list[str]) -> dict[str, object]:
+        """The meta columns ``names`` at the meta rows given, in that order, as arrays (dtypes kept)."""
+        return {name: self.meta_columns[name].take(rows) for name in names}
 
     def feature_blocks(self, rows: np.ndarray) -> Iterator[np.ndarray]:
         """The meta rows given, in order, as C-contiguous float64 blocks ``(n_block_rows, n_samples)`` of at
@@ -246,7 +272,7 @@ def _eigengene(prep: PreparedInputs, module_id: str, scores: np.ndarray,
     if len(scores) == 0:
         raise InputError(f"module {module_id}: none of its genes has a row in {prep.fit.scores_path}")
     try:
-        res = module_eigengene(scores, method=config.eigengene_method)
+        res = module_eigengene(scores, method=config.eigengene_method, loadings=False)
     except ValueError:
         raise InputError(
             f"module {module_id}: no feature-score row has two finite values with non-zero variance in"
@@ -276,11 +302,9 @@ def explain_one(prep: PreparedInputs, module_id: str, config: ExplainConfig, met
     InputError
         The module has no transcript-usage feature, or its eigengene is undefined.
     """
+    gene_codes, score_rows, feat_rows = prep.module_rows(module_id)
     genes = prep.fit.module_genes(module_id)
-    score_rows = np.flatnonzero(prep.score_module == module_id)
-    feat_rows = np.flatnonzero(prep.feature_module == module_id)
-    feat_meta = prep.meta.iloc[feat_rows].reset_index(drop=True)
-    usage = feat_meta["feature_type"].to_numpy(dtype=object) == TRANSCRIPT_USAGE
+    usage = prep.feature_types[feat_rows] == TRANSCRIPT_USAGE
     if not usage.any():
         raise InputError(
             f"module {module_id}: none of its {len(genes)} genes has a transcript_usage feature in {meta_name}"
@@ -292,11 +316,11 @@ def explain_one(prep: PreparedInputs, module_id: str, config: ExplainConfig, met
     n_used = len(prep.samples)
     pearson = dict(min_complete_pairs=config.min_complete_pairs, confidence_level=config.confidence_level)
 
-    # integer gene codes (alphabetical) for every per-gene reduction
-    gene_index = pd.Index(np.sort(np.asarray(genes, dtype=object)))
-    feature_ids = prep.feature_ids[feat_rows]
-    fcodes = gene_index.get_indexer(prep.feature_genes[feat_rows])
-    scodes = gene_index.get_indexer(prep.score_genes[score_rows])
+    # integer gene codes (alphabetical within the module) for every per-gene reduction
+    gene_index = prep.genes[gene_codes]
+    feature_ids = np.asarray(prep.meta_columns["feature_id"].take(feat_rows), dtype=object)
+    fcodes = np.searchsorted(gene_codes, prep.feature_gene[feat_rows])
+    scodes = np.searchsorted(gene_codes, prep.score_gene[score_rows])
 
     # the high- and low-module samples
     p = float(config.split_percentile)
@@ -312,34 +336,36 @@ def explain_one(prep: PreparedInputs, module_id: str, config: ExplainConfig, met
     n_split_finite = wres.n_a + wres.n_b - n_both  # a sample at the threshold is in both groups (P = 50, odd n)
     extremes = _gene_extremes(fcodes, fres.r, usage, len(gene_index))
     strength = extremes["strength"][fcodes]
+    # each table's rows are put in order before it is framed, and framed once (framing, concatenating and
+    # reordering pandas frames cost more than the statistics of a module)
+    o = np.lexsort((-np.nan_to_num(fres.r, nan=-np.inf), fcodes, -strength))
     polarity = pd.DataFrame({
-        "feature_id": feat_meta["feature_id"], "gene_id": feat_meta["gene_id"], "r": fres.r, "pvalue": fres.pvalue,
-        "qvalue": fq, "n_samples": fres.n_complete.astype(np.int64),
-        "missing_fraction": 1.0 - fres.n_complete / n_used, "switch_strength": strength,
-        "delta_usage": delta_usage, "ci_low": fres.ci_low, "ci_high": fres.ci_high,
-        "direction": _direction_words(fres.r),
+        **prep.meta_rows(feat_rows[o], ("feature_id", "gene_id")), "r": fres.r[o], "pvalue": fres.pvalue[o],
+        "qvalue": fq[o], "n_samples": fres.n_complete[o].astype(np.int64),
+        "missing_fraction": 1.0 - fres.n_complete[o] / n_used, "switch_strength": strength[o],
+        "delta_usage": delta_usage[o], "ci_low": fres.ci_low[o], "ci_high": fres.ci_high[o],
+        "direction": _direction_words(fres.r[o]), **prep.meta_rows(feat_rows[o], META_PASSTHROUGH),
     })
-    polarity = pd.concat([polarity, feat_meta[list(META_PASSTHROUGH)]], axis=1)
-    order = np.lexsort((-np.nan_to_num(fres.r, nan=-np.inf), fcodes, -strength))
-    polarity = polarity.take(order).reset_index(drop=True)
 
+    o = _order(wres.pvalue, descending=False)
     hvl = pd.DataFrame({
-        "feature_id": feat_meta["feature_id"], "gene_id": feat_meta["gene_id"],
-        "mean_high": wres.mean_a, "mean_low": wres.mean_b, "delta": wres.delta, "se": wres.se,
-        "tstat": wres.tstat, "pvalue": wres.pvalue,
-        "n_high": wres.n_a.astype(np.int64), "n_low": wres.n_b.astype(np.int64),
-        "missing_fraction": 1.0 - n_split_finite / max(int((high | low).sum()), 1),
-        "qvalue": bh_qvalues(wres.pvalue), "df": wres.df, "delta_usage": delta_usage,
+        **prep.meta_rows(feat_rows[o], ("feature_id", "gene_id")),
+        "mean_high": wres.mean_a[o], "mean_low": wres.mean_b[o], "delta": wres.delta[o], "se": wres.se[o],
+        "tstat": wres.tstat[o], "pvalue": wres.pvalue[o],
+        "n_high": wres.n_a[o].astype(np.int64), "n_low": wres.n_b[o].astype(np.int64),
+        "missing_fraction": 1.0 - n_split_finite[o] / max(int((high | low).sum()), 1),
+        "qvalue": bh_qvalues(wres.pvalue)[o], "df": wres.df[o], "delta_usage": delta_usage[o],
+        **prep.meta_rows(feat_rows[o], ("feature_type", "transcript_id", "gene_name")),
     })
-    hvl = pd.concat([hvl, feat_meta[["feature_type", "transcript_id", "gene_name"]]], axis=1)
-    hvl = hvl.take(_order(wres.pvalue, descending=False)).reset_index(drop=True)
 
     # gene level: both feature-score rows of each module gene, the driver channel and the switch call
     sres = pearson_rows(np.ascontiguousarray(scores[:, prep.fit_sample_pos]), eig, **pearson)
-    features = pd.DataFrame({"r": fres.r, "qvalue": fq, "delta_usage": delta_usage, "usage": usage})
-    gene_table = _gene_table(gene_index, scodes, sres.to_frame(),
+    features = {"r": fres.r, "qvalue": fq, "delta_usage": delta_usage, "usage": usage}
+    score_stats = {"r": sres.r, "pvalue": sres.pvalue, "ci_low": sres.ci_low, "ci_high": sres.ci_high,
+                   "n_samples": sres.n_complete}
+    gene_table = _gene_table(gene_index, scodes, score_stats,
                              prep.score_types[score_rows],
-                             fcodes, feature_ids, extremes, prep.gene_names, n_used, features, config)
+                             fcodes, feature_ids, extremes, prep.gene_names[gene_codes], n_used, features, config)
 
     samples = np.asarray(prep.samples)
     return ExplainResult(

@@ -7,6 +7,7 @@ and writes the three tables plus a shared manifest. Modules run on a thread pool
 
 from __future__ import annotations
 
+import contextlib
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -23,11 +24,12 @@ from isograph.dataset.artifacts import (
     load_module_score_table,
     resolve_module_ids,
 )
+from isograph.dataset.explain_store import ExplainStore
 from isograph.dataset.matrix import is_matrix, open_matrix
 from isograph.errors import InputError, warn
 from isograph.explain.contracts import ExplainConfig, ExplainResult, memory_budget_bytes
 from isograph.explain.kernel import PreparedInputs, explain_one, merge_annotations, n_workers
-from isograph.explain.writers import source_name, write_outputs
+from isograph.explain.writers import manifest_fields, module_tables, source_name, write_outputs
 
 __all__ = ["explain_module"]
 
@@ -139,12 +141,29 @@ def explain_module(
     # each worker holds one block of features and about five temporaries of its size
     prep = PreparedInputs(fit, table, meta, score_table, block_bytes=memory_budget_bytes(config) // (6 * workers))
     meta_name = source_name(feature_meta, "feature meta")
-    # modules run on `workers` threads (numpy releases the GIL); BLAS is kept to one thread per
-    # worker so that the threads do not oversubscribe the cores
-    with threadpool_limits(limits=1 if workers > 1 else None, user_api="blas"), \
-            ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(explain_one, prep, mid, config, meta_name) for mid in ids]
-        results = {mid: future.result() for mid, future in zip(ids, futures)}
+    # the tables are final when they are computed unless annotation or attribution add to them: then each
+    # module is written by its worker while the others are computed (folder locked, committed as a unit)
+    written_early = output_dir is not None and annotation is None and not (
+        config.vae_attribution or config.integrated_gradients)
+    with ExplainStore(output_dir).writer() if written_early else contextlib.nullcontext() as staged:
+
+        def one(module_id: str) -> ExplainResult:
+            result = explain_one(prep, module_id, config, meta_name)
+            if staged is not None:
+                result.files = staged.add(module_id, module_tables(result))
+            return result
+
+        # modules run on `workers` threads (numpy and pyarrow release the GIL); BLAS is kept to one thread
+        # per worker so that the threads do not oversubscribe the cores
+        with threadpool_limits(limits=1 if workers > 1 else None, user_api="blas"), \
+                ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(one, mid) for mid in ids]
+            results = {mid: future.result() for mid, future in zip(ids, futures)}
+        if staged is not None:
+            staged.finish(*manifest_fields(results, config, fit, feature_table, feature_meta, module_score_table,
+                                           annotation_table, prep))
+    if written_early:
+        return results
 
     if config.vae_attribution or config.integrated_gradients:
         _attribute(fit, results, config)

@@ -85,10 +85,12 @@ def _centred_blocks(x: np.ndarray, sample_ok: np.ndarray, chunk_rows: int | None
     """
     n_rows = x.shape[0]
     chunk_rows = _chunk_rows(chunk_rows, x.shape[1])
+    every_sample = bool(np.all(sample_ok))
     for start in range(0, n_rows, chunk_rows):
         rows = slice(start, min(start + chunk_rows, n_rows))
         mask = np.isfinite(x[rows])
-        mask &= sample_ok
+        if not every_sample:
+            mask &= sample_ok
         weight = mask.astype(np.float64)
         n = weight.sum(axis=1)
         xd = np.where(mask, x[rows], 0.0)
@@ -96,7 +98,7 @@ def _centred_blocks(x: np.ndarray, sample_ok: np.ndarray, chunk_rows: int | None
             mean = xd.sum(axis=1) / n
         mean[n == 0] = 0.0
         xd -= mean[:, None]
-        xd *= weight
+        xd *= weight  # (a masked subtract, where=mask, is slower than these two passes)
         yield rows, mask, weight, n, mean, xd
 
 

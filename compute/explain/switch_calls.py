@@ -91,28 +91,28 @@ def channel_rows(score_codes: np.ndarray, score_types: np.ndarray, abs_r: np.nda
     return _first_per_gene(order, score_codes, n_genes)
 
 
-def channel_table(score_stats: pd.DataFrame, rows: np.ndarray, prefix: str) -> pd.DataFrame:
+def channel_table(score_stats: dict[str, np.ndarray], rows: np.ndarray, prefix: str) -> dict[str, np.ndarray]:
     """``{prefix}r, {prefix}pvalue, {prefix}qvalue`` per gene from the rows given.
 
     Parameters
     ----------
-    score_stats : DataFrame
-        ``r, pvalue`` of every feature-score row.
+    score_stats : dict of str to ndarray
+        ``r, pvalue, ci_low, ci_high`` of every feature-score row.
     rows : ndarray of int, shape (n_genes,)
         Each gene's row (-1: none; its values are NaN).
     prefix : str
-        ``"switch_"`` or ``"abundance_"``.
+        ``""``, ``"switch_"`` or ``"abundance_"``.
 
     Returns
     -------
-    DataFrame, one row per gene
+    dict of str to ndarray, each of shape (n_genes,)
         ``{prefix}r, pvalue, qvalue, ci_low, ci_high``; q is Benjamini-Hochberg over the genes that have
-        the row.
+        the row. (Arrays, not a DataFrame: a frame per channel per module cost more than its statistics.)
     """
-    r, p = pick_rows(score_stats["r"].to_numpy(), rows), pick_rows(score_stats["pvalue"].to_numpy(), rows)
-    return pd.DataFrame({f"{prefix}r": r, f"{prefix}pvalue": p, f"{prefix}qvalue": bh_qvalues(p),
-                         f"{prefix}ci_low": pick_rows(score_stats["ci_low"].to_numpy(), rows),
-                         f"{prefix}ci_high": pick_rows(score_stats["ci_high"].to_numpy(), rows)})
+    p = pick_rows(score_stats["pvalue"], rows)
+    return {f"{prefix}r": pick_rows(score_stats["r"], rows), f"{prefix}pvalue": p, f"{prefix}qvalue": bh_qvalues(p),
+            f"{prefix}ci_low": pick_rows(score_stats["ci_low"], rows),
+            f"{prefix}ci_high": pick_rows(score_stats["ci_high"], rows)}
 
 
 def call_switches(codes: np.ndarray, r: np.ndarray, qvalue: np.ndarray, delta_usage: np.ndarray,
@@ -150,13 +150,11 @@ def call_switches(codes: np.ndarray, r: np.ndarray, qvalue: np.ndarray, delta_us
         significant = usage & (qvalue <= alpha)
         up = significant & (r > 0) & (delta_usage >= min_usage_change)
         down = significant & (r < 0) & (delta_usage <= -min_usage_change)
-    out = pd.DataFrame({
-        "n_transcripts_up": np.bincount(codes[up], minlength=n_genes).astype(np.int64),
-        "n_transcripts_down": np.bincount(codes[down], minlength=n_genes).astype(np.int64),
-    })
+    n_up = np.bincount(codes[up], minlength=n_genes).astype(np.int64)
+    n_down = np.bincount(codes[down], minlength=n_genes).astype(np.int64)
     with np.errstate(invalid="ignore"):
-        out.insert(0, "switch_called", (switch_qvalue <= alpha) & (out["n_transcripts_up"].to_numpy() > 0)
-                   & (out["n_transcripts_down"].to_numpy() > 0))
+        out = {"switch_called": (switch_qvalue <= alpha) & (n_up > 0) & (n_down > 0),
+               "n_transcripts_up": n_up, "n_transcripts_down": n_down}
     for side, mask, sign in (("up", up, -1.0), ("down", down, 1.0)):
         rows = np.flatnonzero(mask)
         rows = rows[np.lexsort((sign * delta_usage[rows], codes[rows]))]  # per gene, largest |delta| first
@@ -164,7 +162,7 @@ def call_switches(codes: np.ndarray, r: np.ndarray, qvalue: np.ndarray, delta_us
         out[f"switch_{side}_row"] = best
         out[f"switch_{side}_qvalue"] = pick_rows(qvalue, best)
         out[f"switch_{side}_delta_usage"] = pick_rows(delta_usage, best)
-    return out
+    return pd.DataFrame(out)  # framed once: inserting columns one at a time cost more than the call
 
 
 def driver_kinds(switch_called: np.ndarray, abundance_qvalue: np.ndarray, *, alpha: float) -> np.ndarray:

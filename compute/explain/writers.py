@@ -17,7 +17,7 @@ from isograph.dataset.explain_store import ExplainStore
 from isograph.explain.contracts import ExplainConfig, ExplainResult
 from isograph.explain.kernel import PreparedInputs
 
-__all__ = ["module_config", "read_manifest", "source_name", "write_outputs"]
+__all__ = ["manifest_fields", "module_config", "module_tables", "read_manifest", "source_name", "write_outputs"]
 
 
 def source_name(source: object, default: str) -> str:
@@ -36,8 +36,20 @@ def source_name(source: object, default: str) -> str:
     return str(Path(source).resolve()) if isinstance(source, (str, os.PathLike)) else f"{default} (DataFrame)"
 
 
-def _module_tables(result: ExplainResult) -> dict[str, pd.DataFrame]:
-    """The tables of one module, by ``TABLE_FILES`` name (the eigengene with each sample's group)."""
+def module_tables(result: ExplainResult) -> dict[str, pd.DataFrame]:
+    """The tables of one module, by ``TABLE_FILES`` name (the eigengene with each sample's group).
+
+    Parameters
+    ----------
+    result : ExplainResult
+
+    Returns
+    -------
+    dict of str to DataFrame
+        ``gene_driver_table, transcript_polarity_table, high_vs_low_table, eigengene`` (``sample_id, eigengene,
+        group`` with group ``high``, ``low``, ``both`` or ``middle``), and ``vae_drivers``/``ig_attributions``
+        where the result has them.
+    """
     samples = np.asarray(result.eigengene.index, dtype=object)
     high = np.isin(samples, np.asarray(result.high_samples, dtype=object))
     low = np.isin(samples, np.asarray(result.low_samples, dtype=object))
@@ -86,16 +98,14 @@ def read_manifest(output_dir: str | os.PathLike) -> dict:
     return ExplainStore(output_dir).manifest()
 
 
-def write_outputs(results: dict[str, ExplainResult], out: Path, config: ExplainConfig, fit: FitArtifacts,
-                   feature_table: object, feature_meta: object, module_score_table: object,
-                   annotation_table: object, prep: PreparedInputs) -> Path:
-    """Write every module's tables, then the manifest (merged with the modules of an earlier run).
+def manifest_fields(results: dict[str, ExplainResult], config: ExplainConfig, fit: FitArtifacts,
+                    feature_table: object, feature_meta: object, module_score_table: object,
+                    annotation_table: object, prep: PreparedInputs) -> tuple[dict[str, dict], dict]:
+    """The manifest's entry for each module and its run-level fields.
 
     Parameters
     ----------
     results : dict of str to ExplainResult
-    out : Path
-        The output folder.
     config : ExplainConfig
     fit : FitArtifacts
     feature_table, feature_meta, module_score_table, annotation_table : path, DataFrame or None
@@ -104,8 +114,12 @@ def write_outputs(results: dict[str, ExplainResult], out: Path, config: ExplainC
 
     Returns
     -------
-    Path
-        The manifest.
+    entries : dict
+        ``{module_id: {n_genes, n_features, n_transcript_usage, eigengene_source, variance_explained,
+        n_samples, n_high, n_low, config}}``.
+    run : dict
+        ``format, format_version, package, package_version, created, artifact_dir, inputs, config, module_ids,
+        n_samples, samples_dropped, optional_features``.
     """
     entries = {mid: {
         "n_genes": int(len(res.gene_driver_table)),
@@ -147,8 +161,34 @@ def write_outputs(results: dict[str, ExplainResult], out: Path, config: ExplainC
             "integrated_gradients": config.integrated_gradients,
         },
     }
+    return entries, run
+
+
+def write_outputs(results: dict[str, ExplainResult], out: Path, config: ExplainConfig, fit: FitArtifacts,
+                   feature_table: object, feature_meta: object, module_score_table: object,
+                   annotation_table: object, prep: PreparedInputs) -> Path:
+    """Write every module's tables, then the manifest (merged with the modules of an earlier run).
+
+    Parameters
+    ----------
+    results : dict of str to ExplainResult
+    out : Path
+        The output folder.
+    config : ExplainConfig
+    fit : FitArtifacts
+    feature_table, feature_meta, module_score_table, annotation_table : path, DataFrame or None
+        The inputs as given to :func:`~isograph.explain.explain_module` (named in the manifest).
+    prep : PreparedInputs
+
+    Returns
+    -------
+    Path
+        The manifest.
+    """
+    entries, run = manifest_fields(results, config, fit, feature_table, feature_meta, module_score_table,
+                                   annotation_table, prep)
     store = ExplainStore(out)
-    files = store.write({mid: _module_tables(res) for mid, res in results.items()}, entries, run)
+    files = store.write({mid: module_tables(res) for mid, res in results.items()}, entries, run)
     for mid, res in results.items():
         res.files = files[mid]
     return store.manifest_path

@@ -156,7 +156,7 @@ def _membership(x: np.ndarray, feature_genes: np.ndarray, feature_types: np.ndar
     for j, mid in enumerate(module_ids):
         members = modules.loc[modules["module_id"] == mid, "gene_id"].to_numpy()
         rows = np.flatnonzero(np.isin(feature_genes, members))
-        res = pearson_rows(best_rows, module_eigengene(x[:, rows].T).values)
+        res = pearson_rows(best_rows, module_eigengene(x[:, rows].T, loadings=False).values)
         kme[:, j], pvalues[:, j] = res.r, res.pvalue
     own = pd.Index(module_ids).get_indexer(genes["module_id"].astype(object).fillna("").to_numpy())
     has = own >= 0

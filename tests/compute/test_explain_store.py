@@ -7,7 +7,7 @@ import pytest
 
 from isograph.dataset.explain_store import ExplainStore, check_module_id
 from isograph.errors import DatasetError, InputError
-from isograph.explain import explain_module
+from isograph.explain import ExplainConfig, explain_module
 
 
 def test_a_stored_module_reads_back_as_the_result_explain_returned(small_dir, small_sim, tmp_path):
@@ -58,3 +58,20 @@ def test_reading_a_folder_without_a_run_names_the_command_to_run(tmp_path):
     with pytest.raises(DatasetError, match="is not in"):
         (tmp_path / "module_explanation_manifest.json").write_text('{"modules": {}}')
         ExplainStore(tmp_path).table("M000", "gene_driver_table")
+
+
+def test_a_module_that_fails_while_others_are_written_leaves_the_folder_as_it_was(small_dir, small_sim, tmp_path,
+                                                                                  snapshot):
+    """Each module's tables are staged as soon as it is computed; a later module's error commits nothing."""
+    out = tmp_path / "explain"
+    explain_module(small_dir / "oracle_fit", small_sim.feature_table, small_sim.feature_meta, module_ids=["M000"],
+                   output_dir=out)
+    before = snapshot(out)
+    meta = small_sim.feature_meta.copy()
+    m001 = pd.read_parquet(small_dir / "oracle_fit" / "modules.parquet").query("module_id == 'M001'")["gene_id"]
+    meta.loc[meta["gene_id"].isin(m001), "feature_type"] = "exon_usage"  # M001 has no transcript usage left
+    with pytest.raises(InputError, match="module M001: none of its"):
+        explain_module(small_dir / "oracle_fit", small_sim.feature_table, meta, module_ids=["M000", "M001"],
+                       output_dir=out, config=ExplainConfig(split_percentile=20))
+    assert snapshot(out) == before  # M000's new tables were staged, then thrown away with the stage
+    assert ExplainStore(out).config("M000")["split_percentile"] == ExplainConfig().split_percentile
