@@ -144,6 +144,30 @@ TABLE_HELP: dict[str, dict[str, str]] = {
         "kl": "KL(before ‖ after) of the model's token distribution (nats)",
     },
 }
+TABLE_HELP["module-hub-table"] = {
+    **_IDS, "kME": "module membership: Pearson r of the gene's fit feature score with the module eigengene (WGCNA);"
+                   " positive: rises with the eigengene",
+    "ci_low": "lower end of the 95% confidence interval of kME (Fisher z)",
+    "ci_high": "upper end of the 95% confidence interval of kME (Fisher z)",
+    "qvalue": "Benjamini–Hochberg q of kME's Pearson test over the module's genes",
+    "n_samples": "samples with both the gene's score and the eigengene",
+    "feature_type": "the fit score the fit chose for the gene (switch or abundance; module_membership.parquet)",
+    "switch_called": "true when explain called an isoform switch in this gene (see the gene-driver table)",
+    "hub": "one of the 10 genes of largest |kME| with q ≤ 0.05",
+}
+TABLE_HELP["module-trait-table"] = {
+    "module_id": "the module whose eigengene is correlated",
+    "trait": "a covariate; a text covariate becomes one 0/1 column per level after the first ('level vs rest')",
+    "r": "Pearson r of the module eigengene with the trait over the samples with both (WGCNA's module–trait r)",
+    "pvalue": "two-sided p of r: Student's t on n − 2 df (WGCNA's corPvalueStudent)",
+    "qvalue": "Benjamini–Hochberg q over every module × trait cell",
+    "n_samples": "samples with both the eigengene and the trait",
+}
+TABLE_HELP["module-go-table"] = {
+    **TABLE_HELP["feature-go-table"],
+    "gene_set": "the module's called-switch genes, or all its genes; the background is every data-set gene the"
+                " ontology annotates",
+}
 TABLE_HELP["gene-tx-table"] = {**TABLE_HELP["module-tx-table"],
                                "structure_orf_length": "ORF length of the transcript (nt)",
                                "structure_partner": "the transcript this one is compared with (structure annotation)"}

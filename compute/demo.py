@@ -17,7 +17,9 @@ Layout of ``{out}`` (a *data set* folder)::
     explain/                         explain-module outputs for every module of the fit
     structure/                       structural consequences of each driver's switch (isograph.structure.annotate)
     sae/                             DNA LM, SAE, knowledge graph and enrichment (isograph.sae.demo)
-    truth/, oracle_fit/, covariates.tsv, simulation_config.json   the simulation's truth
+    covariates.tsv                   sample_id, batch, and two traits planted on module activity (see
+                                     :func:`demo_covariates`) for the module–trait views
+    truth/, oracle_fit/, simulation_config.json   the simulation's truth
 """
 
 from __future__ import annotations
@@ -28,21 +30,63 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from isograph import __version__
-from isograph.dataset.io import atomic_write, write_json
+from isograph.dataset.io import atomic_write, write_json, write_tsv
 from isograph.explain import ExplainConfig, explain_module
 from isograph.fit.importers import load_tx2gene, match_annotation
 from isograph.fit.modules import module_recovery
 from isograph.fit.pipeline import FitConfig, run_fit
 from isograph.reference import reference_path
-from isograph.simulate import REFERENCE_GTF, SimulationConfig, simulate, switch_call_recovery, write_simulation
+from isograph.simulate import (
+    REFERENCE_GTF,
+    SimulationConfig,
+    SimulationResult,
+    simulate,
+    switch_call_recovery,
+    write_simulation,
+)
 from isograph.structure.annotate import annotate_switches
 from isograph.structure.consequences import switch_pairs_from_explain
 
-__all__ = ["DATASET_FILE", "DEMO_SIMULATION", "build_demo", "demo_is_built"]
+__all__ = ["DATASET_FILE", "DEMO_SIMULATION", "PLANTED_TRAITS", "build_demo", "demo_covariates", "demo_is_built"]
 
 DATASET_FILE = "dataset.json"
 DEMO_SIMULATION = SimulationConfig()
+
+
+PLANTED_TRAITS = {"condition": "M001", "age": "M000"}  #: each demo trait and the module whose activity it follows
+
+
+def demo_covariates(sim: SimulationResult) -> pd.DataFrame:
+    """The demo's covariates: the simulation's ``batch`` (one level, ``b0``, in the standard set: no batch
+    effect was simulated) and two traits planted on the modules' true activity, so that the module–trait
+    views have something true to find.
+
+    - ``condition``: ``treated`` where M001's activity + N(0, 0.5²) > 0, else ``control``;
+    - ``age`` (years): 55 + 8 × M000's activity + N(0, 6²), rounded to whole years.
+
+    They are drawn with their own generator (seed 0), so the simulation itself is unchanged, and the fit does
+    not see them.
+
+    Parameters
+    ----------
+    sim : SimulationResult
+
+    Returns
+    -------
+    DataFrame
+        ``sample_id, batch, condition, age``.
+    """
+    rng = np.random.default_rng(0)
+    activity = sim.module_activity
+    n = len(activity)
+    condition = np.where(activity[PLANTED_TRAITS["condition"]].to_numpy() + rng.normal(0.0, 0.5, n) > 0,
+                         "treated", "control")
+    age = np.round(55.0 + 8.0 * activity[PLANTED_TRAITS["age"]].to_numpy() + rng.normal(0.0, 6.0, n))
+    return sim.covariates.assign(condition=condition, age=age.astype(np.int64))
 
 
 def demo_is_built(out_dir: str | os.PathLike) -> bool:
@@ -90,6 +134,7 @@ def build_demo(
     report("simulate", 0.0, "simulating the standard set")
     sim = simulate(DEMO_SIMULATION)
     write_simulation(sim, out)
+    write_tsv(demo_covariates(sim), out / "covariates.tsv")
     atomic_write(out / "annotation.gtf.gz", lambda tmp: shutil.copyfile(REFERENCE_GTF, tmp))
     atomic_write(out / "transcripts.fa.gz", lambda tmp: shutil.copyfile(reference_path("isar_example", "example_isoform_nt.fasta.gz"), tmp))
     timings["simulate"] = time.perf_counter() - t0
@@ -127,7 +172,8 @@ def build_demo(
         "paths": {"fit": "fit", "explain": "explain", "feature_table": "features.matrix",
                   "feature_meta": "feature_metadata.parquet", "counts": "counts.parquet",
                   "tx2gene": "tx2gene.tsv", "gtf": "annotation.gtf.gz", "truth": "truth/genes.tsv",
-                  "structure": "structure", "transcripts": "transcripts.fa.gz"},
+                  "structure": "structure", "transcripts": "transcripts.fa.gz", "covariates": "covariates.tsv"},
+        "planted_traits": {trait: f"follows the planted activity of {module}" for trait, module in PLANTED_TRAITS.items()},
         "module_recovery": {"mean_best_jaccard": round(recovery, 4),
                             "per_module": table.to_dict(orient="records")},
         "switch_calls": {"definition": "switch_called: switch q <= 0.05 and a transcript significantly up and one"

@@ -1,7 +1,7 @@
 """Regenerate docs/*.png: the views of the app on the demo (headless Debian chromium).
 
-Run from the repository root: ``python docs/make_screenshots.py`` (builds a demo, its DNA model trained for
-15 s, in a temp folder, serves it on 127.0.0.1:8073, saves full-page screenshots).
+Run from the repository root: ``python docs/make_screenshots.py`` (builds a demo in a temp folder, serves it
+on 127.0.0.1:8073, saves full-page screenshots and the module page's "What is this module about?" tabs).
 """
 
 import shutil
@@ -15,6 +15,7 @@ import pandas as pd
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
 
 from isograph.demo import build_demo
 
@@ -26,7 +27,7 @@ VIEWS = ("/", "home_view"), ("/modules/M000", "module_view"), ("/structure", "st
 
 def main() -> None:
     root = Path(tempfile.mkdtemp())
-    build_demo(root / "demo", sae_lm_seconds=15)
+    build_demo(root / "demo")
     app = create_app({"data_root": root})
     threading.Thread(target=lambda: app.run(host="127.0.0.1", port=8073), daemon=True).start()
     time.sleep(3)
@@ -49,7 +50,23 @@ def main() -> None:
         driver.set_window_size(1400, min(height + 40, 3200))
         time.sleep(2)
         driver.save_screenshot(str(Path(__file__).parent / f"{name}.png"))
+    biology_shots(driver)
     driver.quit()
+
+
+def biology_shots(driver) -> None:
+    """The module page's "What is this module about?" card, one screenshot per tab (module M001)."""
+    driver.set_window_size(1400, 1800)
+    driver.get("http://127.0.0.1:8073/modules/M001")
+    time.sleep(8)
+    card = driver.find_element(By.XPATH, "//*[text()='What is this module about?']/ancestor::div[contains(@class,'card')][1]")
+    for label, name, wait in (("Hub genes (kME)", "hubs", 1), ("Module–trait", "traits", 3),
+                              ("Eigengene by group", "groups", 3), ("GO enrichment", "go", 10)):
+        driver.execute_script("arguments[0].click();", driver.find_element(By.LINK_TEXT, label))
+        time.sleep(wait)
+        driver.execute_script("arguments[0].scrollIntoView();", card)
+        time.sleep(1)
+        card.screenshot(str(Path(__file__).parent / f"module_biology_{name}.png"))
 
 
 if __name__ == "__main__":

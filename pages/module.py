@@ -17,6 +17,7 @@ from components.layout import (
     optional_part,
     page_errors,
 )
+from components.module_biology import biology_section, go_genes_panel, go_panel, group_figure
 from components.search import gene_search
 from components.view_cache import cached_view
 from isograph.dataset.datasets import DatasetError
@@ -73,6 +74,7 @@ def layout(module_id: str | None = None, dataset: str | None = None, **_query) -
                                 title="Top positive and negative driver transcripts", filename=f"{module_id}_heatmap"),
                     lg=5),
         ]),
+        biology_section(ds, module_id),
         html.H5("Gene drivers"), data_grid("module-gene-table", genes, columns=GENE_COLUMNS,
                                            csv_name=f"{ds.file_stem}_{module_id}_gene_drivers"),
         explain_job_panel(module_id, ds.name),
@@ -127,3 +129,26 @@ def open_gene(bar_click, heat_click, gene_cell, tx_cell, gene_rows, tx_rows, con
     if row and row.get("gene_id") and context:
         return href(f"/genes/{row['gene_id']}", module=context["module"], dataset=context["dataset"])
     return no_update
+
+
+@callback(Output(graph_ref("module-by-group"), "figure"), Input("module-group-covariate", "value"),
+          State("module-context", "data"), prevent_initial_call=True)
+def show_group(covariate, context):
+    from isograph.modules.report import module_biology
+
+    ds = current_dataset(context["dataset"])
+    return group_figure(module_biology(ds, context["module"]), covariate)
+
+
+@callback(Output("module-go-body", "children"), Input("module-biology-tabs", "active_tab"),
+          State("module-go-body", "children"), State("module-context", "data"), prevent_initial_call=True)
+def show_go(tab, body, context):
+    if tab != "go" or not context or (isinstance(body, list) and len(body) > 1):  # filled already
+        return no_update
+    return go_panel(current_dataset(context["dataset"]), context["module"])
+
+
+@callback(Output("module-go-genes", "children"), Input(grid_id("module-go-table"), "cellClicked"),
+          State(grid_source("module-go-table"), "data"), State("module-context", "data"), prevent_initial_call=True)
+def show_go_genes(cell, rows, context):
+    return go_genes_panel(clicked_row(cell, rows), current_dataset(context["dataset"]), context["module"])

@@ -21,7 +21,7 @@ from components.layout import (
     settings,
 )
 from components.model_card import model_card
-from components.sae_graph import STYLESHEET, graph_elements, legend_items
+from components.sae_graph import LAYOUT, PER_FEATURE_MAX, STYLESHEET, TOP_N_MAX, graph_elements, legend_items
 from isograph.dataset.datasets import DatasetError
 from isograph.errors import InputError
 from isograph.figures.sae import training_curves
@@ -81,19 +81,19 @@ def layout(dataset: str | None = None, layer: str | None = None, ef: str | None 
             dbc.Col([dbc.Label("expansion factor"), dbc.Select(id="sae-ef", value=str(run.expansion_factor), options=[
                 {"label": str(x), "value": str(x)} for x in sorted({r.expansion_factor for r in runs})])], md=2),
             dbc.Col([dbc.Label("sequence sets"), dcc.Dropdown(id="sae-sets", options=sets, value=sets, multi=True)], md=3),
-            dbc.Col([dbc.Label("top-N features"), dbc.Input(id="sae-top-n", type="number", value=25, min=1, max=300)],
+            dbc.Col([dbc.Label("top-N features"), dbc.Input(id="sae-top-n", type="number", value=25, min=1,
+                                                            max=TOP_N_MAX)],
                     md=2),
             dbc.Col([dbc.Label("min edge weight"), dbc.Input(id="sae-min-weight", type="number", value=0, min=0,
                                                              step=0.1)], md=2),
             dbc.Col([dbc.Label("links per feature"), dbc.Input(id="sae-per-feature", type="number", value=4, min=1,
-                                                               max=20)], md=2),
+                                                               max=PER_FEATURE_MAX)], md=2),
         ], className="mb-2"),
         dbc.Row([dbc.Col(html.Div(note, id="sae-graph-note", className="small text-muted"), md=10),
                   dbc.Col(dbc.Button("Download PNG", id="sae-graph-png", size="sm", color="secondary",
                                      className="float-end"), md=2)]),
         cyto.Cytoscape(id="sae-graph", elements=elements, stylesheet=STYLESHEET, style={"width": "100%", "height": "620px"},
-                       layout={"name": "cose", "animate": False, "randomize": False, "numIter": 400,
-                               "nodeRepulsion": 9000, "idealEdgeLength": 40},
+                       layout=LAYOUT,
                        minZoom=0.2, maxZoom=3, className="border rounded mb-3"),
         html.H5("Features by PageRank"),
         html.Div(table, id="sae-feature-table"),
@@ -189,10 +189,10 @@ def graph_view(run, sets, top_n, min_weight, per_feature, *, dataset: str = "") 
     everything = not sets or set(sets) == set(run.sets)
     ranks = centrality if everything else load_set_centrality(run, tuple(sets))
     nodes, links = top_subgraph(edges, ranks, sets=None if everything else sets,
-                                top_n=control_value(top_n, "features shown", default=25, kind=int, low=1, high=500),
+                                top_n=control_value(top_n, "features shown", default=25, kind=int, low=1, high=TOP_N_MAX),
                                 min_weight=control_value(min_weight, "minimum edge weight", default=0, low=0),
                                 per_feature=control_value(per_feature, "links per feature", default=4, kind=int, low=1,
-                                                          high=50))
+                                                          high=PER_FEATURE_MAX))
     note = (f"Run {run.key}: showing {int((nodes['kind'] == 'feature').sum())} features, {len(nodes)} nodes and"
             f" {len(links)} links of {len(edges):,} token edges.")
     table = centrality[centrality["kind"] == "feature"].copy()

@@ -61,11 +61,7 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="session")
 def demo_root(tmp_path_factory) -> Path:
-    """A data root holding the demo data set, built once per test run (tests that change it take a copy).
-
-    Its DNA language model trains for 15 s instead of the product's 40 s: the pages and the SAE statistics,
-    not the model's quality, are under test here.
-    """
+    """A data root holding the demo data set, built once per test run (tests that change it take a copy)."""
     from isograph.demo import build_demo
 
     root = tmp_path_factory.mktemp("data_root")

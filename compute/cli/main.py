@@ -18,6 +18,7 @@ from isograph.cli.common import EXIT_INPUT_ERROR, Parser
 from isograph.cli.convert import add_convert_features
 from isograph.cli.explain import add_explain_module
 from isograph.cli.fit import add_demo, add_fit, add_simulate
+from isograph.cli.module_report import add_module_report
 from isograph.cli.sae import add_sae
 from isograph.cli.structure import add_annotate_structure, add_make_switch_pairs
 from isograph.errors import InputError
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_explain_module(sub)
     add_fit(sub)
     add_make_switch_pairs(sub)
+    add_module_report(sub)
     add_sae(sub, Parser)
     add_simulate(sub)
     return parser

@@ -28,7 +28,7 @@ __all__ = ["Dataset", "DatasetError", "find_datasets", "open_dataset", "search_g
 
 DEFAULT_PATHS = {"fit": "fit", "explain": "explain", "feature_table": "features.matrix",
                  "feature_meta": "feature_metadata.parquet", "gtf": "annotation.gtf.gz", "structure": "structure",
-                 "sae": "sae", "transcripts": "transcripts.fa.gz"}
+                 "sae": "sae", "transcripts": "transcripts.fa.gz", "covariates": "covariates.tsv"}
 
 
 def _inside(root: Path, path: Path) -> Path:

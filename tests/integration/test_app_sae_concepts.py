@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 from dash import html
 
 from tests.integration.conftest import grid_table
@@ -111,3 +112,37 @@ def test_selects_naming_no_run_draw_nothing_and_say_which_runs_there_are(app):
             in _text(note)
         refused = _text(show_concept("CDS", "4", "8", {"dataset": "demo"}))
     assert "sae-concept-error" in refused and "no SAE run has layer 4" in refused
+
+
+def test_the_graph_controls_bound_what_the_server_draws(app):
+    """The top-N and links boxes allow what the server allows; beyond it the page says the range and draws
+    nothing; at the largest allowed, every node comes placed (the browser does not lay the graph out)."""
+    from components.sae_graph import LAYOUT, PER_FEATURE_MAX, TOP_N_MAX
+    from pages.sae import draw_graph, layout
+
+    with app.server.app_context():
+        page = layout(dataset="demo")
+        assert (_component(page, "sae-top-n").max, _component(page, "sae-per-feature").max) == (TOP_N_MAX,
+                                                                                              PER_FEATURE_MAX)
+        elements, note, _ = draw_graph("2", "8", None, TOP_N_MAX + 1, 0, 4, {"dataset": "demo"})
+        assert elements == [] and f"features shown: {TOP_N_MAX + 1} is out of range; type a whole number between 1" \
+            f" and {TOP_N_MAX}" in _text(note)
+        elements, note, _ = draw_graph("2", "8", None, 5, 0, PER_FEATURE_MAX + 1, {"dataset": "demo"})
+        assert elements == [] and f"and {PER_FEATURE_MAX}" in _text(note)
+        elements, _, _ = draw_graph("2", "8", None, TOP_N_MAX, 0, PER_FEATURE_MAX, {"dataset": "demo"})
+    nodes = [e for e in elements if "id" in e["data"]]
+    assert len(nodes) > 1000 and all(np.isfinite([e["position"]["x"], e["position"]["y"]]).all() for e in nodes)
+    assert LAYOUT["name"] == "preset"
+
+
+def _component(node, component_id):
+    """The component with this ID in a layout tree (None when there is none)."""
+    if getattr(node, "id", None) == component_id:
+        return node
+    children = getattr(node, "children", None)
+    for child in children if isinstance(children, (list, tuple)) else [children]:
+        if child is not None and hasattr(child, "to_plotly_json"):
+            found = _component(child, component_id)
+            if found is not None:
+                return found
+    return None

@@ -82,3 +82,22 @@ def test_graph_elements_sizes_and_colours():
     assert data["f1"]["colour"] == "#c0392b" and data["T1|CDS|0"]["label"] == "T1"
     edges = [e["data"] for e in elements if "source" in e["data"]]
     assert [e["width"] for e in edges] == [6.0, 3.5]
+
+
+def test_graph_positions_come_from_the_server_deterministic_and_spread():
+    """Two stars of 40 tokens each: every node gets a position, the same every time; linked nodes lie closer
+    than unlinked ones (a force layout), and no two nodes share a point."""
+    from components.sae_graph import graph_positions
+
+    tokens = [f"t{i}" for i in range(80)]
+    nodes = pd.DataFrame({"node": ["f1", "f2", *tokens], "kind": ["feature"] * 2 + ["token"] * 80,
+                          "label": ["f1", "f2", *tokens], "pagerank": 0.1, "set": ""})
+    links = pd.DataFrame({"source": tokens, "target": ["f1"] * 40 + ["f2"] * 40, "weight": 1.0, "n_edges": 1})
+    xy = graph_positions(nodes, links)
+    np.testing.assert_array_equal(xy, graph_positions(nodes, links))
+    assert xy.shape == (82, 2) and np.isfinite(xy).all()
+    distance = np.linalg.norm(xy[:, None] - xy[None], axis=2)
+    assert np.median(distance[0, 2:42]) < 0.5 * np.median(distance[0, 42:])  # f1's tokens around f1, f2's away
+    assert distance[np.triu_indices(82, 1)].min() > 0
+    elements = graph_elements(nodes, links)
+    assert all("position" in e for e in elements if "id" in e["data"])

@@ -1,0 +1,168 @@
+"""The module page's "What is this module about?" section: hub genes (kME), module–trait correlations,
+eigengene by sample group and GO enrichment (figures shared with ``isograph module-report``)."""
+
+from __future__ import annotations
+
+import functools
+
+import dash_bootstrap_components as dbc
+import pandas as pd
+import plotly.graph_objects as go
+from dash import dcc, html
+
+from components.data_grid import data_grid
+from components.layout import figure_card, href
+from isograph.dataset.datasets import Dataset
+from isograph.figures.common import empty_figure
+from isograph.figures.module_biology import (
+    eigengene_by_group,
+    go_enrichment_bar,
+    kme_hub_plot,
+    module_trait_heatmap,
+)
+from isograph.modules.report import ModuleBiology, categorical_covariates, module_biology
+from isograph.modules.traits import eigengene_group_test
+
+__all__ = ["GO_COLUMNS", "HUB_COLUMNS", "TRAIT_COLUMNS", "biology_section", "go_genes_panel", "go_panel",
+           "group_figure"]
+
+HUB_COLUMNS = ["gene_id", "gene_name", "kME", "ci_low", "ci_high", "qvalue", "n_samples", "feature_type",
+               "switch_called", "hub"]
+TRAIT_COLUMNS = ["module_id", "trait", "r", "pvalue", "qvalue", "n_samples"]
+GO_COLUMNS = ["gene_set", "go_id", "term", "ontology", "k", "n", "K", "N", "fold_enrichment", "pvalue", "qvalue",
+              "genes"]
+
+
+def biology_section(ds: Dataset, module_id: str) -> dbc.Card:
+    """The section's tabs for one module (GO is filled when its tab is opened: :func:`go_panel`).
+
+    Parameters
+    ----------
+    ds : Dataset
+    module_id : str
+
+    Returns
+    -------
+    dbc.Card
+    """
+    bio = module_biology(ds, module_id)
+    groups = categorical_covariates(bio.covariates)
+    stem = f"{ds.file_stem}_{module_id}"
+    hubs = bio.membership
+    n_hubs = int(hubs["hub"].sum())
+    traits_note = ("No covariates: add covariates.tsv (sample_id + one column per trait) to the data set."
+                   if bio.covariates is None else
+                   f"Every explained module's eigengene against every covariate of {ds.paths['covariates'].name}:"
+                   " Pearson r, Student's p on n − 2 df (WGCNA's definition; a text covariate is one 0/1 column per"
+                   " level after the first, 'level vs rest'); q by BH over all cells.")
+    return dbc.Card([
+        dbc.CardHeader(html.Span("What is this module about?", className="fw-semibold")),
+        dbc.CardBody(dbc.Tabs(id="module-biology-tabs", active_tab="hubs", children=[
+            dbc.Tab(label="Hub genes (kME)", tab_id="hubs", children=[
+                html.P(f"kME = Pearson r of each gene's fit feature score with the module eigengene ({len(hubs)}"
+                       f" genes; 95% CI by Fisher z; q by BH over the module's genes). {n_hubs} hub genes (★): the"
+                       " 10 of largest |kME| with q ≤ 0.05.", className="text-muted small mt-2"),
+                figure_card("module-kme", kme_hub_plot(hubs), title="Module membership (kME) of the top genes",
+                            filename=f"{stem}_hub_genes"),
+                data_grid("module-hub-table", hubs, columns=HUB_COLUMNS, csv_name=f"{stem}_hub_genes"),
+            ]),
+            dbc.Tab(label="Module–trait", tab_id="traits", children=[
+                html.P(traits_note, className="text-muted small mt-2"),
+                figure_card("module-traits", module_trait_heatmap(bio.traits, module_id=module_id),
+                            title="Module eigengenes vs covariates (r, p)", filename=f"{ds.file_stem}_module_traits"),
+                data_grid("module-trait-table", bio.traits, columns=TRAIT_COLUMNS,
+                          csv_name=f"{ds.file_stem}_module_traits"),
+            ]),
+            dbc.Tab(label="Eigengene by group", tab_id="groups", children=[
+                dbc.Row([dbc.Col(html.Label("Group samples by", className="mt-3"), width="auto"),
+                         dbc.Col(dcc.Dropdown(id="module-group-covariate", options=groups,
+                                              value=groups[0] if groups else None, clearable=False,
+                                              placeholder="no categorical covariate"), md=4)]),
+                figure_card("module-by-group", group_figure(bio, groups[0] if groups else None),
+                            title="Module eigengene by sample group", filename=f"{stem}_eigengene_by_group"),
+            ]),
+            dbc.Tab(label="GO enrichment", tab_id="go", children=[
+                dcc.Loading(html.Div(id="module-go-body", children=html.P(
+                    "Open this tab to test GO terms (the first time reads the shipped ontology: a few seconds).",
+                    className="text-muted mt-2"))),
+                html.Div(id="module-go-genes", className="mt-2"),
+            ]),
+        ])),
+    ], className="mb-3")
+
+
+def group_figure(bio: ModuleBiology, covariate: str | None) -> go.Figure:
+    """The eigengene-by-group figure for one covariate (a placeholder saying why when there is none).
+
+    Parameters
+    ----------
+    bio : ModuleBiology
+    covariate : str or None
+
+    Returns
+    -------
+    go.Figure
+    """
+    if covariate is None or bio.covariates is None or covariate not in bio.covariates.columns:
+        return empty_figure("no categorical covariate (2–20 levels) to group samples by")
+    eigengene = bio.eigengenes[bio.module_id].dropna()
+    values = bio.covariates[covariate].astype("string")
+    return eigengene_by_group(eigengene, values, covariate=covariate, test=eigengene_group_test(eigengene, values))
+
+
+@functools.lru_cache(maxsize=32)
+def _module_go(ds: Dataset, version: str, module_id: str) -> pd.DataFrame:
+    return module_biology(ds, module_id, with_go=True).go
+
+
+def go_panel(ds: Dataset, module_id: str) -> list:
+    """The GO tab's content: the significant terms' figure and the whole table (rows open the genes).
+
+    Parameters
+    ----------
+    ds : Dataset
+    module_id : str
+
+    Returns
+    -------
+    list of Dash components
+    """
+    table = _module_go(ds, ds.version(), module_id)
+    stem = f"{ds.file_stem}_{module_id}"
+    return [
+        html.P("Over-representation of GO terms among the module's called-switch genes and among all its genes,"
+               " against every gene of the data set that the shipped ontology annotates (one-sided hypergeometric"
+               " test = Fisher's exact; q by BH over the terms tested; annotations propagated along is_a and"
+               " part_of). Click a row to list its genes.", className="text-muted small mt-2"),
+        figure_card("module-go", go_enrichment_bar(table), title="GO terms at q ≤ 0.05",
+                    filename=f"{stem}_go_enrichment"),
+        data_grid("module-go-table", table, columns=GO_COLUMNS, csv_name=f"{stem}_go_enrichment"),
+    ]
+
+
+def go_genes_panel(row: dict | None, ds: Dataset, module_id: str) -> html.Div:
+    """The genes of one GO term's row, each a link to its gene view.
+
+    Parameters
+    ----------
+    row : dict or None
+        A row of the GO table (``go_id, term, gene_set, genes``).
+    ds : Dataset
+    module_id : str
+
+    Returns
+    -------
+    html.Div
+    """
+    if not row:
+        return html.Div()
+    names = [g for g in str(row.get("genes") or "").split(",") if g]
+    genes = ds.explain.table(module_id, "gene_driver_table")[["gene_id", "gene_name"]].dropna()
+    by_name = dict(zip(genes["gene_name"].astype(str), genes["gene_id"].astype(str)))
+    links = [dcc.Link(name, href=href(f"/genes/{by_name[name]}", module=module_id, dataset=ds.name),
+                      className="me-2") if name in by_name else html.Span(name, className="me-2") for name in names]
+    return html.Div([
+        html.Strong(f"{row.get('go_id')} {row.get('term')}: "),
+        html.Span(f"{len(names)} of the {row.get('gene_set')} ", className="text-muted"),
+        *(links or [html.Span("none of them has this term", className="text-muted")]),
+    ], id="module-go-gene-list")
