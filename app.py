@@ -17,7 +17,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from components.background import default_cache_dir, make_manager
+from components.background import JOB_SECONDS, default_cache_dir, make_manager
 from components.data_grid import register_callbacks as register_grid_callbacks
 from components.export_service import ExportService
 from components.jobs import export_panel
@@ -74,6 +74,9 @@ def create_app(settings: dict | None = None) -> dash.Dash:
     app.layout = html.Div([
         dcc.Location(id="url", refresh="callback-nav"),
         dcc.Store(id="job-running", data=False),  # app level: a job outlives the page that started it
+        # every tab's running job, in the browser's localStorage: all tabs of a browser show the indicator
+        dcc.Store(id="job-running-shared", storage_type="local"),
+        dcc.Store(id="job-budget", data=float(settings.get("job_seconds", JOB_SECONDS))),
         navbar(),
         dbc.Container(dash.page_container, fluid=True),
         export_panel(),

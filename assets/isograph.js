@@ -1,6 +1,35 @@
 // Clientside callbacks of IsoGraph Explorer (loaded by Dash from assets/).
+// Each tab's ID for the shared job state (job-running-shared, in localStorage).
+window.isographTab = window.isographTab || Math.random().toString(36).slice(2);
+// A closed tab's job is gone with it (nobody will see its result): its entry leaves the shared state.
+window.addEventListener("beforeunload", function () {
+    try {
+        const shared = JSON.parse(window.localStorage.getItem("job-running-shared") || "{}");
+        if (shared && shared[window.isographTab]) {
+            delete shared[window.isographTab];
+            window.localStorage.setItem("job-running-shared", JSON.stringify(shared));
+        }
+    } catch (e) { /* storage unavailable: nothing shared */ }
+});
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
     isograph: {
+        // This tab's job state merged into every tab's: {tab: {running: true, at: ms}} for each tab whose job
+        // runs; entries older than the job time budget are dropped (the server stops such a job anyway).
+        shareJobState: function (running, shared, budgetSeconds) {
+            const now = Date.now();
+            const out = {};
+            Object.entries(shared || {}).forEach(function (item) {
+                const entry = item[1];
+                if (item[0] !== window.isographTab && entry && entry.running
+                        && now - entry.at < (budgetSeconds || 600) * 1000) {
+                    out[item[0]] = entry;
+                }
+            });
+            if (running) {
+                out[window.isographTab] = {running: true, at: now};
+            }
+            return out;
+        },
         // An export-menu click -> {graph, format, figure, filename} for the background export job.
         // Built in the browser so that only the clicked figure is sent to the server, once.
         exportRequest: function (clicks, figures, names) {

@@ -5,7 +5,8 @@
   into an export request in the browser (a clientside callback, so no figure travels twice), and the
   job renders it through the server's warm exporter (:class:`components.export_service.ExportService`).
 
-A running job sets the app-level ``job-running`` store, which the navbar shows on every page.
+A running job sets the app-level ``job-running`` store; its tab shares it with the browser's other tabs
+through localStorage (``job-running-shared``), and every tab's navbar shows it on every page.
 """
 
 from __future__ import annotations
@@ -182,7 +183,13 @@ def register_callbacks(app: dash.Dash) -> None:
         progress=[Output("export-progress", "value"), Output("export-progress", "label")],
     )(export_job)
     on_cancel("export", "export-message", callback=app.callback)
-    app.callback(Output("job-indicator", "children"), Input("job-running", "data"))(job_indicator)
+    # this tab's job state joins the other tabs' in localStorage; every tab's navbar reads the shared map
+    app.clientside_callback(
+        ClientsideFunction(namespace="isograph", function_name="shareJobState"),
+        Output("job-running-shared", "data"),
+        Input("job-running", "data"), State("job-running-shared", "data"), State("job-budget", "data"),
+    )
+    app.callback(Output("job-indicator", "children"), Input("job-running-shared", "data"))(job_indicator)
 
 
 def export_job(set_progress, request):
@@ -192,9 +199,25 @@ def export_job(set_progress, request):
     return run_export_job(set_progress, request)
 
 
-def job_indicator(running):
-    """The navbar's sign that a job is running (every page shows it)."""
-    return [dbc.Spinner(size="sm", spinner_class_name="me-1"), "job running"] if running else ""
+def job_indicator(shared: dict | None) -> list | str:
+    """The navbar's sign that a job is running in any tab of this browser (every page of every tab shows it).
+
+    Parameters
+    ----------
+    shared : dict or None
+        The ``job-running-shared`` store: ``{tab ID: {"running": true, "at": ms}}`` for each tab of the browser
+        whose job is running (``assets/isograph.js`` ``shareJobState`` keeps it: a tab's entry goes when its
+        job ends or the tab closes, and any entry older than the job time budget is dropped).
+
+    Returns
+    -------
+    list or str
+        A spinner and "job running" (with the number of tabs when more than one), or "".
+    """
+    tabs = sum(1 for entry in (shared or {}).values() if isinstance(entry, dict) and entry.get("running"))
+    if not tabs:
+        return ""
+    return [dbc.Spinner(size="sm", spinner_class_name="me-1"), "job running" if tabs == 1 else f"jobs running in {tabs} tabs"]
 
 
 def explain_job(set_progress, _clicks, context, percentile, min_pairs, method):

@@ -97,8 +97,9 @@ def test_explain_job_uses_the_chosen_options(app):
 def test_job_indicator():
     from components.jobs import job_indicator
 
-    assert job_indicator(False) == ""
-    assert "job running" in job_indicator(True)
+    assert job_indicator(None) == "" and job_indicator({}) == "" and job_indicator({"a": {"running": False}}) == ""
+    assert "job running" in job_indicator({"a": {"running": True, "at": 1}})
+    assert "jobs running in 2 tabs" in job_indicator({"a": {"running": True, "at": 1}, "b": {"running": True, "at": 2}})
 
 
 def test_click_data_to_gene_url(make_app, tmp_path):
