@@ -14,6 +14,7 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
+import plotly.graph_objects as go
 from dash import ALL, ClientsideFunction, Input, Output, State, dcc, html
 
 __all__ = ["explain_job_panel", "export_panel", "job_options", "on_cancel", "register_callbacks", "run_explain_job",
@@ -129,15 +130,26 @@ def run_export_job(set_progress, request: dict) -> tuple:
     set_progress : callable
         Takes (percent, label).
     request : dict
-        ``figure`` (plotly JSON), ``format`` (pdf/png/svg), ``filename`` (no suffix).
+        ``figure`` (plotly JSON), ``format`` (an export-menu choice: ``pdf-single``, ``pdf-double``,
+        ``png-single``, ``png-double`` — journal widths, PNG at 300 dpi — or ``svg``/``pdf``/``png`` at screen
+        size), ``filename`` (no suffix; a journal width adds ``_89mm`` or ``_183mm``).
     """
     from components.background import job_gate
     from components.export_service import export_via
     from components.layout import settings
     from isograph.errors import InputError
+    from isograph.figures.publication import JOURNAL_WIDTHS_MM, export_choice, publication_figure
     from isograph.figures.render import chrome_path
 
-    fmt, filename = request["format"], request["filename"]
+    try:
+        fmt, column, scale = export_choice(str(request["format"]))
+    except ValueError as exc:
+        return dash.no_update, f"Could not export: {exc}"
+    figure, width, height = request["figure"], 1000, None
+    filename = request["filename"]
+    if column is not None:  # a journal column: print layout, the size in the file name
+        figure, width, height = publication_figure(go.Figure(figure), column)
+        filename = f"{filename}_{JOURNAL_WIDTHS_MM[column]:.0f}mm"
     set_progress((5, "waiting to start"))
     with job_gate(settings()):
         if chrome_path() is None:
@@ -147,7 +159,7 @@ def run_export_job(set_progress, request: dict) -> tuple:
                                     " chromium on the server.")
         set_progress((30, f"rendering {filename}.{fmt}"))
         try:
-            data = export_via(settings().get("exporter"), request["figure"], fmt)
+            data = export_via(settings().get("exporter"), figure, fmt, width=width, height=height, scale=scale)
         except InputError as exc:
             set_progress((100, "failed"))
             return dash.no_update, f"Could not export: {exc}"

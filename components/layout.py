@@ -15,7 +15,7 @@ from isograph.dataset.datasets import Dataset, open_dataset
 from isograph.errors import InputError
 from isograph.figures.common import empty_figure
 
-__all__ = ["alert", "control_value", "current_dataset", "figure_card", "graph_ref", "href", "navbar", "optional_part",
+__all__ = ["EXPORT_LABELS", "GRAPH_CONFIG", "alert", "control_value", "current_dataset", "figure_card", "graph_ref", "href", "navbar", "optional_part",
            "page_errors", "settings"]
 
 
@@ -113,17 +113,26 @@ def alert(message: str, *, title: str = "Cannot show this page", colour: str = "
                      color=colour)
 
 
+#: every figure's toolbar: no plotly logo, and nothing that sends the data to Plotly's cloud (Chart Studio)
+GRAPH_CONFIG = {"displaylogo": False, "showSendToCloud": False, "showEditInChartStudio": False,
+                "modeBarButtonsToRemove": ["sendDataToCloud"]}
+#: the export menu (isograph.figures.publication.EXPORT_CHOICES): journal widths, 300 dpi PNG, editable SVG
+EXPORT_LABELS = {"pdf-single": "PDF, single column (89 mm)", "pdf-double": "PDF, double column (183 mm)",
+                 "png-single": "PNG 300 dpi, single column (89 mm)", "png-double": "PNG 300 dpi, double column (183 mm)",
+                 "svg": "SVG (screen size, editable)"}
+
+
 def figure_card(graph_id: str, figure, *, title: str, filename: str) -> dbc.Card:
-    """A figure with its title and an export menu (PDF/PNG/SVG rendered by a background export job,
-    see :mod:`components.jobs`; SVG also from the figure toolbar's camera button, in the browser)."""
+    """A figure with its title and an export menu (journal-width PDF/PNG and SVG rendered by a background
+    export job, see :mod:`components.jobs`; SVG also from the figure toolbar's camera button, in the browser)."""
     menu = dbc.DropdownMenu(
-        [dbc.DropdownMenuItem(fmt.upper(), id={"type": "export", "graph": graph_id, "format": fmt})
-         for fmt in ("pdf", "png", "svg")],
+        [dbc.DropdownMenuItem(label, id={"type": "export", "graph": graph_id, "format": choice})
+         for choice, label in EXPORT_LABELS.items()],
         label="Export", size="sm", color="secondary", className="float-end",
     )
     graph = dcc.Loading(dcc.Graph(
         id=graph_ref(graph_id), figure=figure if figure is not None else empty_figure(),
-        config={"displaylogo": False, "toImageButtonOptions": {"format": "svg", "filename": filename}},
+        config=GRAPH_CONFIG | {"toImageButtonOptions": {"format": "svg", "filename": filename}},
     ))
     return dbc.Card([
         dbc.CardHeader([html.Span(title, className="fw-semibold"), menu]),

@@ -85,7 +85,8 @@ def figure_bytes(fig: go.Figure, fmt: str, *, width: int = 1000, height: int | N
     width, height : int
         Pixels (height defaults to the figure's own).
     scale : float, default 2.0
-        Raster scale for PNG.
+        Raster scale for PNG (pixels per CSS pixel); PDF and SVG pages are always ``width`` x ``height`` CSS
+        pixels (96 per inch).
 
     Returns
     -------
@@ -103,7 +104,9 @@ def figure_bytes(fig: go.Figure, fmt: str, *, width: int = 1000, height: int | N
     if chrome_path() is None:
         raise InputError(f"{fmt.upper()} export needs Chrome or Chromium (Debian: apt-get install chromium), or"
                          " set BROWSER_PATH; HTML export works without it")
-    options = {"format": fmt, "width": width, "height": height or fig.layout.height or 500, "scale": scale}
+    # the scale is a raster's: the exporter would multiply a PDF's or SVG's page size by it too
+    options = {"format": fmt, "width": width, "height": height or fig.layout.height or 500,
+               "scale": scale if fmt == "png" else 1.0}
     for attempt in range(2):
         _warm()
         done: dict = {}

@@ -15,6 +15,9 @@ import pytest
 from selenium.common.exceptions import ElementClickInterceptedException
 from selenium.webdriver.common.by import By
 
+from components.layout import EXPORT_LABELS
+from isograph.figures.publication import JOURNAL_WIDTHS_MM
+
 os.environ.setdefault("DASH_DEBUG", "false")
 os.environ.setdefault("SE_OFFLINE", "true")  # never let Selenium look for a driver on the network
 
@@ -135,15 +138,17 @@ class Browser:
             time.sleep(0.5)
         raise AssertionError("the element did not settle")
 
-    def export_pdf(self, graph_name: str, folder: Path) -> str:
-        """Export one figure card as PDF through the app's export job; check the file; return its text."""
+    def export_pdf(self, graph_name: str, folder: Path, *, column: str = "single") -> str:
+        """Export one figure card as a journal-column PDF through the app's export job; check the file (one page,
+        the column's width within 1 mm, the width in its name); return its text."""
         for old in folder.glob("*.pdf"):
             old.unlink()
         driver = self.duo.driver
         driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(folder)})
         card = self.graph(graph_name).find_element(By.XPATH, "./ancestor::div[contains(@class,'card')]")
         self.click(card.find_element(By.CSS_SELECTOR, ".dropdown-toggle"))
-        self.click(self.wait(lambda: card.find_element(By.XPATH, ".//*[text()='PDF']")))
+        label = EXPORT_LABELS[f"pdf-{column}"]
+        self.click(self.wait(lambda: card.find_element(By.XPATH, f".//*[text()='{label}']")))
         pdf = self.wait(lambda: next(iter(folder.glob("*.pdf")), None), timeout=30)
         self.wait(lambda: not list(folder.glob("*.crdownload")))
         assert self.wait(lambda: "Exported" in self.duo.find_element("#export-message").text)  # the job's toast
@@ -151,6 +156,9 @@ class Browser:
         assert pdf.read_bytes()[:5] == b"%PDF-"
         info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
         assert re.search(r"^Pages:\s+1$", info, re.MULTILINE)
+        width_pt = float(re.search(r"Page size:\s+([\d.]+) x", info).group(1))
+        assert abs(width_pt * 25.4 / 72 - JOURNAL_WIDTHS_MM[column]) <= 1.0, info  # the journal's column width
+        assert pdf.name.endswith(f"_{JOURNAL_WIDTHS_MM[column]:.0f}mm.pdf")
         return subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
 
 

@@ -166,7 +166,7 @@ def test_export_job_runs_and_cancels(dash_duo, ui, gated_app, tmp_path):
     card = ui.graph("module-driver-bar").find_element(By.XPATH, "./ancestor::div[contains(@class,'card')]")
     with gate:
         ui.click(card.find_element(By.CSS_SELECTOR, ".dropdown-toggle"))
-        ui.click(ui.wait(lambda: card.find_element(By.XPATH, ".//*[text()='PNG']")))
+        ui.click(ui.wait(lambda: card.find_element(By.XPATH, ".//*[text()='PNG 300 dpi, single column (89 mm)']")))
         ui.wait(lambda: dash_duo.find_element("#export-cancel").is_enabled())
         ui.wait(lambda: "waiting to start" in dash_duo.find_element("#export-progress").text)
         ui.wait(lambda: "job running" in dash_duo.find_element("#job-indicator").text)  # the navbar, on every page

@@ -66,8 +66,32 @@ def test_export_job_says_what_is_wrong(app):
 
     _, set_progress = _progress()
     download, message = run_export_job(set_progress, {"figure": {}, "format": "jpg", "filename": "x"})
-    assert download is dash.no_update and message == "Could not export: unknown figure format 'jpg'; use one of" \
-        " pdf, png, svg, html"
+    assert download is dash.no_update and message == "Could not export: unknown export 'jpg'; use one of" \
+        " pdf-single, pdf-double, png-single, png-double, svg"
+
+
+def test_journal_exports_have_the_column_width_and_300_dpi(app):
+    """A double-column PDF is 183 mm wide (within 1 mm); a single-column PNG is 89 mm at 300 dpi (1,051 px);
+    the width is in the file name; the legend names every trace."""
+    import struct
+    import subprocess
+
+    from components.jobs import run_export_job
+
+    _, set_progress = _progress()
+    figure = go.Figure([go.Scatter(x=[0, 1], y=[0, 1], name="TCONS_up"),
+                        go.Scatter(x=[0, 1], y=[1, 0], name="TCONS_down")], layout={"height": 400}).to_plotly_json()
+    download, message = run_export_job(set_progress, {"figure": figure, "format": "png-single", "filename": "g"})
+    png = base64.b64decode(download["content"])
+    width, height = struct.unpack(">II", png[16:24])  # the IHDR chunk
+    assert download["filename"] == "g_89mm.png" and abs(width - 89 / 25.4 * 300) <= 2 and height < width
+    download, _ = run_export_job(set_progress, {"figure": figure, "format": "pdf-double", "filename": "g"})
+    pdf = base64.b64decode(download["content"])
+    info = subprocess.run(["pdfinfo", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    width_pt = float(re.search(r"Page size:\s+([\d.]+) x", info).group(1))
+    assert download["filename"] == "g_183mm.pdf" and abs(width_pt * 25.4 / 72 - 183) <= 1
+    text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    assert "TCONS_up" in text and "TCONS_down" in text
 
 
 def test_export_job_without_a_browser(app, monkeypatch):

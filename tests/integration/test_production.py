@@ -171,7 +171,7 @@ def test_export_job_on_celery(dash_duo, production, tmp_path):
     card = ui.wait(lambda: ui.graph("module-driver-bar"), timeout=30).find_element(
         By.XPATH, "./ancestor::div[contains(@class,'card')]")
     ui.click(card.find_element(By.CSS_SELECTOR, ".dropdown-toggle"))
-    ui.click(ui.wait(lambda: card.find_element(By.XPATH, ".//*[text()='PNG']")))
+    ui.click(ui.wait(lambda: card.find_element(By.XPATH, ".//*[text()='PNG 300 dpi, single column (89 mm)']")))
     png = ui.wait(lambda: next(iter(tmp_path.glob("*.png")), None), timeout=120)
     ui.wait(lambda: not list(tmp_path.glob("*.crdownload")))
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
