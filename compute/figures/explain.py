@@ -26,6 +26,7 @@ from isograph.figures.common import (
     gene_labels,
     lighter,
 )
+from isograph.figures.switch_plot import isoform_colours
 
 __all__ = ["CHANNEL_WORDS", "driver_barplot", "driver_heatmap", "eigengene_overview", "high_low_contrast", "usage_gradient"]
 
@@ -146,8 +147,10 @@ def usage_gradient(
     Returns
     -------
     go.Figure
-        Subplots; per transcript a marker trace (``name`` = feature ID) and a
-        LOWESS line trace (``name`` ends with " trend"); transcripts with r > 0 drawn in red shades.
+        Subplots; per transcript a marker trace (``name`` = feature ID) and a LOWESS line trace (``name``
+        "{feature} (r > 0)" or "(r < 0)"), both in the transcript's own colour
+        (:func:`isograph.figures.switch_plot.isoform_colours`, as the gene view draws it); the legend lists
+        every transcript's trend under its gene's name (a click hides one trend).
     """
     tu = polarity[polarity["feature_type"] == "transcript_usage"] if "feature_type" in polarity else polarity
     if genes is None:
@@ -162,35 +165,36 @@ def usage_gradient(
                         shared_xaxes=True, horizontal_spacing=0.06, vertical_spacing=0.12)
     samples = eigengene.dropna().index.intersection(usage.index)
     x = eigengene.loc[samples].to_numpy(dtype=float)
+    n_entries = 0
     for i, gene in enumerate(genes):
         row, col = i // cols + 1, i % cols + 1
         part = tu[tu["gene_id"] == gene].sort_values("r", ascending=False)
-        shades = _shades(part["r"].to_numpy())
-        for (feature, r), colour in zip(part[["feature_id", "r"]].itertuples(index=False), shades):
+        colours = isoform_colours([str(f) for f in part["feature_id"]])  # one hue per transcript, as the gene view
+        for j, (feature, r) in enumerate(part[["feature_id", "r"]].itertuples(index=False)):
+            colour = colours[str(feature)]
             y = usage.loc[samples, feature].to_numpy(dtype=float)
-            fig.add_scatter(x=x, y=y, mode="markers", name=str(feature), legendgroup=str(feature),
+            fig.add_scatter(x=x, y=y, mode="markers", name=str(feature), legendgroup=str(gene),
                             marker={"size": 4, "color": colour, "opacity": 0.45}, row=row, col=col,
                             showlegend=False,
                             hovertemplate=f"{feature}<br>eigengene %{{x:.2f}}<br>usage %{{y:.2f}}<extra>r = {r:.2f}</extra>")
             tx, ty = _lowess(x, y, lowess_frac)
-            fig.add_scatter(x=tx, y=ty, mode="lines", name=f"{feature} trend", legendgroup=str(feature),
-                            line={"color": colour, "width": 2.5}, row=row, col=col, showlegend=True,
-                            hoverinfo="skip")
-    fig.update_layout(template=TEMPLATE, height=260 * rows + 80, legend={"title": "transcript"})
+            # every transcript is a legend entry of its own, under its gene, with the sign of its r in words
+            fig.add_scatter(x=tx, y=ty, mode="lines", name=f"{feature} ({_direction(r)})",
+                            legendgroup=str(gene), line={"color": colour, "width": 2.5}, row=row, col=col,
+                            showlegend=True, hoverinfo="skip",
+                            legendgrouptitle_text=labels.get(gene, gene) if j == 0 else None)
+            n_entries += 1
+    # the legend (right) lists every transcript under its gene; the figure is tall enough to hold it whole
+    legend_px = 22 * n_entries + 34 * len(genes) + 140
+    fig.update_layout(template=TEMPLATE, height=max(260 * rows + 80, legend_px),
+                      legend={"tracegroupgap": 10, "groupclick": "toggleitem", "font": {"size": 10}})
     fig.update_xaxes(title_text="module eigengene", row=rows)
     fig.update_yaxes(title_text="usage", col=1, range=[-0.02, 1.02])
     return fig
 
 
-def _shades(r: np.ndarray) -> list[str]:
-    """Red for r > 0, blue for r < 0, paler with smaller |r|."""
-    out = []
-    for value in r:
-        base = (192, 57, 43) if value > 0 else (44, 111, 187)
-        weight = 0.35 + 0.65 * min(abs(value) if np.isfinite(value) else 0.0, 1.0)
-        rgb = [int(255 - (255 - c) * weight) for c in base]
-        out.append(f"rgb({rgb[0]},{rgb[1]},{rgb[2]})")
-    return out
+def _direction(r: float) -> str:
+    return "r > 0" if r > 0 else "r < 0" if r < 0 else "r = 0" if np.isfinite(r) else "no r"
 
 
 def driver_heatmap(polarity: pd.DataFrame, usage: pd.DataFrame, eigengene: pd.Series, *, top_n: int = 15) -> go.Figure:

@@ -73,8 +73,16 @@ def test_usage_gradient_points_and_trends(module):
     first = res.transcript_polarity_table.iloc[0]
     assert markers[0].name == first["feature_id"] and markers[0].customdata is None  # no ID repeated per point
     np.testing.assert_allclose(markers[0].x, res.eigengene.to_numpy())
-    rising = [t for t in trends if t.line.color.startswith("rgb(") and t.name.startswith(markers[0].name)][0]
-    assert rising.y[-1] > rising.y[0]  # the most positive transcript's trend rises
+    rising = [t for t in trends if t.name.startswith(markers[0].name)][0]
+    assert rising.y[-1] > rising.y[0] and rising.name.endswith("(r > 0)")  # the most positive transcript rises
+    # every transcript is named in the legend, in its own colour (its points and its trend alike)
+    assert sorted(t.name.split(" (r")[0] for t in trends if t.showlegend) == sorted(t.name for t in markers)
+    for marker, trend in zip(markers, trends):
+        assert marker.marker.color == trend.line.color
+    for gene in res.transcript_polarity_table["gene_id"].unique()[:2]:
+        ids = set(res.transcript_polarity_table.loc[res.transcript_polarity_table["gene_id"] == gene, "feature_id"])
+        colours = [t.line.color for t in trends if t.name.split(" (r")[0] in ids]
+        assert len(set(colours)) == len(colours)  # distinct hues within a gene
 
 
 def test_eigengene_overview_groups(module):
@@ -139,3 +147,26 @@ def test_driver_barplot_by_channel_marks_called_switches():
     names = {t.name: list(t.y) for t in abundance.data}
     assert names == {"r > 0, q ≤ 0.05": ["B"], "r > 0, q > 0.05": ["A"], "r < 0, q ≤ 0.05": ["C"]}
     assert "abundance score" in abundance.data[0].hovertemplate
+
+
+def test_a_journal_pdf_of_the_usage_gradient_names_every_transcript(module):
+    """Double column: the page is 183 mm wide (within 1 mm) and the legend names every transcript drawn."""
+    import re
+    import shutil
+    import subprocess
+
+    from isograph.figures.publication import publication_figure
+    from isograph.figures.render import chrome_path, figure_bytes
+
+    if chrome_path() is None or shutil.which("pdfinfo") is None:
+        pytest.skip("needs chromium and poppler-utils (installed by .ci/run)")
+    res, sim = module
+    fig, width, height = publication_figure(usage_gradient(res.transcript_polarity_table, sim.feature_table,
+                                                           res.eigengene), "double")
+    pdf = figure_bytes(fig, "pdf", width=width, height=height)
+    info = subprocess.run(["pdfinfo", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    width_pt = float(re.search(r"Page size:\s+([\d.]+) x", info).group(1))
+    assert abs(width_pt * 25.4 / 72 - 183) <= 1
+    text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    drawn = [t.name for t in fig.data if t.mode == "markers"]
+    assert len(drawn) >= 10 and all(name in text for name in drawn)
