@@ -244,8 +244,8 @@ def test_tables_sort_page_and_filter_on_the_server(dash_duo, ui, app, demo_root)
         return ui.grid_text("module-gene-table", row, "gene_id")
 
     def note() -> str:
-        return dash_duo.driver.find_element(By.XPATH, "//*[contains(@id, 'isograph-grid-note')]").get_attribute(
-            "textContent")
+        return dash_duo.driver.find_element(By.XPATH, "//*[contains(@id, 'isograph-grid-note') and contains(@id,"
+                                                      " '\"module-gene-table\"')]").get_attribute("textContent")
 
     ui.click(dash_duo.find_element(f"{table} .ag-header-cell[col-id='switch_r'] .ag-header-cell-label"))
     ordered = genes.sort_values("switch_r", kind="stable", na_position="last")["gene_id"].tolist()
