@@ -59,7 +59,8 @@ def biology_shots(driver) -> None:
     driver.set_window_size(1400, 1800)
     driver.get("http://127.0.0.1:8073/modules/M001")
     time.sleep(8)
-    card = driver.find_element(By.XPATH, "//*[text()='What is this module about?']/ancestor::div[contains(@class,'card')][1]")
+    card = driver.find_element(By.XPATH, "//*[text()='What is this module about?']"
+                                         "/ancestor::div[contains(concat(' ', @class, ' '), ' card ')][1]")
     for label, name, wait in (("Hub genes (kME)", "hubs", 1), ("Module–trait", "traits", 3),
                               ("Eigengene by group", "groups", 3), ("GO enrichment", "go", 10)):
         driver.execute_script("arguments[0].click();", driver.find_element(By.LINK_TEXT, label))
