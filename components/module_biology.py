@@ -7,24 +7,20 @@ import functools
 
 import dash_bootstrap_components as dbc
 import pandas as pd
-import plotly.graph_objects as go
 from dash import dcc, html
 
 from components.data_grid import data_grid
 from components.layout import figure_card, href
 from isograph.dataset.datasets import Dataset
-from isograph.figures.common import empty_figure
 from isograph.figures.module_biology import (
-    eigengene_by_group,
+    eigengene_group_figure,
     go_enrichment_bar,
     kme_hub_plot,
     module_trait_heatmap,
 )
-from isograph.modules.report import ModuleBiology, categorical_covariates, module_biology
-from isograph.modules.traits import eigengene_group_test
+from isograph.modules.report import categorical_covariates, dataset_go, module_biology
 
-__all__ = ["GO_COLUMNS", "HUB_COLUMNS", "TRAIT_COLUMNS", "biology_section", "go_genes_panel", "go_panel",
-           "group_figure"]
+__all__ = ["GO_COLUMNS", "HUB_COLUMNS", "TRAIT_COLUMNS", "biology_section", "go_genes_panel", "go_panel"]
 
 HUB_COLUMNS = ["gene_id", "gene_name", "kME", "ci_low", "ci_high", "qvalue", "n_samples", "feature_type",
                "switch_called", "hub"]
@@ -78,7 +74,7 @@ def biology_section(ds: Dataset, module_id: str) -> dbc.Card:
                          dbc.Col(dcc.Dropdown(id="module-group-covariate", options=groups,
                                               value=groups[0] if groups else None, clearable=False,
                                               placeholder="no categorical covariate"), md=4)]),
-                figure_card("module-by-group", group_figure(bio, groups[0] if groups else None),
+                figure_card("module-by-group", eigengene_group_figure(bio, groups[0] if groups else None),
                             title="Module eigengene by sample group", filename=f"{stem}_eigengene_by_group"),
             ]),
             dbc.Tab(label="GO enrichment", tab_id="go", children=[
@@ -91,28 +87,9 @@ def biology_section(ds: Dataset, module_id: str) -> dbc.Card:
     ], className="mb-3")
 
 
-def group_figure(bio: ModuleBiology, covariate: str | None) -> go.Figure:
-    """The eigengene-by-group figure for one covariate (a placeholder saying why when there is none).
-
-    Parameters
-    ----------
-    bio : ModuleBiology
-    covariate : str or None
-
-    Returns
-    -------
-    go.Figure
-    """
-    if covariate is None or bio.covariates is None or covariate not in bio.covariates.columns:
-        return empty_figure("no categorical covariate (2–20 levels) to group samples by")
-    eigengene = bio.eigengenes[bio.module_id].dropna()
-    values = bio.covariates[covariate].astype("string")
-    return eigengene_by_group(eigengene, values, covariate=covariate, test=eigengene_group_test(eigengene, values))
-
-
 @functools.lru_cache(maxsize=32)
 def _module_go(ds: Dataset, version: str, module_id: str) -> pd.DataFrame:
-    return module_biology(ds, module_id, with_go=True).go
+    return dataset_go(ds, module_id)
 
 
 def go_panel(ds: Dataset, module_id: str) -> list:

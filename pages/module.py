@@ -17,7 +17,7 @@ from components.layout import (
     optional_part,
     page_errors,
 )
-from components.module_biology import biology_section, go_genes_panel, go_panel, group_figure
+from components.module_biology import biology_section, go_genes_panel, go_panel
 from components.search import gene_search
 from components.view_cache import cached_view
 from isograph.dataset.datasets import DatasetError
@@ -134,10 +134,11 @@ def open_gene(bar_click, heat_click, gene_cell, tx_cell, gene_rows, tx_rows, con
 @callback(Output(graph_ref("module-by-group"), "figure"), Input("module-group-covariate", "value"),
           State("module-context", "data"), prevent_initial_call=True)
 def show_group(covariate, context):
+    from isograph.figures.module_biology import eigengene_group_figure
     from isograph.modules.report import module_biology
 
     ds = current_dataset(context["dataset"])
-    return group_figure(module_biology(ds, context["module"]), covariate)
+    return eigengene_group_figure(module_biology(ds, context["module"]), covariate)
 
 
 @callback(Output("module-go-body", "children"), Input("module-biology-tabs", "active_tab"),

@@ -16,7 +16,7 @@ from isograph.figures.common import NEGATIVE, POSITIVE, TEMPLATE, empty_figure, 
 if TYPE_CHECKING:  # the report module imports this one
     from isograph.modules.report import ModuleBiology
 
-__all__ = ["eigengene_by_group", "go_enrichment_bar", "kme_hub_plot", "module_figures", "module_report_figure",
+__all__ = ["eigengene_by_group", "eigengene_group_figure", "go_enrichment_bar", "kme_hub_plot", "module_figures", "module_report_figure",
            "module_trait_heatmap"]
 
 CALLED, NOT_CALLED = POSITIVE, "#7f8c8d"
@@ -194,20 +194,34 @@ def module_figures(bio: ModuleBiology, *, covariate: str | None = None) -> dict[
         ``hub_genes``, ``module_traits``, ``eigengene_by_group``, ``go_enrichment``.
     """
     from isograph.modules.report import categorical_covariates
-    from isograph.modules.traits import eigengene_group_test
 
-    eigengene = bio.eigengenes[bio.module_id].dropna()
     groups = categorical_covariates(bio.covariates)
     covariate = covariate if covariate in groups else (groups[0] if groups else None)
-    if covariate is None:
-        by_group = empty_figure("no categorical covariate (2–20 levels) to group samples by")
-    else:
-        values = bio.covariates[covariate].astype("string")
-        by_group = eigengene_by_group(eigengene, values, covariate=covariate,
-                                      test=eigengene_group_test(eigengene, values))
     return {"hub_genes": kme_hub_plot(bio.membership), "module_traits": module_trait_heatmap(bio.traits,
                                                                                             module_id=bio.module_id),
-            "eigengene_by_group": by_group, "go_enrichment": go_enrichment_bar(bio.go)}
+            "eigengene_by_group": eigengene_group_figure(bio, covariate), "go_enrichment": go_enrichment_bar(bio.go)}
+
+
+def eigengene_group_figure(bio: ModuleBiology, covariate: str | None) -> go.Figure:
+    """:func:`eigengene_by_group` of the module by one covariate, with its test; a placeholder saying why when
+    there is no such covariate.
+
+    Parameters
+    ----------
+    bio : isograph.modules.report.ModuleBiology
+    covariate : str or None
+
+    Returns
+    -------
+    go.Figure
+    """
+    from isograph.modules.traits import eigengene_group_test
+
+    if covariate is None or bio.covariates is None or covariate not in bio.covariates.columns:
+        return empty_figure("no categorical covariate (2–20 levels) to group samples by")
+    eigengene = bio.eigengenes[bio.module_id].dropna()
+    values = bio.covariates[covariate].astype("string")
+    return eigengene_by_group(eigengene, values, covariate=covariate, test=eigengene_group_test(eigengene, values))
 
 
 def module_report_figure(bio: ModuleBiology, *, covariate: str | None = None) -> go.Figure:

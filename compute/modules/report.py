@@ -15,13 +15,14 @@ from isograph.dataset.cache import cached, read_parquet_columns
 from isograph.dataset.datasets import Dataset
 from isograph.dataset.io import atomic_write, read_table, write_tsv
 from isograph.errors import DatasetError, InputError
+from isograph.figures.publication import mm_to_px
 from isograph.modules.go_terms import module_go
 from isograph.modules.membership import module_membership
-from isograph.modules.traits import MAX_LEVELS, module_trait_table, trait_matrix
+from isograph.modules.traits import groups_samples, module_trait_table, trait_matrix
 
-__all__ = ["A4_PX", "ModuleBiology", "categorical_covariates", "module_biology", "write_module_report"]
+__all__ = ["A4_PX", "ModuleBiology", "categorical_covariates", "dataset_go", "module_biology", "write_module_report"]
 
-A4_PX = (794, 1123)  #: an A4 page (210 x 297 mm) in CSS pixels (96 per inch), as the PDF exporter sizes pages
+A4_PX = (round(mm_to_px(210)), round(mm_to_px(297)))  #: an A4 page in CSS pixels, as the PDF exporter sizes pages
 
 
 @dataclass
@@ -78,7 +79,7 @@ def _read_covariates(path: str) -> pd.DataFrame:
 
 
 def categorical_covariates(covariates: pd.DataFrame | None) -> list[str]:
-    """The covariates that group samples (text with 2 to 20 levels and fewer levels than samples), for the
+    """The covariates that group samples (:func:`~isograph.modules.traits.groups_samples`), for the
     eigengene-by-group view.
 
     Parameters
@@ -91,9 +92,7 @@ def categorical_covariates(covariates: pd.DataFrame | None) -> list[str]:
     """
     if covariates is None:
         return []
-    return [str(c) for c in covariates.columns if not pd.api.types.is_numeric_dtype(covariates[c])
-            and 2 <= covariates[c].nunique(dropna=True) <= MAX_LEVELS
-            and covariates[c].nunique(dropna=True) < covariates[c].notna().sum()]
+    return [str(c) for c in covariates.columns if groups_samples(covariates[c])]
 
 
 def _membership(ds: Dataset, module_id: str, eigengene: pd.Series, genes: pd.DataFrame) -> pd.DataFrame:
@@ -155,12 +154,27 @@ def module_biology(ds: Dataset, module_id: str, *, with_go: bool = False) -> Mod
     covariates = _covariates(ds)
     traits = (module_trait_table(eigengenes, trait_matrix(covariates.reset_index())) if covariates is not None
               else module_trait_table(eigengenes, pd.DataFrame(index=eigengenes.index)))
-    go = None
-    if with_go:
-        background = read_parquet_columns(ds.paths["feature_meta"], ("gene_id", "gene_name"))
-        go = module_go(genes, background["gene_name"].dropna().astype(str).unique().tolist())
     return ModuleBiology(module_id=module_id, membership=membership, eigengenes=eigengenes,
-                         covariates=covariates, traits=traits, go=go)
+                         covariates=covariates, traits=traits, go=dataset_go(ds, module_id) if with_go else None)
+
+
+def dataset_go(ds: Dataset, module_id: str) -> pd.DataFrame:
+    """:func:`~isograph.modules.go_terms.module_go` of one module of a data set: its genes (explain's gene
+    table) against every gene named in the data set's feature meta.
+
+    Parameters
+    ----------
+    ds : Dataset
+    module_id : str
+
+    Returns
+    -------
+    DataFrame
+        As :func:`~isograph.modules.go_terms.module_go` returns it.
+    """
+    genes = ds.explain.table(module_id, "gene_driver_table")[["gene_id", "gene_name", "switch_called"]]
+    background = read_parquet_columns(ds.paths["feature_meta"], ("gene_id", "gene_name"))
+    return module_go(genes, background["gene_name"].dropna().astype(str).unique().tolist())
 
 
 def write_module_report(bio: ModuleBiology, output_dir: str | os.PathLike, *, formats: tuple[str, ...] = ("pdf",),

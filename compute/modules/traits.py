@@ -16,9 +16,27 @@ from scipy import stats
 from isograph.errors import InputError
 from isograph.explain.stats import bh_qvalues, pearson_rows
 
-__all__ = ["MAX_LEVELS", "eigengene_group_test", "module_trait_table", "trait_matrix"]
+__all__ = ["MAX_LEVELS", "eigengene_group_test", "groups_samples", "module_trait_table", "trait_matrix"]
 
 MAX_LEVELS = 20  #: a text covariate with more levels than this (e.g. an ID column) is not a trait
+
+
+def groups_samples(values: pd.Series) -> bool:
+    """Whether a covariate groups samples: text (not numbers or booleans) with 2 to :data:`MAX_LEVELS` levels
+    and fewer levels than samples with a value (a different value in every sample is an ID, not a group).
+
+    Parameters
+    ----------
+    values : Series
+
+    Returns
+    -------
+    bool
+    """
+    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+        return False
+    levels = values.nunique(dropna=True)
+    return 2 <= levels <= MAX_LEVELS and levels < values.notna().sum()
 
 
 def trait_matrix(covariates: pd.DataFrame) -> pd.DataFrame:
@@ -52,9 +70,9 @@ def trait_matrix(covariates: pd.DataFrame) -> pd.DataFrame:
         if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
             columns[str(name)] = values.astype(float).to_numpy()
             continue
-        levels = sorted(values.dropna().astype(str).unique())
-        if not 2 <= len(levels) <= MAX_LEVELS or len(levels) == values.notna().sum():  # one level, or an ID column
+        if not groups_samples(values):  # one level, too many, or an ID column
             continue
+        levels = sorted(values.dropna().astype(str).unique())
         text = values.astype("string")
         for level in levels[1:]:
             columns[f"{name}: {level} vs rest"] = np.where(text.isna(), np.nan, (text == level).astype(float))
