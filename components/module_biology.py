@@ -20,7 +20,8 @@ from isograph.figures.module_biology import (
 )
 from isograph.modules.report import categorical_covariates, dataset_go, module_biology
 
-__all__ = ["GO_COLUMNS", "HUB_COLUMNS", "TRAIT_COLUMNS", "biology_section", "go_genes_panel", "go_panel"]
+__all__ = ["GO_COLUMNS", "HUB_COLUMNS", "TABS", "TRAIT_COLUMNS", "biology_section", "go_genes_panel", "go_panel",
+           "tab_body_id", "tab_content"]
 
 HUB_COLUMNS = ["gene_id", "gene_name", "kME", "ci_low", "ci_high", "qvalue", "n_samples", "feature_type",
                "switch_called", "hub"]
@@ -29,8 +30,12 @@ GO_COLUMNS = ["gene_set", "go_id", "term", "ontology", "k", "n", "K", "N", "fold
               "genes"]
 
 
+TABS = {"hubs": "Hub genes (kME)", "traits": "Module–trait", "groups": "Eigengene by group", "go": "GO enrichment"}
+
+
 def biology_section(ds: Dataset, module_id: str) -> dbc.Card:
-    """The section's tabs for one module (GO is filled when its tab is opened: :func:`go_panel`).
+    """The section's tabs for one module; only the open tab's content is built (:func:`tab_content`, called
+    again when another tab is opened), so the page draws one of its figures, not all four.
 
     Parameters
     ----------
@@ -41,50 +46,82 @@ def biology_section(ds: Dataset, module_id: str) -> dbc.Card:
     -------
     dbc.Card
     """
-    bio = module_biology(ds, module_id)
-    groups = categorical_covariates(bio.covariates)
-    stem = f"{ds.file_stem}_{module_id}"
-    hubs = bio.membership
-    n_hubs = int(hubs["hub"].sum())
-    traits_note = ("No covariates: add covariates.tsv (sample_id + one column per trait) to the data set."
-                   if bio.covariates is None else
-                   f"Every explained module's eigengene against every covariate of {ds.paths['covariates'].name}:"
-                   " Pearson r, Student's p on n − 2 df (WGCNA's definition; a text covariate is one 0/1 column per"
-                   " level after the first, 'level vs rest'); q by BH over all cells.")
     return dbc.Card([
         dbc.CardHeader(html.Span("What is this module about?", className="fw-semibold")),
         dbc.CardBody(dbc.Tabs(id="module-biology-tabs", active_tab="hubs", children=[
-            dbc.Tab(label="Hub genes (kME)", tab_id="hubs", children=[
-                html.P(f"kME = Pearson r of each gene's fit feature score with the module eigengene ({len(hubs)}"
-                       f" genes; 95% CI by Fisher z; q by BH over the module's genes). {n_hubs} hub genes (★): the"
-                       " 10 of largest |kME| with q ≤ 0.05.", className="text-muted small mt-2"),
-                figure_card("module-kme", kme_hub_plot(hubs), title="Module membership (kME) of the top genes",
-                            filename=f"{stem}_hub_genes"),
-                data_grid("module-hub-table", hubs, columns=HUB_COLUMNS, csv_name=f"{stem}_hub_genes"),
-            ]),
-            dbc.Tab(label="Module–trait", tab_id="traits", children=[
-                html.P(traits_note, className="text-muted small mt-2"),
-                figure_card("module-traits", module_trait_heatmap(bio.traits, module_id=module_id),
-                            title="Module eigengenes vs covariates (r, p)", filename=f"{ds.file_stem}_module_traits"),
-                data_grid("module-trait-table", bio.traits, columns=TRAIT_COLUMNS,
-                          csv_name=f"{ds.file_stem}_module_traits"),
-            ]),
-            dbc.Tab(label="Eigengene by group", tab_id="groups", children=[
-                dbc.Row([dbc.Col(html.Label("Group samples by", className="mt-3"), width="auto"),
-                         dbc.Col(dcc.Dropdown(id="module-group-covariate", options=groups,
-                                              value=groups[0] if groups else None, clearable=False,
-                                              placeholder="no categorical covariate"), md=4)]),
-                figure_card("module-by-group", eigengene_group_figure(bio, groups[0] if groups else None),
-                            title="Module eigengene by sample group", filename=f"{stem}_eigengene_by_group"),
-            ]),
-            dbc.Tab(label="GO enrichment", tab_id="go", children=[
-                dcc.Loading(html.Div(id="module-go-body", children=html.P(
-                    "Open this tab to test GO terms (the first time reads the shipped ontology: a few seconds).",
-                    className="text-muted mt-2"))),
-                html.Div(id="module-go-genes", className="mt-2"),
-            ]),
-        ])),
+            dbc.Tab(label=label, tab_id=tab, children=dcc.Loading(html.Div(
+                id=tab_body_id(tab), children=tab_content(ds, module_id, tab) if tab == "hubs" else None)))
+            for tab, label in TABS.items()])),
     ], className="mb-3")
+
+
+def tab_body_id(tab: str) -> str:
+    """The ID of the element that holds one tab's content.
+
+    Parameters
+    ----------
+    tab : str
+        One of :data:`TABS`.
+
+    Returns
+    -------
+    str
+    """
+    return f"module-bio-{tab}"
+
+
+def tab_content(ds: Dataset, module_id: str, tab: str) -> list:
+    """One tab's content.
+
+    Parameters
+    ----------
+    ds : Dataset
+    module_id : str
+    tab : {"hubs", "traits", "groups", "go"}
+        GO reads the shipped ontology the first time (a few seconds).
+
+    Returns
+    -------
+    list of Dash components
+    """
+    if tab == "go":
+        return go_panel(ds, module_id)
+    bio = module_biology(ds, module_id)
+    stem = f"{ds.file_stem}_{module_id}"
+    if tab == "hubs":
+        hubs = bio.membership
+        return [
+            html.P(f"kME = Pearson r of each gene's fit feature score with the module eigengene ({len(hubs)} genes;"
+                   " 95% CI by Fisher z; q by BH over the module's genes). "
+                   f"{int(hubs['hub'].sum())} hub genes (★): the 10 of largest |kME| with q ≤ 0.05.",
+                   className="text-muted small mt-2"),
+            figure_card("module-kme", kme_hub_plot(hubs), title="Module membership (kME) of the top genes",
+                        filename=f"{stem}_hub_genes"),
+            data_grid("module-hub-table", hubs, columns=HUB_COLUMNS, csv_name=f"{stem}_hub_genes"),
+        ]
+    if tab == "traits":
+        note = ("No covariates: add covariates.tsv (sample_id + one column per trait) to the data set."
+                if bio.covariates is None else
+                f"Every explained module's eigengene against every covariate of {ds.paths['covariates'].name}:"
+                " Pearson r, Student's p on n − 2 df (WGCNA's definition; a text covariate is one 0/1 column per"
+                " level after the first, 'level vs rest'); q by BH over all cells.")
+        return [
+            html.P(note, className="text-muted small mt-2"),
+            figure_card("module-traits", module_trait_heatmap(bio.traits, module_id=module_id),
+                        title="Module eigengenes vs covariates (r, p)", filename=f"{ds.file_stem}_module_traits"),
+            data_grid("module-trait-table", bio.traits, columns=TRAIT_COLUMNS, csv_name=f"{ds.file_stem}_module_traits"),
+        ]
+    if tab == "groups":
+        groups = categorical_covariates(bio.covariates)
+        return [
+            dbc.Row([dbc.Col(html.Label("Group samples by", className="mt-3"), width="auto"),
+                     dbc.Col(dcc.Dropdown(id="module-group-covariate", options=groups,
+                                          value=groups[0] if groups else None, clearable=False,
+                                          placeholder="no categorical covariate"), md=4)]),
+            figure_card("module-by-group", eigengene_group_figure(bio, groups[0] if groups else None),
+                        title="Module eigengene by sample group", filename=f"{stem}_eigengene_by_group"),
+        ]
+    raise ValueError(f"unknown tab {tab!r}: one of {', '.join(TABS)}")
 
 
 @functools.lru_cache(maxsize=32)
@@ -114,6 +151,7 @@ def go_panel(ds: Dataset, module_id: str) -> list:
         figure_card("module-go", go_enrichment_bar(table), title="GO terms at q ≤ 0.05",
                     filename=f"{stem}_go_enrichment"),
         data_grid("module-go-table", table, columns=GO_COLUMNS, csv_name=f"{stem}_go_enrichment"),
+        html.Div(id="module-go-genes", className="mt-2"),
     ]
 
 

@@ -17,7 +17,7 @@ from components.layout import (
     optional_part,
     page_errors,
 )
-from components.module_biology import biology_section, go_genes_panel, go_panel
+from components.module_biology import TABS, biology_section, go_genes_panel, tab_body_id, tab_content
 from components.search import gene_search
 from components.view_cache import cached_view
 from isograph.dataset.datasets import DatasetError
@@ -141,12 +141,16 @@ def show_group(covariate, context):
     return eigengene_group_figure(module_biology(ds, context["module"]), covariate)
 
 
-@callback(Output("module-go-body", "children"), Input("module-biology-tabs", "active_tab"),
-          State("module-go-body", "children"), State("module-context", "data"), prevent_initial_call=True)
-def show_go(tab, body, context):
-    if tab != "go" or not context or (isinstance(body, list) and len(body) > 1):  # filled already
-        return no_update
-    return go_panel(current_dataset(context["dataset"]), context["module"])
+@callback([Output(tab_body_id(tab), "children") for tab in TABS], Input("module-biology-tabs", "active_tab"),
+          [State(tab_body_id(tab), "children") for tab in TABS], State("module-context", "data"),
+          prevent_initial_call=True)
+def show_tab(tab, *bodies_and_context):
+    """Build a biology tab's content the first time it is opened."""
+    *bodies, context = bodies_and_context
+    if tab not in TABS or not context or bodies[list(TABS).index(tab)]:
+        return [no_update] * len(TABS)
+    content = tab_content(current_dataset(context["dataset"]), context["module"], tab)
+    return [content if name == tab else no_update for name in TABS]
 
 
 @callback(Output("module-go-genes", "children"), Input(grid_id("module-go-table"), "cellClicked"),

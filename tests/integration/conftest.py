@@ -85,6 +85,12 @@ class Browser:
         component_id = json.dumps({"graph": name, "type": "figure"}, separators=(",", ":"))
         return self.duo.driver.find_element(By.XPATH, f"//div[@id='{component_id}']")
 
+    def figure_card(self, name: str, timeout: float = 30.0):
+        """The card around a figure once its plot is drawn and the page has stopped moving (dcc.Graph first
+        renders a placeholder with the same ID, which a later lookup finds stale)."""
+        self.settled(lambda: self.graph(name).find_element(By.CSS_SELECTOR, ".main-svg"), timeout=timeout)
+        return self.graph(name).find_element(By.XPATH, "./ancestor::div[contains(@class,'card')]")
+
     def click(self, element) -> None:
         """Scroll an element to the middle of the window, then click it."""
         self.duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
@@ -94,7 +100,7 @@ class Browser:
             self.duo.driver.execute_script("arguments[0].click();", element)
 
     @staticmethod
-    def wait(predicate, timeout: float = 15.0):
+    def wait(predicate, timeout: float = 30.0):
         """The first truthy ``predicate()`` within ``timeout`` seconds (exceptions count as not yet)."""
         end = time.time() + timeout
         while time.time() < end:
@@ -123,7 +129,7 @@ class Browser:
         return cells[0].get_attribute("textContent").strip() if cells else ""
 
     @staticmethod
-    def settled(find, timeout: float = 15.0):
+    def settled(find, timeout: float = 30.0):
         """The element ``find()`` returns once its position and size have stopped changing (the page has loaded)."""
         end, last = time.time() + timeout, None
         while time.time() < end:
@@ -145,7 +151,7 @@ class Browser:
             old.unlink()
         driver = self.duo.driver
         driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(folder)})
-        card = self.graph(graph_name).find_element(By.XPATH, "./ancestor::div[contains(@class,'card')]")
+        card = self.figure_card(graph_name)
         self.click(card.find_element(By.CSS_SELECTOR, ".dropdown-toggle"))
         label = EXPORT_LABELS[f"pdf-{column}"]
         self.click(self.wait(lambda: card.find_element(By.XPATH, f".//*[text()='{label}']")))

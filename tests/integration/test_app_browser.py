@@ -163,7 +163,7 @@ def test_export_job_runs_and_cancels(dash_duo, ui, gated_app, tmp_path):
     gate = diskcache.Lock(diskcache.Cache(str(tmp_path / "jobs")), "isograph-job-gate")
     dash_duo.start_server(gated_app)
     dash_duo.driver.get(dash_duo.server_url + "/modules/M001")
-    card = ui.graph("module-driver-bar").find_element(By.XPATH, "./ancestor::div[contains(@class,'card')]")
+    card = ui.figure_card("module-driver-bar")
     with gate:
         ui.click(card.find_element(By.CSS_SELECTOR, ".dropdown-toggle"))
         ui.click(ui.wait(lambda: card.find_element(By.XPATH, ".//*[text()='PNG 300 dpi, single column (89 mm)']")))

@@ -168,9 +168,7 @@ def test_export_job_on_celery(dash_duo, production, tmp_path):
     dash_duo.server_url = production["web"]
     dash_duo.driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
     dash_duo.driver.get(production["web"] + "/modules/M000")
-    # the card once the page has stopped re-rendering (an element found earlier can be replaced meanwhile)
-    card = ui.settled(lambda: ui.graph("module-driver-bar").find_element(
-        By.XPATH, "./ancestor::div[contains(@class,'card')]"), timeout=30)
+    card = ui.figure_card("module-driver-bar")
     ui.click(card.find_element(By.CSS_SELECTOR, ".dropdown-toggle"))
     ui.click(ui.wait(lambda: card.find_element(By.XPATH, ".//*[text()='PNG 300 dpi, single column (89 mm)']")))
     png = ui.wait(lambda: next(iter(tmp_path.glob("*.png")), None), timeout=120)
