@@ -171,6 +171,21 @@ TABLE_HELP["module-go-table"] = {
 TABLE_HELP["gene-tx-table"] = {**TABLE_HELP["module-tx-table"],
                                "structure_orf_length": "ORF length of the transcript (nt)",
                                "structure_partner": "the transcript this one is compared with (structure annotation)"}
+TABLE_HELP["samples-compare-table"] = {
+    "feature_id": "what was compared: a gene's switch score (the gene ID) or a transcript-usage feature",
+    "gene_id": "gene ID of the data set's feature table",
+    "gene_name": "gene symbol from the annotation",
+    "module_id": "the module whose explain run holds the gene (empty: the gene is in no explained module)",
+    "n_a": "samples of group A with a value for this feature",
+    "n_b": "samples of group B with a value for this feature",
+    "mean_a": "mean over group A (switch score: unitless; transcript usage: fraction of the gene's expression)",
+    "mean_b": "mean over group B (same unit as mean_a)",
+    "delta": "mean_a − mean_b: positive when the feature is higher in group A",
+    "t": "Welch's t (unequal variances) of A vs B; its sign is delta's",
+    "df": "Welch–Satterthwaite degrees of freedom of t",
+    "pvalue": "two-sided p of Welch's t-test (scipy.stats.ttest_ind with equal_var=False)",
+    "qvalue": "Benjamini–Hochberg q over the features tested in this comparison",
+}
 
 
 def column_help(table_id: str, column: str) -> str | None:

@@ -82,7 +82,8 @@ def navbar() -> dbc.Navbar:
     """The top bar: product name and the pages."""
     return dbc.Navbar(dbc.Container([
         dbc.NavbarBrand("IsoGraph Explorer", href="/"),
-        dbc.Nav([dbc.NavItem(dbc.NavLink("Modules", href="/")), dbc.NavItem(dbc.NavLink("Structure", href="/structure")),
+        dbc.Nav([dbc.NavItem(dbc.NavLink("Modules", href="/")), dbc.NavItem(dbc.NavLink("Samples", href="/samples")),
+                 dbc.NavItem(dbc.NavLink("Structure", href="/structure")),
                  dbc.NavItem(dbc.NavLink("SAE features", href="/sae"))], navbar=True, className="me-auto"),
         html.Span(id="job-indicator", className="text-light small"),
     ], fluid=True), color="dark", dark=True, className="mb-3")

@@ -20,7 +20,8 @@ from isograph.modules.go_terms import module_go
 from isograph.modules.membership import module_membership
 from isograph.modules.traits import groups_samples, module_trait_table, trait_matrix
 
-__all__ = ["A4_PX", "ModuleBiology", "categorical_covariates", "dataset_go", "module_biology", "write_module_report"]
+__all__ = ["A4_PX", "ModuleBiology", "categorical_covariates", "dataset_covariates", "dataset_eigengenes", "dataset_go",
+           "module_biology", "write_module_report"]
 
 A4_PX = (round(mm_to_px(210)), round(mm_to_px(297)))  #: an A4 page in CSS pixels, as the PDF exporter sizes pages
 
@@ -53,7 +54,19 @@ class ModuleBiology:
     go: pd.DataFrame | None = None
 
 
-def _eigengenes(ds: Dataset) -> pd.DataFrame:
+def dataset_eigengenes(ds: Dataset) -> pd.DataFrame:
+    """Every explained module's eigengene.
+
+    Parameters
+    ----------
+    ds : Dataset
+
+    Returns
+    -------
+    DataFrame
+        Samples x explained modules (index ``sample_id``; unitless eigengene values, NaN where a module's
+        explain run left a sample out).
+    """
     columns = {}
     for mid in ds.module_ids:
         table = ds.explain.table(mid, "eigengene")
@@ -63,7 +76,18 @@ def _eigengenes(ds: Dataset) -> pd.DataFrame:
     return frame
 
 
-def _covariates(ds: Dataset) -> pd.DataFrame | None:
+def dataset_covariates(ds: Dataset) -> pd.DataFrame | None:
+    """The data set's covariates (``covariates.tsv``), cached until the file changes.
+
+    Parameters
+    ----------
+    ds : Dataset
+
+    Returns
+    -------
+    DataFrame or None
+        Index ``sample_id``, one column per covariate; None when the data set has no covariates file.
+    """
     path = ds.paths.get("covariates")
     if path is None or not Path(path).is_file():
         return None
@@ -145,13 +169,13 @@ def module_biology(ds: Dataset, module_id: str, *, with_go: bool = False) -> Mod
     DatasetError
         The module is not explained, or a file it needs is missing or damaged.
     """
-    eigengenes = _eigengenes(ds)
+    eigengenes = dataset_eigengenes(ds)
     if module_id not in eigengenes.columns:
         raise DatasetError(f"module {module_id!r} is not explained in this data set; it has"
                            f" {', '.join(eigengenes.columns[:10])}")
     genes = ds.explain.table(module_id, "gene_driver_table")[["gene_id", "gene_name", "switch_called"]]
     membership = _membership(ds, module_id, eigengenes[module_id].dropna(), genes)
-    covariates = _covariates(ds)
+    covariates = dataset_covariates(ds)
     traits = (module_trait_table(eigengenes, trait_matrix(covariates.reset_index())) if covariates is not None
               else module_trait_table(eigengenes, pd.DataFrame(index=eigengenes.index)))
     return ModuleBiology(module_id=module_id, membership=membership, eigengenes=eigengenes,

@@ -125,7 +125,7 @@ def test_a_clicked_cell_gives_its_stored_row(app_context, frame):
 
 def test_every_column_of_every_table_is_explained():
     from components import module_biology
-    from pages import module, sae, sae_feature, structure
+    from pages import module, sae, sae_feature, samples, structure
 
     tables = {"module-gene-table": module.GENE_COLUMNS, "module-tx-table": module.TX_COLUMNS,
               "structure-pairs-table": structure.PAIR_COLUMNS,
@@ -133,7 +133,7 @@ def test_every_column_of_every_table_is_explained():
               "sae-concept-features": sae.CONCEPT_COLUMNS, "feature-sequences": sae_feature.SEQUENCE_COLUMNS,
               "feature-go-table": sae_feature.GO_COLUMNS, "feature-switches": sae_feature.SWITCH_COLUMNS,
               "module-hub-table": module_biology.HUB_COLUMNS, "module-trait-table": module_biology.TRAIT_COLUMNS,
-              "module-go-table": module_biology.GO_COLUMNS}
+              "module-go-table": module_biology.GO_COLUMNS, "samples-compare-table": samples.RESULT_COLUMNS}
     for table, columns in tables.items():
         missing = [c for c in columns if not TABLE_HELP[table].get(c)]
         assert not missing, f"{table}: no help for {missing}"
