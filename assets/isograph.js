@@ -13,6 +13,29 @@ window.addEventListener("beforeunload", function () {
 });
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
     isograph: {
+        // What is shown -> the page's URL: each control's value under its query name (the last argument
+        // lists the names; JSON for objects such as a table's filter model; an empty value leaves the URL).
+        // history.replaceState changes the address bar and the history entry only: the page is not rebuilt
+        // and no navigation happens, so the URL can be shared or bookmarked and the page rebuilds from it.
+        syncUrl: function () {
+            const args = Array.prototype.slice.call(arguments);
+            const names = args[args.length - 1] || [];
+            const url = new URL(window.location.href);
+            names.forEach(function (name, i) {
+                const value = args[i];
+                const empty = value === null || value === undefined || value === ""
+                    || (typeof value === "object" && Object.keys(value).length === 0);
+                if (empty) {
+                    url.searchParams.delete(name);
+                } else {
+                    url.searchParams.set(name, typeof value === "object" ? JSON.stringify(value) : String(value));
+                }
+            });
+            if (url.href !== window.location.href) {
+                window.history.replaceState(window.history.state, "", url.href);
+            }
+            return window.dash_clientside.no_update;
+        },
         // This tab's job state merged into every tab's: {tab: {running: true, at: ms}} for each tab whose job
         // runs; entries older than the job time budget are dropped (the server stops such a job anyway).
         shareJobState: function (running, shared, budgetSeconds) {

@@ -202,7 +202,7 @@ def _column_def(table_id: str, name: str, column: pd.Series) -> dict:
 
 
 def data_grid(table_id: str, frame: pd.DataFrame, *, columns: list[str], page_size: int = 15,
-              csv_name: str | None = None) -> html.Div:
+              csv_name: str | None = None, filter_model: dict | None = None) -> html.Div:
     """A sortable, filterable table whose rows the server sends a page at a time, with a full CSV download.
 
     Parameters
@@ -218,6 +218,8 @@ def data_grid(table_id: str, frame: pd.DataFrame, *, columns: list[str], page_si
         Rows per page (and per request).
     csv_name : str, optional
         The CSV's file name without ``.csv`` (default ``table_id``); say the data set and module.
+    filter_model : dict, optional
+        AG Grid's filter model to start with (a shared URL's, :func:`components.url_state.filter_model`).
 
     Returns
     -------
@@ -240,6 +242,7 @@ def data_grid(table_id: str, frame: pd.DataFrame, *, columns: list[str], page_si
                          "cacheBlockSize": page_size, "maxBlocksInCache": 4, "rowHeight": row_height,
                          "tooltipShowDelay": 400},
         getRowId=f"params.data.{_ROW}",
+        **({"filterModel": filter_model} if filter_model else {}),
         style={"height": f"{max(min(len(shown), page_size), 1) * row_height + 128}px"},  # no empty rows below
         className="isograph-grid",
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import math
-from urllib.parse import urlencode
+from urllib.parse import quote, unquote, urlencode
 
 import dash
 import dash_bootstrap_components as dbc
@@ -76,6 +76,22 @@ def href(path: str, **query) -> str:
     """A shareable URL: ``path`` plus the non-empty query parameters."""
     params = {k: v for k, v in query.items() if v not in (None, "")}
     return f"{path}?{urlencode(params)}" if params else path
+
+
+def gene_href(gene_id: str, **query) -> str:
+    """The gene view's URL: the ID percent-encoded as one path segment (an ID with ``/``, ``%``, ``?``, ``#``
+    or spaces round-trips; the page decodes it with :func:`path_id`)."""
+    return href(f"/genes/{quote(str(gene_id), safe='')}", **query)
+
+
+def module_href(module_id: str, **query) -> str:
+    """The module page's URL (the ID encoded as :func:`gene_href` does)."""
+    return href(f"/modules/{quote(str(module_id), safe='')}", **query)
+
+
+def path_id(value: str | None) -> str | None:
+    """An ID from a page's path, percent-decoded (the browser keeps a path percent-encoded)."""
+    return unquote(value) if value is not None else None
 
 
 def navbar() -> dbc.Navbar:

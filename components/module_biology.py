@@ -10,7 +10,7 @@ import pandas as pd
 from dash import dcc, html
 
 from components.data_grid import data_grid
-from components.layout import figure_card, href
+from components.layout import figure_card, gene_href
 from isograph.dataset.datasets import Dataset
 from isograph.figures.module_biology import (
     eigengene_group_figure,
@@ -33,7 +33,7 @@ GO_COLUMNS = ["gene_set", "go_id", "term", "ontology", "k", "n", "K", "N", "fold
 TABS = {"hubs": "Hub genes (kME)", "traits": "Module–trait", "groups": "Eigengene by group", "go": "GO enrichment"}
 
 
-def biology_section(ds: Dataset, module_id: str) -> dbc.Card:
+def biology_section(ds: Dataset, module_id: str, *, active: str = "hubs", covariate: str | None = None) -> dbc.Card:
     """The section's tabs for one module; only the open tab's content is built (:func:`tab_content`, called
     again when another tab is opened), so the page draws one of its figures, not all four.
 
@@ -41,6 +41,10 @@ def biology_section(ds: Dataset, module_id: str) -> dbc.Card:
     ----------
     ds : Dataset
     module_id : str
+    active : str, default "hubs"
+        The tab open first (one of :data:`TABS`; a shared URL's).
+    covariate : str, optional
+        The eigengene-by-group tab's grouping (a shared URL's; default the first categorical covariate).
 
     Returns
     -------
@@ -48,9 +52,10 @@ def biology_section(ds: Dataset, module_id: str) -> dbc.Card:
     """
     return dbc.Card([
         dbc.CardHeader(html.Span("What is this module about?", className="fw-semibold")),
-        dbc.CardBody(dbc.Tabs(id="module-biology-tabs", active_tab="hubs", children=[
+        dbc.CardBody(dbc.Tabs(id="module-biology-tabs", active_tab=active, children=[
             dbc.Tab(label=label, tab_id=tab, children=dcc.Loading(html.Div(
-                id=tab_body_id(tab), children=tab_content(ds, module_id, tab) if tab == "hubs" else None)))
+                id=tab_body_id(tab), children=tab_content(ds, module_id, tab, covariate=covariate)
+                if tab == active else None)))
             for tab, label in TABS.items()])),
     ], className="mb-3")
 
@@ -70,7 +75,7 @@ def tab_body_id(tab: str) -> str:
     return f"module-bio-{tab}"
 
 
-def tab_content(ds: Dataset, module_id: str, tab: str) -> list:
+def tab_content(ds: Dataset, module_id: str, tab: str, *, covariate: str | None = None) -> list:
     """One tab's content.
 
     Parameters
@@ -79,6 +84,9 @@ def tab_content(ds: Dataset, module_id: str, tab: str) -> list:
     module_id : str
     tab : {"hubs", "traits", "groups", "go"}
         GO reads the shipped ontology the first time (a few seconds).
+    covariate : str, optional
+        The grouping of the eigengene-by-group tab (default, or when it is not categorical: the first
+        categorical covariate).
 
     Returns
     -------
@@ -113,12 +121,12 @@ def tab_content(ds: Dataset, module_id: str, tab: str) -> list:
         ]
     if tab == "groups":
         groups = categorical_covariates(bio.covariates)
+        chosen = covariate if covariate in groups else groups[0] if groups else None
         return [
             dbc.Row([dbc.Col(html.Label("Group samples by", className="mt-3"), width="auto"),
-                     dbc.Col(dcc.Dropdown(id="module-group-covariate", options=groups,
-                                          value=groups[0] if groups else None, clearable=False,
-                                          placeholder="no categorical covariate"), md=4)]),
-            figure_card("module-by-group", eigengene_group_figure(bio, groups[0] if groups else None),
+                     dbc.Col(dcc.Dropdown(id="module-group-covariate", options=groups, value=chosen,
+                                          clearable=False, placeholder="no categorical covariate"), md=4)]),
+            figure_card("module-by-group", eigengene_group_figure(bio, chosen),
                         title="Module eigengene by sample group", filename=f"{stem}_eigengene_by_group"),
         ]
     raise ValueError(f"unknown tab {tab!r}: one of {', '.join(TABS)}")
@@ -174,7 +182,7 @@ def go_genes_panel(row: dict | None, ds: Dataset, module_id: str) -> html.Div:
     names = [g for g in str(row.get("genes") or "").split(",") if g]
     genes = ds.explain.table(module_id, "gene_driver_table")[["gene_id", "gene_name"]].dropna()
     by_name = dict(zip(genes["gene_name"].astype(str), genes["gene_id"].astype(str)))
-    links = [dcc.Link(name, href=href(f"/genes/{by_name[name]}", module=module_id, dataset=ds.name),
+    links = [dcc.Link(name, href=gene_href(by_name[name], module=module_id, dataset=ds.name),
                       className="me-2") if name in by_name else html.Span(name, className="me-2") for name in names]
     return html.Div([
         html.Strong(f"{row.get('go_id')} {row.get('term')}: "),

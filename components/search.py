@@ -9,7 +9,7 @@ from __future__ import annotations
 import dash
 from dash import ALL, MATCH, Input, Output, State, dcc
 
-from components.layout import current_dataset, href
+from components.layout import current_dataset, gene_href
 from isograph.dataset.datasets import Dataset, DatasetError, search_genes
 
 __all__ = ["gene_options", "gene_search", "register_callbacks"]
@@ -38,7 +38,7 @@ def gene_options(dataset: Dataset | str, text: str | None, module_id: str | None
     options = []
     for gene, name, module in zip(found["gene_id"], found["gene_name"], found["module_id"]):
         options.append({"label": f"{_label(gene, name)} · {module}",
-                        "value": href(f"/genes/{gene}", module=module, dataset=dataset.name)})
+                        "value": gene_href(gene, module=module, dataset=dataset.name)})
     if text and len(options) < limit:  # genes of the data set that the fit put in no module: say so, not "no options"
         outside = search_genes(dataset.genes_outside_modules(), text, limit=limit - len(options))
         options += [{"label": f"{_label(gene, name)} · in no module (the fit assigned it to none, so it has no"

@@ -15,9 +15,10 @@ from components.layout import (
     current_dataset,
     figure_card,
     graph_ref,
-    href,
+    module_href,
     optional_part,
     page_errors,
+    path_id,
 )
 from components.variant_box import variant_report
 from components.view_cache import cached_view
@@ -37,6 +38,7 @@ dash.register_page(__name__, path_template="/genes/<gene_id>", path="/genes/exam
 def layout(gene_id: str | None = None, module: str | None = None, dataset: str | None = None, **_query) -> html.Div:
     if gene_id is None:
         return html.Div()
+    gene_id = path_id(gene_id)
     try:
         ds = current_dataset(dataset)
         module = module or ds.module_of(gene_id)
@@ -63,7 +65,7 @@ def layout(gene_id: str | None = None, module: str | None = None, dataset: str |
     return html.Div([
         pairs_warning or labels_warning or html.Div(),
         html.H3([f"{label} ", html.Small(f"{gene_id} in ", className="text-muted"),
-                 dcc.Link(module, href=href(f"/modules/{module}", dataset=ds.name))]),
+                 dcc.Link(module, href=module_href(module, dataset=ds.name))]),
         dbc.Alert(sentence, color="success" if bool(row.get("switch_called", False)) else "light", id="gene-direction"),
         _structure_note(row),
         dcc.Store(id="gene-context", data={"dataset": ds.name, "module": module, "gene": gene_id}),

@@ -6,7 +6,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from components.layout import alert, current_dataset, href, page_errors
+from components.layout import alert, current_dataset, href, module_href, page_errors
 from components.search import gene_search
 from isograph.dataset.datasets import DatasetError, find_datasets
 
@@ -34,7 +34,7 @@ def _module_rows(dataset) -> list:
             names, n_called = "re-run explain for switch calls", "—"
         var = entry.get("variance_explained")
         rows.append(html.Tr([
-            html.Td(dcc.Link(mid, href=href(f"/modules/{mid}", dataset=dataset.name), id=f"home-link-{mid}")),
+            html.Td(dcc.Link(mid, href=module_href(mid, dataset=dataset.name), id=f"home-link-{mid}")),
             html.Td(entry.get("n_genes")), html.Td(entry.get("n_transcript_usage")),
             html.Td(f"{var:.2f}" if isinstance(var, (int, float)) else "—"), html.Td(n_called), html.Td(names),
         ]))

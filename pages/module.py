@@ -12,13 +12,15 @@ from components.layout import (
     alert,
     current_dataset,
     figure_card,
+    gene_href,
     graph_ref,
-    href,
     optional_part,
     page_errors,
+    path_id,
 )
 from components.module_biology import TABS, biology_section, go_genes_panel, tab_body_id, tab_content
 from components.search import gene_search
+from components.url_state import choice, filter_model, url_state
 from components.view_cache import cached_view
 from isograph.dataset.datasets import DatasetError
 from isograph.figures.explain import driver_barplot, driver_heatmap, usage_gradient
@@ -35,11 +37,23 @@ TX_COLUMNS = ["feature_id", "gene_id", "gene_name", "r", "pvalue", "qvalue", "de
               "structure_consequences", "structure_nmd", "structure_biotype"]
 
 
+CHANNELS = ("switch", "abundance")
+#: what the URL keeps of this page (components.url_state): query parameter -> the control
+URL_STATE = url_state("module", {
+    "channel": ("module-channel", "value"), "tab": ("module-biology-tabs", "active_tab"),
+    "genes.filter": (grid_id("module-gene-table"), "filterModel"),
+    "transcripts.filter": (grid_id("module-tx-table"), "filterModel")})
+URL_STATE_GROUPS = url_state("module-groups", {"covariate": ("module-group-covariate", "value")})
+
+
 @cached_view
 @page_errors
-def layout(module_id: str | None = None, dataset: str | None = None, **_query) -> html.Div:
+def layout(module_id: str | None = None, dataset: str | None = None, channel: str | None = None,
+           tab: str | None = None, covariate: str | None = None, **query) -> html.Div:
     if module_id is None:
         return html.Div()
+    module_id = path_id(module_id)
+    channel, tab = choice(channel, CHANNELS, "switch"), choice(tab, TABS, "hubs")
     try:
         ds = current_dataset(dataset)
         genes = ds.explain.table(module_id, "gene_driver_table")
@@ -51,20 +65,20 @@ def layout(module_id: str | None = None, dataset: str | None = None, **_query) -
     pairs, pairs_warning = optional_part(ds.structure.table, "pairs", what="Structural labels")
     labels, labels_warning = optional_part(ds.structure.table, "transcripts", what="Structural labels")
     genes, polarity = with_structure_labels(genes, polarity, pairs, labels, module_id=module_id)
-    context = {"dataset": ds.name, "module": module_id}
+    context = {"dataset": ds.name, "module": module_id, "covariate": covariate}
     return html.Div([
         pairs_warning or labels_warning or html.Div(),
-        dcc.Store(id="module-context", data=context),
+        dcc.Store(id="module-context", data=context), URL_STATE, URL_STATE_GROUPS,
         dbc.Row([
             dbc.Col(html.H3(f"Module {module_id}"), md=6),
             dbc.Col(gene_search(ds, module_id), md=6),
         ], className="mb-2"),
         html.P(f"{len(genes)} genes, {len(polarity)} features. Click a bar, a heatmap row or a table row to open"
                " the isoform-switch view of that gene.", className="text-muted"),
-        dbc.RadioItems(id="module-channel", value="switch", inline=True, className="mb-1", options=[
+        dbc.RadioItems(id="module-channel", value=channel, inline=True, className="mb-1", options=[
             {"label": "switch drivers (called switches solid)", "value": "switch"},
             {"label": "abundance drivers (q ≤ α solid)", "value": "abundance"}]),
-        figure_card("module-driver-bar", _barplot(genes, "switch", ds.explain.config(module_id)),
+        figure_card("module-driver-bar", _barplot(genes, channel, ds.explain.config(module_id)),
                     title="Top driver genes: |r| of the channel's score with the module eigengene (95% CI)",
                     filename=f"{module_id}_drivers"),
         dbc.Row([
@@ -74,12 +88,14 @@ def layout(module_id: str | None = None, dataset: str | None = None, **_query) -
                                 title="Top positive and negative driver transcripts", filename=f"{module_id}_heatmap"),
                     lg=5),
         ]),
-        biology_section(ds, module_id),
+        biology_section(ds, module_id, active=tab, covariate=covariate),
         html.H5("Gene drivers"), data_grid("module-gene-table", genes, columns=GENE_COLUMNS,
-                                           csv_name=f"{ds.file_stem}_{module_id}_gene_drivers"),
+                                           csv_name=f"{ds.file_stem}_{module_id}_gene_drivers",
+                                           filter_model=filter_model(query.get("genes.filter"), GENE_COLUMNS)),
         explain_job_panel(module_id, ds.name),
-        html.H5("Transcript polarity"), data_grid("module-tx-table", polarity, columns=TX_COLUMNS,
-                                                  csv_name=f"{ds.file_stem}_{module_id}_transcript_polarity"),
+        html.H5("Transcript polarity"), data_grid(
+            "module-tx-table", polarity, columns=TX_COLUMNS, csv_name=f"{ds.file_stem}_{module_id}_transcript_polarity",
+            filter_model=filter_model(query.get("transcripts.filter"), TX_COLUMNS)),
     ])
 
 
@@ -100,7 +116,7 @@ def gene_href_from_click(click: dict | None, context: dict | None) -> str | None
         return None
     custom = click["points"][0].get("customdata")
     gene = custom[0] if isinstance(custom, (list, tuple)) else custom
-    return href(f"/genes/{gene}", module=context["module"], dataset=context["dataset"]) if gene else None
+    return gene_href(gene, module=context["module"], dataset=context["dataset"]) if gene else None
 
 
 def gene_href_from_heatmap_click(click: dict | None, context: dict | None) -> str | None:
@@ -110,7 +126,7 @@ def gene_href_from_heatmap_click(click: dict | None, context: dict | None) -> st
     feature = click["points"][0].get("y")
     polarity = current_dataset(context["dataset"]).explain.table(context["module"], "transcript_polarity_table")
     genes = polarity["gene_id"].to_numpy(dtype=object)[polarity["feature_id"].to_numpy(dtype=object) == feature]
-    return href(f"/genes/{genes[0]}", module=context["module"], dataset=context["dataset"]) if len(genes) else None
+    return gene_href(genes[0], module=context["module"], dataset=context["dataset"]) if len(genes) else None
 
 
 @callback(Output("url", "href", allow_duplicate=True),
@@ -127,7 +143,7 @@ def open_gene(bar_click, heat_click, gene_cell, tx_cell, gene_rows, tx_rows, con
     row = (clicked_row(gene_cell, gene_rows) if trigger == grid_id("module-gene-table")
            else clicked_row(tx_cell, tx_rows) if trigger == grid_id("module-tx-table") else None)
     if row and row.get("gene_id") and context:
-        return href(f"/genes/{row['gene_id']}", module=context["module"], dataset=context["dataset"])
+        return gene_href(row['gene_id'], module=context["module"], dataset=context["dataset"])
     return no_update
 
 
@@ -149,7 +165,8 @@ def show_tab(tab, *bodies_and_context):
     *bodies, context = bodies_and_context
     if tab not in TABS or not context or bodies[list(TABS).index(tab)]:
         return [no_update] * len(TABS)
-    content = tab_content(current_dataset(context["dataset"]), context["module"], tab)
+    content = tab_content(current_dataset(context["dataset"]), context["module"], tab,
+                          covariate=context.get("covariate"))
     return [content if name == tab else no_update for name in TABS]
 
 

@@ -8,7 +8,8 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from components.data_grid import clicked_row, data_grid, grid_id, grid_source
-from components.layout import alert, current_dataset, figure_card, graph_ref, href, page_errors
+from components.layout import alert, current_dataset, figure_card, gene_href, graph_ref, page_errors
+from components.url_state import choice, url_state
 from isograph.errors import InputError
 from isograph.figures.samples import sample_map_figure
 from isograph.modules.report import categorical_covariates, dataset_covariates
@@ -20,6 +21,8 @@ dash.register_page(__name__, path="/samples", name="Samples", title="Samples —
 RESULT_COLUMNS = ["feature_id", "gene_id", "gene_name", "module_id", *COMPARE_COLUMNS[1:]]
 Q_THRESHOLD = 0.05
 GENE_OPTIONS_MAX = 30  #: genes listed in the colour menu for what is typed (the menu searches all of them)
+#: what the URL keeps of this page (components.url_state); the groups are not kept (lists of samples)
+URL_STATE = url_state("samples", {"colour": ("samples-colour", "value"), "compare": ("samples-kind", "value")})
 
 
 def colour_options(ds, search: str = "") -> list[dict]:
@@ -61,7 +64,7 @@ def map_figure(ds, key: str | None, groups: dict | None):
 
 
 @page_errors
-def layout(dataset: str | None = None, colour: str | None = None, **_query) -> html.Div:
+def layout(dataset: str | None = None, colour: str | None = None, compare: str | None = None, **_query) -> html.Div:
     try:
         ds = current_dataset(dataset)
         options = colour_options(ds)
@@ -75,7 +78,7 @@ def layout(dataset: str | None = None, colour: str | None = None, **_query) -> h
     n_modules = len(ds.module_ids)
     return html.Div([
         dcc.Store(id="samples-context", data={"dataset": ds.name}),
-        dcc.Store(id="samples-groups", data={"A": [], "B": []}),
+        dcc.Store(id="samples-groups", data={"A": [], "B": []}), URL_STATE,
         html.H3("Samples"),
         html.P(f"Each dot is a sample, placed by a principal component analysis of the {n_modules} explained modules'"
                " eigengenes (each z-scored over the samples). Draw a lasso (or a box, from the toolbar) around"
@@ -94,7 +97,7 @@ def layout(dataset: str | None = None, colour: str | None = None, **_query) -> h
                 dbc.Button("Clear groups", id="samples-clear", color="secondary", outline=True),
                 html.Div(id="samples-groups-text", className="small my-2",
                          children=groups_text({"A": [], "B": []})),
-                dbc.RadioItems(id="samples-kind", value="switch", inline=True, className="mb-2",
+                dbc.RadioItems(id="samples-kind", value=choice(compare, KINDS, "switch"), inline=True, className="mb-2",
                                options=[{"label": label, "value": kind} for kind, label in KINDS.items()]),
                 dbc.Button("Compare A vs B", id="samples-compare", color="primary"),
                 dcc.Loading(html.Div(id="samples-result", className="mt-3")),
@@ -211,4 +214,4 @@ def open_gene(cell, rows, context):
     row = clicked_row(cell, rows)
     if not row or not row.get("gene_id") or not row.get("module_id"):
         return no_update
-    return href(f"/genes/{row['gene_id']}", module=row["module_id"], dataset=context["dataset"])
+    return gene_href(row['gene_id'], module=row["module_id"], dataset=context["dataset"])

@@ -19,6 +19,7 @@ from components.layout import (
     page_errors,
     settings,
 )
+from components.url_state import choice, url_state
 from isograph.dataset.datasets import DatasetError
 from isograph.errors import InputError
 from isograph.figures.structure import consequence_summary, switch_pair
@@ -33,6 +34,10 @@ PAIR_COLUMNS = ["gene_id", "module_id", "transcript_id_1", "transcript_id_2", "s
 ENRICHMENT_COLUMNS = ["consequence_type", "comparison", "n_gain", "n_loss", "n_total", "fraction_gain", "ci_low",
                       "ci_high", "pvalue", "qvalue"]
 ALL_MODULES = "__all__"
+#: what the URL keeps of this page (components.url_state); the consequence filter is drawn with the results
+URL_STATE = url_state("structure", {"module": ("structure-module", "value"),
+                                    "min_strength": ("structure-min-strength", "value")})
+URL_STATE_FILTER = url_state("structure-filter", {"consequence": ("structure-filter", "value")})
 
 
 def _consequence_words() -> list[str]:
@@ -48,15 +53,20 @@ def _contains(pairs, word: str):
 
 
 @page_errors
-def layout(dataset: str | None = None, **_query) -> html.Div:
+def layout(dataset: str | None = None, module: str | None = None, min_strength: str | None = None,
+           consequence: str | None = None, **_query) -> html.Div:
     try:
         ds = current_dataset(dataset)
     except DatasetError as exc:
         return alert(str(exc), title="No data set")
     gtfs = [str(p.relative_to(ds.root)) for p in ds.gtf_files()]
     modules = [{"label": "all modules", "value": ALL_MODULES}] + [{"label": m, "value": m} for m in ds.module_ids]
+    try:  # a shared URL's minimum, shown as it was typed when it is a number (the run checks its range)
+        strength = float(min_strength) if min_strength is not None else 0
+    except ValueError:
+        strength = 0
     return html.Div([
-        dcc.Store(id="structure-context", data={"dataset": ds.name}),
+        dcc.Store(id="structure-context", data={"dataset": ds.name}), URL_STATE, URL_STATE_FILTER,
         html.H3("Structural consequences of the isoform switches"),
         html.P("From a module, the called switches are annotated (switch q ≤ α and transcripts significantly up and"
                " down, as explain-module calls them): every transcript significantly used more in low-module samples"
@@ -74,10 +84,10 @@ def layout(dataset: str | None = None, **_query) -> html.Div:
                              dbc.RadioItems(id="structure-source", value="module", inline=True,
                                             options=[{"label": "called switches of…", "value": "module"},
                                                      {"label": "uploaded TSV", "value": "upload"}])], md=3),
-                    dbc.Col([dbc.Label("module"), dbc.Select(id="structure-module", options=modules,
-                                                             value=ALL_MODULES)], md=2),
+                    dbc.Col([dbc.Label("module"), dbc.Select(id="structure-module", options=modules, value=choice(
+                        module, [o["value"] for o in modules], ALL_MODULES))], md=2),
                     dbc.Col([dbc.Label("min switch strength"),
-                             dbc.Input(id="structure-min-strength", type="number", value=0, min=0, max=2,
+                             dbc.Input(id="structure-min-strength", type="number", value=strength, min=0, max=2,
                                        step=0.05)], md=3),
                 ], className="mb-2"),
                 dcc.Upload(id="structure-upload", children=html.Div(["Drop or ", html.A("choose"), (
@@ -90,12 +100,13 @@ def layout(dataset: str | None = None, **_query) -> html.Div:
                 html.Div(id="structure-status", className="small"),
             ]),
         ], className="mb-3"),
-        html.Div(id="structure-results", children=results_view(ds)),
+        html.Div(id="structure-results", children=results_view(ds, consequence)),
     ])
 
 
-def results_view(ds) -> list:
-    """Summary figure and tables of the data set's latest annotation (or a hint before the first one)."""
+def results_view(ds, consequence: str | None = None) -> list:
+    """Summary figure and tables of the data set's latest annotation (or a hint before the first one), the
+    pairs filtered by ``consequence`` when it is one of theirs."""
     try:
         pairs, enrichment = ds.structure.table("pairs"), ds.structure.table("enrichment")
     except DatasetError as exc:  # damaged tables: say which; the panel above can annotate again
@@ -103,6 +114,7 @@ def results_view(ds) -> list:
     if pairs is None:
         return [dbc.Alert("No annotation yet: run one above.", color="light")]
     words = [w for w in _consequence_words() if _contains(pairs, w).any()]
+    consequence = choice(consequence, words, None)
     called = pairs.get("pair_source", pd.Series(None, index=pairs.index)) == CALLED_SWITCHES
     source = (f"{int(called.sum())} called switch pairs" if called.any()
               else "every annotated pair (uploaded or from an earlier version: not necessarily called switches)")
@@ -115,8 +127,8 @@ def results_view(ds) -> list:
                   csv_name=f"{ds.file_stem}_structure_consequence_tests"),
         dbc.Row([dbc.Col(html.H5("Switch pairs (click one)"), md=6),
                  dbc.Col(dcc.Dropdown(id="structure-filter", options=words, placeholder="Filter by consequence…",
-                                      clearable=True), md=6)]),
-        pairs_grid(ds, pairs, None),
+                                      clearable=True, value=consequence), md=6)]),
+        pairs_grid(ds, pairs, consequence),
         html.Div(id="structure-pair-view"),
     ]
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from urllib.parse import parse_qs, quote, urlencode, urlparse
 
 import pandas as pd
 import pytest
@@ -45,7 +47,7 @@ def _tables(demo_root):
 def _landed_on(ui, gene_id: str, module: str = "M000") -> None:
     dash_duo = ui.duo
     try:
-        ui.wait(lambda: f"/genes/{gene_id}?" in dash_duo.driver.current_url)
+        ui.wait(lambda: f"/genes/{quote(gene_id, safe='')}?" in dash_duo.driver.current_url)
     except AssertionError:
         raise AssertionError(f"expected the view of {gene_id}, the browser is at {dash_duo.driver.current_url}") from None
     assert f"module={module}" in dash_duo.driver.current_url
@@ -260,6 +262,29 @@ def test_tables_sort_page_and_filter_on_the_server(dash_duo, ui, app, demo_root)
     ui.wait(lambda: f"of {matches} (filtered from 37)" in note(), timeout=20)
     summary = dash_duo.find_element(f"{table} .ag-paging-row-summary-panel").get_attribute("textContent").strip()
     assert summary.endswith(f"of {matches}")
-    ui.click(ui.grid_cell("module-tx-table", 1, "feature_id"))
-    _landed_on(ui, polarity["gene_id"].iloc[1])
+
+    # the URL keeps the filter, the channel toggle and the open tab; the same URL rebuilds the same view
+    ui.click(dash_duo.find_element("label[for='_dbcprivate_radioitems_module-channel_input_abundance']"))
+    ui.click(ui.wait(lambda: dash_duo.driver.find_element(By.LINK_TEXT, "Module–trait")))
+    ui.wait(lambda: all(k in dash_duo.driver.current_url for k in ("channel=abundance", "tab=traits", "genes.filter")))
+    query = parse_qs(urlparse(dash_duo.driver.current_url).query)
+    assert json.loads(query["genes.filter"][0])["gene_name"]["filter"] == word.lower()
+    dash_duo.driver.get(dash_duo.server_url + "/")  # elsewhere first, then the shared URL
+    dash_duo.driver.get(dash_duo.server_url + "/modules/M000?" + urlencode({k: v[0] for k, v in query.items()}))
+    ui.wait(lambda: f"of {matches} (filtered from 37)" in note(), timeout=30)
+    assert dash_duo.find_element(f"{table} .ag-floating-filter[col-id='gene_name'] input").get_attribute("value") \
+        == word.lower()
+    assert dash_duo.find_element("#_dbcprivate_radioitems_module-channel_input_abundance").is_selected()
+    assert ui.wait(lambda: ui.graph("module-traits").find_elements(By.CSS_SELECTOR, ".hm, .heatmaplayer image"))
+    bar = ui.wait(lambda: ui.graph("module-driver-bar").get_attribute("textContent"))
+    assert "abundance" in bar.lower()
+
+    # an ID with a character that must be escaped in a path (the demo's "XLOC_000145:CLCNKB") round-trips
+    dash_duo.find_element("#module-tx-table .ag-floating-filter[col-id='gene_id'] input").send_keys(":")
+    ui.wait(lambda: ":" in ui.grid_text("module-tx-table", 0, "gene_id"))
+    special = polarity.set_index("gene_id").loc[ui.grid_text("module-tx-table", 0, "gene_id")]
+    special = special.iloc[0] if isinstance(special, pd.DataFrame) else special
+    ui.click(ui.grid_cell("module-tx-table", 0, "feature_id"))
+    _landed_on(ui, special.name)
+    assert special["gene_name"] in dash_duo.find_element("#gene-direction").text
 
