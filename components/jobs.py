@@ -96,7 +96,8 @@ def run_explain_job(set_progress, context: dict, percentile, min_pairs, method) 
             return f"Could not run: {exc}", None
     set_progress((100, "done"))
     status = (f"Done: {context['module']} with P = {config.split_percentile:g}, min pairs {config.min_complete_pairs},"
-              f" {config.eigengene_method}; {len(result.high_samples)} high and {len(result.low_samples)} low samples.")
+              f" {config.eigengene_method}; {len(result.high_samples)} high and {len(result.low_samples)} low samples."
+              " Shown here only: the module's stored tables are unchanged (isograph explain-module writes them).")
     genes = result.gene_driver_table
     if not genes["r"].notna().any():  # degenerate: say why instead of a table of empty cells
         return (f"{status} No gene has {config.min_complete_pairs} samples with both its score and the eigengene, so"
@@ -130,7 +131,7 @@ def run_export_job(set_progress, request: dict) -> tuple:
     set_progress : callable
         Takes (percent, label).
     request : dict
-        ``figure`` (plotly JSON), ``format`` (an export-menu choice: ``pdf-single``, ``pdf-double``,
+        ``figure`` (plotly JSON) or ``paper`` (what :func:`components.paper.paper_figure` builds), ``format`` (an export-menu choice: ``pdf-single``, ``pdf-double``,
         ``png-single``, ``png-double`` — journal widths, PNG at 300 dpi — or ``svg``/``pdf``/``png`` at screen
         size), ``filename`` (no suffix; a journal width adds ``_89mm`` or ``_183mm``).
     """
@@ -145,6 +146,13 @@ def run_export_job(set_progress, request: dict) -> tuple:
         fmt, column, scale = export_choice(str(request["format"]))
     except ValueError as exc:
         return dash.no_update, f"Could not export: {exc}"
+    if request.get("paper"):  # a multi-panel figure for a paper, built here from the data set
+        from components.paper import paper_figure
+
+        try:
+            request = {**request, "figure": paper_figure(request["paper"])}
+        except (InputError, ValueError) as exc:
+            return dash.no_update, f"Could not build the figure: {exc}"
     figure, width, height = request["figure"], 1000, None
     filename = request["filename"]
     if column is not None:  # a journal column: print layout, the size in the file name

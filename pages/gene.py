@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import time
+
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
@@ -20,12 +23,15 @@ from components.layout import (
     page_errors,
     path_id,
 )
+from components.paper import PAPER_FORMAT, paper_button, register_builder
+from components.url_state import choice, url_state
 from components.variant_box import variant_report
 from components.view_cache import cached_view
 from isograph.dataset.datasets import DatasetError
 from isograph.errors import InputError
 from isograph.explain.words import gene_sentence
 from isograph.figures.explain import high_low_contrast, usage_gradient
+from isograph.figures.panels import gene_paper_figure
 from isograph.figures.switch_plot import switch_plot
 from isograph.structure.annotate import with_structure_labels
 
@@ -33,12 +39,18 @@ dash.register_page(__name__, path_template="/genes/<gene_id>", path="/genes/exam
                    title=lambda gene_id=None, module=None, **_: f"{gene_id} — isoform switch in {module or 'its module'}")
 
 
+#: what the URL keeps of this page (components.url_state)
+URL_STATE = url_state("gene", {"introns": ("gene-compress", "value")})
+
+
 @cached_view
 @page_errors
-def layout(gene_id: str | None = None, module: str | None = None, dataset: str | None = None, **_query) -> html.Div:
+def layout(gene_id: str | None = None, module: str | None = None, dataset: str | None = None,
+           introns: str | None = None, **_query) -> html.Div:
     if gene_id is None:
         return html.Div()
     gene_id = path_id(gene_id)
+    compress = choice(introns, ("true", "false"), "true") == "true"
     try:
         ds = current_dataset(dataset)
         module = module or ds.module_of(gene_id)
@@ -68,9 +80,11 @@ def layout(gene_id: str | None = None, module: str | None = None, dataset: str |
                  dcc.Link(module, href=module_href(module, dataset=ds.name))]),
         dbc.Alert(sentence, color="success" if bool(row.get("switch_called", False)) else "light", id="gene-direction"),
         _structure_note(row),
-        dcc.Store(id="gene-context", data={"dataset": ds.name, "module": module, "gene": gene_id}),
-        dbc.Switch(id="gene-compress", label="compress introns", value=True, className="mb-1"),
-        figure_card("gene-switchplot", switch_view(ds, module, gene_id, mine, compress=True),
+        dcc.Store(id="gene-context", data={"dataset": ds.name, "module": module, "gene": gene_id}), URL_STATE,
+        dbc.Switch(id="gene-compress", label="compress introns", value=compress, className="mb-1"),
+        paper_button("gene-paper", "A the switchPlot (structures, expression, usage by group), B each transcript's"
+                                   " usage along the module"),
+        figure_card("gene-switchplot", switch_view(ds, module, gene_id, mine, compress=compress),
                     title=f"{label} along {module}: structures, expression and usage of each isoform (one colour per"
                           " isoform; light bars: low-module samples, full: high)", filename=f"{gene_id}_{module}_switchplot"),
         dbc.Row([
@@ -100,6 +114,34 @@ def switch_view(ds, module: str, gene_id: str, transcripts, *, compress: bool):
                        ds.feature_columns(transcripts["feature_id"].astype(str).tolist()),
                        groups.set_index("sample_id")["eigengene"], low, high,
                        expression=ds.transcript_expression(tids), compress=compress)
+
+
+def build_paper_figure(spec: dict):
+    """The gene's figure for a paper (:func:`isograph.figures.panels.gene_paper_figure`)."""
+    ds = current_dataset(spec["dataset"])
+    module, gene_id = spec["module"], spec["gene"]
+    polarity = ds.explain.table(module, "transcript_polarity_table")
+    mine = polarity[polarity["gene_id"] == gene_id]
+    eigengene = ds.explain.table(module, "eigengene").set_index("sample_id")["eigengene"]
+    gradient = usage_gradient(polarity, ds.feature_columns(mine["feature_id"].astype(str).tolist()), eigengene,
+                              genes=[gene_id], columns=1)
+    gradient.update_layout(title_text=f"usage of each transcript along {module} (LOWESS)")
+    switch = switch_view(ds, module, gene_id, mine, compress=bool(spec.get("compress", True)))
+    names = ds.explain.table(module, "gene_driver_table").set_index("gene_id")["gene_name"]
+    label = names.get(gene_id) if isinstance(names.get(gene_id), str) else gene_id
+    return gene_paper_figure(switch, gradient, title=f"{label} ({gene_id}) along {module}")
+
+
+register_builder("gene", build_paper_figure)
+
+
+@callback(Output("export-request", "data", allow_duplicate=True), Input("gene-paper", "n_clicks"),
+          State("gene-compress", "value"), State("gene-context", "data"), prevent_initial_call=True)
+def request_paper_figure(_n, compress, context):
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{context['gene']}_{context['module']}")
+    return {"paper": {"kind": "gene", "dataset": context["dataset"], "module": context["module"],
+                      "gene": context["gene"], "compress": bool(compress)}, "format": PAPER_FORMAT,
+            "requested": time.time(), "filename": f"{safe}_paper_figure"}
 
 
 @callback(Output(graph_ref("gene-switchplot"), "figure"), Input("gene-compress", "value"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
@@ -19,11 +21,13 @@ from components.layout import (
     path_id,
 )
 from components.module_biology import TABS, biology_section, go_genes_panel, tab_body_id, tab_content
+from components.paper import PAPER_FORMAT, paper_button, register_builder
 from components.search import gene_search
 from components.url_state import choice, filter_model, url_state
 from components.view_cache import cached_view
 from isograph.dataset.datasets import DatasetError
 from isograph.figures.explain import driver_barplot, driver_heatmap, usage_gradient
+from isograph.figures.panels import module_paper_figure
 from isograph.structure.annotate import with_structure_labels
 
 dash.register_page(__name__, path_template="/modules/<module_id>", path="/modules/M000", name="Module",
@@ -75,6 +79,8 @@ def layout(module_id: str | None = None, dataset: str | None = None, channel: st
         ], className="mb-2"),
         html.P(f"{len(genes)} genes, {len(polarity)} features. Click a bar, a heatmap row or a table row to open"
                " the isoform-switch view of that gene.", className="text-muted"),
+        paper_button("module-paper", "A the top driver genes, B transcript usage along the module, C the top"
+                                     " driver transcripts"),
         dbc.RadioItems(id="module-channel", value=channel, inline=True, className="mb-1", options=[
             {"label": "switch drivers (called switches solid)", "value": "switch"},
             {"label": "abundance drivers (q ≤ α solid)", "value": "abundance"}]),
@@ -97,6 +103,29 @@ def layout(module_id: str | None = None, dataset: str | None = None, channel: st
             "module-tx-table", polarity, columns=TX_COLUMNS, csv_name=f"{ds.file_stem}_{module_id}_transcript_polarity",
             filter_model=filter_model(query.get("transcripts.filter"), TX_COLUMNS)),
     ])
+
+
+def build_paper_figure(spec: dict):
+    """The module's figure for a paper (:func:`isograph.figures.panels.module_paper_figure`) in the channel shown."""
+    ds = current_dataset(spec["dataset"])
+    module_id = spec["module"]
+    polarity = ds.explain.table(module_id, "transcript_polarity_table")
+    eigengene = ds.explain.table(module_id, "eigengene").set_index("sample_id")["eigengene"]
+    return module_paper_figure(ds.explain.table(module_id, "gene_driver_table"), polarity,
+                               ds.feature_columns(polarity["feature_id"].astype(str).tolist()), eigengene,
+                               module_id=module_id, channel=choice(spec.get("channel"), CHANNELS, "switch"),
+                               alpha=ds.explain.config(module_id)["switch_alpha"])
+
+
+register_builder("module", build_paper_figure)
+
+
+@callback(Output("export-request", "data", allow_duplicate=True), Input("module-paper", "n_clicks"),
+          State("module-channel", "value"), State("module-context", "data"), prevent_initial_call=True)
+def request_paper_figure(_n, channel, context):
+    return {"paper": {"kind": "module", "dataset": context["dataset"], "module": context["module"],
+                      "channel": channel}, "format": PAPER_FORMAT, "requested": time.time(),
+            "filename": f"{context['module']}_{channel}_paper_figure"}
 
 
 def _barplot(genes, channel: str, config: dict):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import dash
 import dash_bootstrap_components as dbc
 import dash_cytoscape as cyto
@@ -22,6 +24,7 @@ from components.layout import (
 )
 from components.model_card import model_card
 from components.sae_graph import LAYOUT, PER_FEATURE_MAX, STYLESHEET, TOP_N_MAX, graph_elements, legend_items
+from components.url_state import choice, url_state
 from isograph.dataset.datasets import DatasetError
 from isograph.errors import InputError
 from isograph.figures.sae import training_curves
@@ -55,8 +58,25 @@ def _selected_run(ds, layer, ef):
     raise InputError(f"no SAE run has layer {str(layer)[:8]} and expansion factor {str(ef)[:8]}; the runs are: {there}")
 
 
+#: what the URL keeps of this page (components.url_state); the concept menu is drawn only with concept scores
+URL_STATE = url_state("sae", {"layer": ("sae-layer", "value"), "ef": ("sae-ef", "value"), "sets": ("sae-sets", "value"),
+                              "top": ("sae-top-n", "value"), "min_weight": ("sae-min-weight", "value"),
+                              "links": ("sae-per-feature", "value")})
+URL_STATE_CONCEPT = url_state("sae-concept", {"concept": ("sae-concept", "value")})
+
+
+def _url_number(value: object, *, default: float, kind: type = float, low: float, high: float | None = None):
+    """A number a shared URL gives a control: its value when valid, else the default (never out of range)."""
+    try:
+        return control_value(value, "", default=default, kind=kind, low=low, high=high)
+    except InputError:
+        return default
+
+
 @page_errors
-def layout(dataset: str | None = None, layer: str | None = None, ef: str | None = None, **_query) -> html.Div:
+def layout(dataset: str | None = None, layer: str | None = None, ef: str | None = None, sets: str | None = None,
+           top: str | None = None, min_weight: str | None = None, links: str | None = None,
+           concept: str | None = None, **_query) -> html.Div:
     try:
         ds = current_dataset(dataset)
     except DatasetError as exc:
@@ -67,10 +87,19 @@ def layout(dataset: str | None = None, layer: str | None = None, ef: str | None 
     if run is None:
         return html.Div([html.H3("SAE features"), dbc.Alert("This data set has no SAE run yet: train one below (it needs"
                                                             " a DNA language model in sae/lm).", color="light"), job])
-    sets = list(run.sets)
-    elements, note, table = graph_view(run, sets, 25, 0, 4, dataset=ds.file_stem)  # drawn with the page: no extra round trip
+    available = list(run.sets)
+    try:  # a shared URL's sets (a JSON list), the run's own only
+        chosen = [x for x in json.loads(sets) if x in available] if sets else available
+    except (ValueError, TypeError):
+        chosen = available
+    sets = chosen or available
+    top_n = _url_number(top, default=25, kind=int, low=1, high=TOP_N_MAX)
+    weight = _url_number(min_weight, default=0, low=0)
+    per_feature = _url_number(links, default=4, kind=int, low=1, high=PER_FEATURE_MAX)
+    # drawn with the page: no extra round trip
+    elements, note, table = graph_view(run, sets, top_n, weight, per_feature, dataset=ds.file_stem)
     return html.Div([
-        dcc.Store(id="sae-context", data={"dataset": ds.name}),
+        dcc.Store(id="sae-context", data={"dataset": ds.name}), URL_STATE, URL_STATE_CONCEPT,
         html.H3("SAE knowledge graph"),
         model_card(ds),
         html.P("Features (red) linked to the 6-mer tokens (grey) and sequences (coloured by set) on which they are the"
@@ -80,14 +109,15 @@ def layout(dataset: str | None = None, layer: str | None = None, ef: str | None 
                 {"label": str(x), "value": str(x)} for x in sorted({r.layer_idx for r in runs})])], md=1),
             dbc.Col([dbc.Label("expansion factor"), dbc.Select(id="sae-ef", value=str(run.expansion_factor), options=[
                 {"label": str(x), "value": str(x)} for x in sorted({r.expansion_factor for r in runs})])], md=2),
-            dbc.Col([dbc.Label("sequence sets"), dcc.Dropdown(id="sae-sets", options=sets, value=sets, multi=True)], md=3),
-            dbc.Col([dbc.Label("top-N features"), dbc.Input(id="sae-top-n", type="number", value=25, min=1,
+            dbc.Col([dbc.Label("sequence sets"), dcc.Dropdown(id="sae-sets", options=available, value=sets,
+                                                              multi=True)], md=3),
+            dbc.Col([dbc.Label("top-N features"), dbc.Input(id="sae-top-n", type="number", value=top_n, min=1,
                                                             max=TOP_N_MAX)],
                     md=2),
-            dbc.Col([dbc.Label("min edge weight"), dbc.Input(id="sae-min-weight", type="number", value=0, min=0,
+            dbc.Col([dbc.Label("min edge weight"), dbc.Input(id="sae-min-weight", type="number", value=weight, min=0,
                                                              step=0.1)], md=2),
-            dbc.Col([dbc.Label("links per feature"), dbc.Input(id="sae-per-feature", type="number", value=4, min=1,
-                                                               max=PER_FEATURE_MAX)], md=2),
+            dbc.Col([dbc.Label("links per feature"), dbc.Input(id="sae-per-feature", type="number", value=per_feature,
+                                                               min=1, max=PER_FEATURE_MAX)], md=2),
         ], className="mb-2"),
         dbc.Row([dbc.Col(html.Div(note, id="sae-graph-note", className="small text-muted"), md=10),
                   dbc.Col(dbc.Button("Download PNG", id="sae-graph-png", size="sm", color="secondary",
@@ -97,12 +127,12 @@ def layout(dataset: str | None = None, layer: str | None = None, ef: str | None 
                        minZoom=0.2, maxZoom=3, className="border rounded mb-3"),
         html.H5("Features by PageRank"),
         html.Div(table, id="sae-feature-table"),
-        concept_search(run, ds.file_stem),
+        concept_search(run, ds.file_stem, concept),
         job,
     ])
 
 
-def concept_search(run, dataset: str = "") -> html.Div:
+def concept_search(run, dataset: str = "", concept: str | None = None) -> html.Div:
     """"Features for concept X": the run's features ranked by F1 for one GTF concept (isograph.sae.concepts)."""
     from isograph.sae.runs import load_run_concepts
 
@@ -111,15 +141,16 @@ def concept_search(run, dataset: str = "") -> html.Div:
         return html.P("This run has no concept scores (they need sequences cut from the GTF's transcripts).",
                       className="small text-muted", id="sae-concept-none")
     names = sorted(concepts["concept"].unique())
+    chosen = choice(concept, names, "CDS" if "CDS" in names else names[0])
     return html.Div([
         html.H5("Features for a concept"),
         html.P(f"Precision, recall and F1 of \"feature active\" (z above the threshold × its maximum, chosen on training"
                f" genes) against \"token in the concept\", on the {int(concepts['n_validation_tokens'].iloc[0]):,}"
                " tokens of held-out genes. A ranking, not a test: an F1 near 0 means no feature tracks the concept.",
                className="small text-muted"),
-        dbc.Row(dbc.Col(dcc.Dropdown(id="sae-concept", options=names, value="CDS" if "CDS" in names else names[0],
-                                     clearable=False), md=4), className="mb-2"),
-        html.Div(concept_table(concepts, "CDS" if "CDS" in names else names[0], run, dataset), id="sae-concept-table"),
+        dbc.Row(dbc.Col(dcc.Dropdown(id="sae-concept", options=names, value=chosen, clearable=False), md=4),
+                className="mb-2"),
+        html.Div(concept_table(concepts, chosen, run, dataset), id="sae-concept-table"),
     ])
 
 

@@ -49,6 +49,9 @@ def add_explain_module(sub: argparse._SubParsersAction) -> None:
                    help="write the driver barplot, usage gradient and driver heatmap per module to {module}/figures/")
     p.add_argument("--output-format", nargs="+", choices=["pdf", "png", "svg", "html"], default=["pdf"],
                    metavar="FMT", help="figure formats with --plot: pdf png svg html (default pdf)")
+    p.add_argument("--figure-width", choices=["screen", "single", "double"], default="screen",
+                   help="with --plot: the on-screen size (default), or a journal column, single (89 mm) or double"
+                        " (183 mm), with print fonts and 300-dpi PNG; files are then named {figure}_89mm.{fmt}")
     add_config_arguments(p.add_argument_group("VAE decoder attribution (needs vae_checkpoint.pt in the fit)"),
                          ExplainConfig, only=VAE_FIELDS)
     add_config_arguments(p.add_argument_group("Captum Integrated Gradients (needs vae_checkpoint.pt in the fit)"),
@@ -87,7 +90,8 @@ def run_explain_module(args: argparse.Namespace) -> int:
             raise InputError("--plot with pdf/png/svg needs Chrome or Chromium (Debian: apt-get install chromium);"
                              " use --output-format html, or set BROWSER_PATH")
         figures = write_module_figures(results, load_feature_table(args.feature_table), args.output_dir,
-                                       args.output_format)
+                                       args.output_format,
+                                       column=None if args.figure_width == "screen" else args.figure_width)
         print(f"isograph: wrote {len(figures)} figure file(s)", file=sys.stderr)
     n_samples = len(next(iter(results.values())).sample_ids) if results else 0
     print(f"isograph: explained {len(results)} module(s) on {n_samples} samples in "

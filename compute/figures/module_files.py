@@ -44,7 +44,7 @@ def module_figures(result: ExplainResult, usage: pd.DataFrame, *, top_n: int = 3
 
 
 def write_module_figures(results: dict, usage: pd.DataFrame, output_dir: str | os.PathLike,
-                         formats: Iterable[str] = ("pdf",)) -> list[Path]:
+                         formats: Iterable[str] = ("pdf",), *, column: str | None = None) -> list[Path]:
     """Write every module's figures to ``{output_dir}/{module_id}/figures/{name}.{fmt}`` (atomically).
 
     Parameters
@@ -54,20 +54,34 @@ def write_module_figures(results: dict, usage: pd.DataFrame, output_dir: str | o
         The samples x features table explain used.
     output_dir : path
     formats : iterable of str, default ("pdf",)
+    column : {"single", "double"}, optional
+        Lay the figures out for a journal column (89 or 183 mm wide, print fonts, PNG at 300 dpi;
+        :func:`~isograph.figures.publication.publication_figure`) and name the files ``{name}_89mm.{fmt}``
+        (``_183mm``); default the on-screen size and the manual's names.
 
     Returns
     -------
     list of Path
     """
+    from isograph.figures.publication import JOURNAL_WIDTHS_MM, PRINT_DPI, publication_figure
+
     formats = list(dict.fromkeys(formats))
     for fmt in formats:
         if fmt not in EXPORT_FORMATS:
             raise InputError(f"unknown figure format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
+    if column is not None and column not in JOURNAL_WIDTHS_MM:
+        raise InputError(f"unknown figure width {column!r}; use one of {', '.join(JOURNAL_WIDTHS_MM)}")
+    suffix = f"_{JOURNAL_WIDTHS_MM[column]:.0f}mm" if column else ""
     written = []
     for mid, result in results.items():
         for name, fig in module_figures(result, usage).items():
+            size = {}
+            if column:
+                fig, width, height = publication_figure(fig, column)
+                size = {"width": width, "height": height}
             for fmt in formats:
-                data = figure_bytes(fig, fmt)
-                path = Path(output_dir) / mid / "figures" / f"{name}.{fmt}"
+                scale = (PRINT_DPI / 96.0 if column else 2.0) if fmt == "png" else 1.0
+                data = figure_bytes(fig, fmt, scale=scale, **size)
+                path = Path(output_dir) / mid / "figures" / f"{name}{suffix}.{fmt}"
                 written.append(atomic_write(path, lambda tmp, data=data: tmp.write_bytes(data)))
     return written

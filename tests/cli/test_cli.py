@@ -167,3 +167,14 @@ def test_plot_writes_valid_pdf_and_png(small_dir, tmp_path, capsys):
     top = pd.read_parquet(out / "M000" / "gene_driver_table.parquet").iloc[0]
     assert (top["gene_name"] or top["gene_id"]) in text
     assert (out / "M000" / "figures" / "usage_gradient.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # a journal column: 89 mm pages, 300-dpi PNGs, the width in the file names
+    assert main(["explain-module", "--artifact-dir", str(small_dir / "oracle_fit"),
+                 "--feature-table", str(small_dir / "features.parquet"),
+                 "--feature-meta", str(small_dir / "feature_metadata.parquet"), "--module-ids", "M000",
+                 "--output-dir", str(out), "--plot", "--output-format", "png", "pdf", "--figure-width", "single"]) == 0
+    pdf = out / "M000" / "figures" / "driver_heatmap_89mm.pdf"
+    size = re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", subprocess.run(["pdfinfo", str(pdf)], capture_output=True,
+                                                                                text=True).stdout)
+    assert abs(float(size.group(1)) / 72 * 25.4 - 89.0) < 1.0
+    png = (out / "M000" / "figures" / "usage_gradient_89mm.png").read_bytes()
+    assert abs(int.from_bytes(png[16:20], "big") - 89 / 25.4 * 300) < 3  # IHDR width: 89 mm at 300 dpi

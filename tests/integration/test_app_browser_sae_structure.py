@@ -35,6 +35,21 @@ def test_structure_job_then_click_a_pair(dash_duo, ui, app, demo_root):
     summary = ui.graph("structure-summary")
     assert ui.wait(lambda: summary.find_elements(By.CSS_SELECTOR, ".scatterlayer .point"))
 
+    # a consequence filter clears the drawn pair (it may no longer be listed) and goes into the URL; a row of
+    # the filtered table then draws that row's pair, never the earlier one
+    ui.click(dash_duo.find_element("#structure-filter .dash-dropdown-trigger, #structure-filter"))
+    option = ui.wait(lambda: dash_duo.driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")[-1])
+    word = option.text.strip()
+    ui.click(option)
+    ui.wait(lambda: not dash_duo.driver.find_elements(By.ID, "structure-words"))
+    ui.wait(lambda: "consequence=" in dash_duo.driver.current_url)
+    listed = pairs[pairs["consequences"].map(lambda cell: isinstance(cell, str) and word in cell)]
+    assert len(listed) > 0
+    ui.wait(lambda: ui.grid_text("structure-pairs-table", 0, "transcript_id_1") == listed.iloc[0]["transcript_id_1"])
+    ui.click(ui.grid_cell("structure-pairs-table", 0, "gene_id"))
+    words = ui.wait(lambda: dash_duo.find_element("#structure-words").text)
+    assert listed.iloc[0]["transcript_id_1"] in words and listed.iloc[0]["transcript_id_2"] in words
+
 
 def test_structure_upload_without_a_file_says_so(dash_duo, ui, app):
     dash_duo.start_server(app)

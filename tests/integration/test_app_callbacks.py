@@ -94,6 +94,34 @@ def test_journal_exports_have_the_column_width_and_300_dpi(app):
     assert "TCONS_up" in text and "TCONS_down" in text
 
 
+def test_the_figure_for_a_paper_buttons_export_one_journal_page(app, demo_root):
+    """The module page's and the gene view's "Figure for a paper": the export job builds the multi-panel figure
+    on the server; one PDF page 183 mm wide and at most 247 mm high, named after the module or gene; every
+    transcript of the gene is named in it."""
+    import subprocess
+
+    from components.jobs import run_export_job
+    from pages import gene, module
+
+    _, set_progress = _progress()
+    polarity = pd.read_parquet(demo_root / "demo" / "explain" / "M000" / "transcript_polarity_table.parquet")
+    special = polarity.loc[polarity["gene_id"].str.contains(":"), "gene_id"].iloc[0]
+    requests = [module.request_paper_figure(1, "abundance", {"dataset": "demo", "module": "M000"}),
+                gene.request_paper_figure(1, True, {"dataset": "demo", "module": "M000", "gene": special})]
+    for request, name in zip(requests, ("M000_abundance_paper_figure_183mm.pdf",
+                                        f"{special.replace(':', '_')}_M000_paper_figure_183mm.pdf")):
+        download, message = run_export_job(set_progress, request)
+        assert download["filename"] == name, message
+        pdf = base64.b64decode(download["content"])
+        info = subprocess.run(["pdfinfo", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+        size = re.search(r"Page size:\s+([\d.]+) x ([\d.]+)", info)
+        assert re.search(r"^Pages:\s+1$", info, re.MULTILINE)
+        assert abs(float(size.group(1)) * 25.4 / 72 - 183) <= 1 and float(size.group(2)) * 25.4 / 72 <= 247
+    text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    transcripts = polarity.loc[polarity["gene_id"] == special, "feature_id"]
+    assert all(t in text for t in transcripts) and "A" in text and "B" in text
+
+
 def test_export_job_without_a_browser(app, monkeypatch):
     import isograph.figures.render
     from components.jobs import run_export_job
@@ -104,12 +132,16 @@ def test_export_job_without_a_browser(app, monkeypatch):
     assert download is dash.no_update and "No Chrome/Chromium on the server" in message and "camera" in message
 
 
-def test_explain_job_uses_the_chosen_options(app):
+def test_explain_job_uses_the_chosen_options(app, demo_root):
     from components.jobs import run_explain_job
 
+    stored = demo_root / "demo" / "explain" / "M001"
+    before = {p.name: p.read_bytes() for p in stored.iterdir()}
     calls, set_progress = _progress()
     status, table = run_explain_job(set_progress, {"module": "M001", "dataset": "demo"}, 10, 3, "aligned_mean")
     assert status.startswith("Done: M001 with P = 10, min pairs 3, aligned_mean; 20 high and 20 low samples")
+    assert "stored tables are unchanged" in status  # and they are: the re-run is shown, never written
+    assert {p.name: p.read_bytes() for p in stored.iterdir()} == before
     assert calls[-1] == (100, "done") and table.id == "job-table"
     cells = plotly.io.json.to_json_plotly(table)
     tiny = re.findall(r'"children":"(\d(?:\.\d+)?e-\d{2,})"', cells)

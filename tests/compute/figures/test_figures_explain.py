@@ -149,24 +149,30 @@ def test_driver_barplot_by_channel_marks_called_switches():
     assert "abundance score" in abundance.data[0].hovertemplate
 
 
-def test_a_journal_pdf_of_the_usage_gradient_names_every_transcript(module):
-    """Double column: the page is 183 mm wide (within 1 mm) and the legend names every transcript drawn."""
+def test_the_module_figure_for_a_paper_is_one_journal_page_naming_every_trace(module):
+    """The module's multi-panel figure at double column: one page 183 mm wide (within 1 mm) and no taller than
+    a journal page (247 mm); panels A–C; the legend names every transcript the gradients draw and the barplot's
+    classes (the usage gradient's legend alone was once 14 of 18)."""
     import re
     import shutil
     import subprocess
 
+    from isograph.figures.panels import module_paper_figure
     from isograph.figures.publication import publication_figure
     from isograph.figures.render import chrome_path, figure_bytes
 
     if chrome_path() is None or shutil.which("pdfinfo") is None:
         pytest.skip("needs chromium and poppler-utils (installed by .ci/run)")
     res, sim = module
-    fig, width, height = publication_figure(usage_gradient(res.transcript_polarity_table, sim.feature_table,
-                                                           res.eigengene), "double")
-    pdf = figure_bytes(fig, "pdf", width=width, height=height)
+    paper = module_paper_figure(res.gene_driver_table, res.transcript_polarity_table, sim.feature_table, res.eigengene,
+                                module_id="M000")
+    fig, width, height = publication_figure(paper, "double")
+    pdf = figure_bytes(fig, "pdf", width=width, height=height, scale=1.0)
     info = subprocess.run(["pdfinfo", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
-    width_pt = float(re.search(r"Page size:\s+([\d.]+) x", info).group(1))
-    assert abs(width_pt * 25.4 / 72 - 183) <= 1
+    size = re.search(r"Page size:\s+([\d.]+) x ([\d.]+)", info)
+    assert re.search(r"^Pages:\s+1$", info, re.MULTILINE)
+    assert abs(float(size.group(1)) * 25.4 / 72 - 183) <= 1 and float(size.group(2)) * 25.4 / 72 <= 247
     text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
-    drawn = [t.name for t in fig.data if t.mode == "markers"]
-    assert len(drawn) >= 10 and all(name in text for name in drawn)
+    named = {t.name for t in fig.data if t.name and t.showlegend is not False}
+    assert len(named) >= 8 and all(name.split(" (")[0] in text for name in named)
+    assert all(f"{letter}  " in text or f"{letter} " in text for letter in "ABC")
