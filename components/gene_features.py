@@ -12,7 +12,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from components.layout import control_value, current_dataset, figure_card, href, settings
+from components.layout import control_value, current_dataset, figure_card, href, number_input, settings
 from components.variant_box import variant_card
 from isograph.dataset.datasets import DatasetError
 from isograph.errors import InputError
@@ -50,7 +50,7 @@ def gene_sae_section(ds, gene_id: str, transcript_ids: list[str]) -> html.Div:
                             md=3),
                     dbc.Col([dbc.Label("feature (empty: the one whose largest activation differs most between the"
                                        " isoforms)"),
-                             dbc.Input(id="gene-track-feature", type="number", min=0, step=1)], md=5),
+                             number_input("gene-track-feature", hint="empty, or 0 to the SAE's features − 1")], md=5),
                     dbc.Col([dbc.Button("Draw", id="gene-track-run", color="primary", className="me-2 mt-4"),
                              dbc.Button("Cancel", id="gene-track-cancel", color="secondary", className="mt-4",
                                         disabled=True)], md=4),

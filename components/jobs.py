@@ -45,15 +45,17 @@ def on_cancel(prefix: str, message_id: str, message: str = "Cancelled.", *, call
 
 def explain_job_panel(module_id: str, dataset: str) -> dbc.Card:
     """Options, Run/Cancel buttons, a progress bar and the result area of an explain job."""
+    from components.layout import number_input
+
     return dbc.Card([
         dbc.CardHeader(html.Span(f"Re-run explain for {module_id} with other options", className="fw-semibold")),
         dbc.CardBody([
             dcc.Store(id="job-context", data={"module": module_id, "dataset": dataset}),
             dbc.Row([
-                dbc.Col([dbc.Label("split percentile P"), dbc.Input(id="job-percentile", type="number", value=25,
-                                                                   min=1, max=50, step=1)], md=3),
-                dbc.Col([dbc.Label("min complete pairs"), dbc.Input(id="job-min-pairs", type="number", value=3,
-                                                                   min=2, step=1)], md=3),
+                dbc.Col([dbc.Label("split percentile P"), number_input("job-percentile", 25, hint="1–50")], md=3),
+                dbc.Col([dbc.Label("min complete pairs"), number_input("job-min-pairs", 3,
+                                                                      hint="a whole number, 2 to the samples")],
+                        md=3),
                 dbc.Col([dbc.Label("eigengene"), dbc.Select(id="job-method", value="pc1",
                                                             options=[{"label": "PC1 (WGCNA)", "value": "pc1"},
                                                                      {"label": "aligned mean", "value": "aligned_mean"}])],

@@ -72,6 +72,29 @@ def control_value(value: object, label: str, *, default: float, kind: type = flo
     return kind(number)
 
 
+def number_input(component_id: str, value: float | None = None, *, hint: str) -> dbc.Input:
+    """A number box whose every typed value reaches the server.
+
+    It has no HTML ``min``, ``max`` or ``step``: with them the browser marks an out-of-range or off-step number
+    invalid and Dash receives it as empty, so the server could only fall back to the default (a split
+    percentile of 80 ran as the default). The server checks the value (:func:`control_value`) and refuses it
+    with the valid range.
+
+    Parameters
+    ----------
+    component_id : str
+    value : float, optional
+        The value shown first.
+    hint : str
+        The valid range in words (the box's placeholder, shown when it is empty), e.g. ``"1–50"``.
+
+    Returns
+    -------
+    dbc.Input
+    """
+    return dbc.Input(id=component_id, type="number", value=value, step="any", placeholder=hint)
+
+
 def href(path: str, **query) -> str:
     """A shareable URL: ``path`` plus the non-empty query parameters."""
     params = {k: v for k, v in query.items() if v not in (None, "")}

@@ -17,6 +17,7 @@ from components.layout import (
     current_dataset,
     figure_card,
     href,
+    number_input,
     page_errors,
     settings,
 )
@@ -257,10 +258,9 @@ def _intervention_card() -> dbc.Card:
                                  className="fw-semibold")),
         dbc.CardBody([
             dbc.Row([
-                dbc.Col([dbc.Label("δ (minimum activation)"), dbc.Input(id="feature-delta", type="number", value=0.0,
-                                                                      step=0.1)], md=3),
-                dbc.Col([dbc.Label(ALPHA_LABEL), dbc.Input(id="feature-alpha", type="number", value=0.0, step=0.5,
-                                                           min=0)], md=3),
+                dbc.Col([dbc.Label("δ (minimum activation)"), number_input("feature-delta", 0.0, hint="a number")],
+                        md=3),
+                dbc.Col([dbc.Label(ALPHA_LABEL), number_input("feature-alpha", 0.0, hint="≥ 0")], md=3),
                 dbc.Col([dbc.Button("Run", id="feature-intervene-run", color="primary", className="me-2 mt-4"),
                          dbc.Button("Cancel", id="feature-intervene-cancel", color="secondary", className="mt-4",
                                     disabled=True)], md=6),

@@ -68,9 +68,13 @@ def layout(dataset: str | None = None, colour: str | None = None, compare: str |
     try:
         ds = current_dataset(dataset)
         options = colour_options(ds)
-        key = colour if colour in {o["value"] for o in options} or str(colour).startswith("gene:") else \
-            options[0]["value"] if options else None
-        figure = map_figure(ds, key, None)
+        default = options[0]["value"] if options else None
+        key = colour if colour in {o["value"] for o in options} or str(colour).startswith("gene:") else default
+        try:
+            figure = map_figure(ds, key, None)
+        except InputError:  # a hand-edited URL's gene that has no switch score: the default colour
+            key = default
+            figure = map_figure(ds, key, None)
     except InputError as exc:
         return alert(str(exc), title="Cannot draw the samples")
     if key and key.startswith("gene:") and key not in {o["value"] for o in options}:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 import dash
@@ -16,6 +17,7 @@ from components.layout import (
     control_value,
     current_dataset,
     figure_card,
+    number_input,
     page_errors,
     settings,
 )
@@ -65,6 +67,7 @@ def layout(dataset: str | None = None, module: str | None = None, min_strength: 
         strength = float(min_strength) if min_strength is not None else 0
     except ValueError:
         strength = 0
+    strength = strength if math.isfinite(strength) else 0
     return html.Div([
         dcc.Store(id="structure-context", data={"dataset": ds.name}), URL_STATE, URL_STATE_FILTER,
         html.H3("Structural consequences of the isoform switches"),
@@ -87,8 +90,7 @@ def layout(dataset: str | None = None, module: str | None = None, min_strength: 
                     dbc.Col([dbc.Label("module"), dbc.Select(id="structure-module", options=modules, value=choice(
                         module, [o["value"] for o in modules], ALL_MODULES))], md=2),
                     dbc.Col([dbc.Label("min switch strength"),
-                             dbc.Input(id="structure-min-strength", type="number", value=strength, min=0, max=2,
-                                       step=0.05)], md=3),
+                             number_input("structure-min-strength", strength, hint="0–2")], md=3),
                 ], className="mb-2"),
                 dcc.Upload(id="structure-upload", children=html.Div(["Drop or ", html.A("choose"), (
                     " a TSV with gene_id, transcript_id_1, transcript_id_2")]),

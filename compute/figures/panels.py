@@ -28,9 +28,10 @@ def compose_panels(panels: list[tuple[go.Figure, tuple[float, float, float, floa
     """Place figures in boxes of one page.
 
     Every axis of every panel gets its own axis on the page, with its domain, anchors and position moved into
-    the panel's box; traces, annotations (subplot titles included), shapes and colour bars follow their axes;
-    each panel's legend becomes a legend of its own at the box's top right (plotly's ``legend2``, …), so every
-    trace keeps its name and colour; each panel's title is written above it after its letter.
+    the panel's box; traces, annotations (subplot titles included, at print size), shapes and colour bars
+    follow their axes; each panel's legend becomes a legend of its own (plotly's ``legend2``, …), where the
+    panel had it relative to its plot, so every trace keeps its name and colour; each panel's title is written
+    above it after its letter.
 
     Parameters
     ----------

@@ -24,6 +24,7 @@ __all__ = ["EXPORT_FORMATS", "chrome_path", "figure_bytes", "reset_exporter"]
 EXPORT_FORMATS = ("pdf", "png", "svg", "html")
 _CHROME_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
 _lock = threading.Lock()
+_render_lock = threading.Lock()
 _server_started = False
 #: Seconds an export may take before the exporter is declared stuck and restarted (once).
 EXPORT_TIMEOUT_S = 60.0
@@ -49,16 +50,26 @@ def _forget_parent_exporter() -> None:
     kaleido's sync server is a singleton flagged ``_initialized``; a fork copies the flag but not the thread
     that serves it, so a child that used it would wait forever.
     """
-    reset_exporter()  # no lock: a parent thread may have held it at the fork; the parent's Chromium stays its own
+    global _lock, _render_lock
+    _lock, _render_lock = threading.Lock(), threading.Lock()  # a parent thread may have held them at the fork
+    reset_exporter()  # the parent's Chromium stays its own
 
 
 def reset_exporter() -> None:
-    """Forget the warm exporter, so that the next export starts a new one (its Chromium is left running)."""
+    """Forget the warm exporter, so that the next export starts a new one (its Chromium is left running).
+
+    kaleido's sync server is a singleton whose thread reads its queues from the object at run time: flagging
+    it stopped and reopening it would give a render still running in the old thread the new return queue, and
+    every later export would receive the one before's result. A new server object is made instead, so the old
+    thread keeps its own queues.
+    """
     global _server_started
     if _server_started:
         import kaleido
+        from kaleido._sync_server import GlobalKaleidoServer
 
-        kaleido._global_server._initialized = False
+        GlobalKaleidoServer._instance = None
+        kaleido._global_server = GlobalKaleidoServer()
         _server_started = False
 
 
@@ -108,18 +119,28 @@ def figure_bytes(fig: go.Figure, fmt: str, *, width: int = 1000, height: int | N
     options = {"format": fmt, "width": width, "height": height or fig.layout.height or 500,
                "scale": scale if fmt == "png" else 1.0}
     for attempt in range(2):
-        _warm()
-        done: dict = {}
-        worker = threading.Thread(target=_render, args=(fig, options, done), name="isograph-render", daemon=True)
-        worker.start()
-        worker.join(EXPORT_TIMEOUT_S + (STARTUP_ALLOWANCE_S if attempt else 0))  # a retry starts a new Chromium
-        if not worker.is_alive():
-            if "error" in done:
-                raise done["error"]
-            return done["data"]
-        _abandon_exporter()  # its Chromium stopped answering: the next attempt starts a fresh one
+        with _render_lock:  # kaleido's server answers in completion order: one render at a time per process
+            _warm()
+            done: dict = {}
+            worker = threading.Thread(target=_render, args=(fig, options, done), name="isograph-render", daemon=True)
+            worker.start()
+            worker.join(EXPORT_TIMEOUT_S + (STARTUP_ALLOWANCE_S if attempt else 0))  # a retry starts a new Chromium
+            if not worker.is_alive():
+                if "error" in done:
+                    raise done["error"]
+                if not _is_format(done["data"], fmt):
+                    raise InputError(f"the figure exporter returned something other than {fmt.upper()}; try again")
+                return done["data"]
+            _abandon_exporter()  # its Chromium stopped answering: the next attempt starts a fresh one
     raise InputError(f"the figure exporter (Chromium) did not answer within {EXPORT_TIMEOUT_S:g} s, twice;"
                      " try again, or use the figure toolbar's SVG")
+
+
+def _is_format(data: bytes, fmt: str) -> bool:
+    """Whether ``data`` starts as a ``fmt`` file does (PDF, PNG or SVG)."""
+    head = bytes(data[:400]).lstrip()
+    return {"pdf": head.startswith(b"%PDF-"), "png": head.startswith(b"\x89PNG\r\n\x1a\n"),
+            "svg": b"<svg" in head}.get(fmt, True)
 
 
 def _render(fig: go.Figure, options: dict, done: dict) -> None:

@@ -81,7 +81,8 @@ def sample_colour(ds: Dataset, key: str) -> tuple[pd.Series, str, bool]:
             raise InputError(f"no covariate {name!r} in {ds.name}'s covariates.tsv")
         column = covariates[name]
         categorical = not pd.api.types.is_numeric_dtype(column)
-        return (column.astype(str) if categorical else column.astype(float)), f"{name} (covariates.tsv)", categorical
+        values = column.map(lambda v: str(v) if pd.notna(v) else np.nan) if categorical else column.astype(float)
+        return values, f"{name} (covariates.tsv)", categorical  # a missing value stays missing (drawn grey)
     if kind == "gene":
         values, meta = comparison_values(ds, "switch")
         if name not in values.columns:

@@ -99,3 +99,41 @@ def test_a_stuck_exporter_is_replaced(monkeypatch):
     monkeypatch.setattr(export, "STARTUP_ALLOWANCE_S", 0.5)
     with pytest.raises(InputError, match="did not answer within 0.5 s, twice"):
         figure_bytes(go.Figure(), "svg")
+
+
+@needs_chrome
+def test_a_late_answer_of_an_abandoned_exporter_never_reaches_a_later_export():
+    """kaleido's server thread reads its queues from the server object at run time: a render abandoned by the
+    watchdog that answers late must not hand its result to the next export (every later export would then get
+    the one before's: an SVG request got a PDF on CI)."""
+    import kaleido
+
+    import isograph.figures.render as export
+
+    figure_bytes(go.Figure(), "svg")  # a warm exporter
+    old = kaleido._global_server
+    export._abandon_exporter()  # as the watchdog does with a render that does not answer
+    figure_bytes(go.Figure(), "svg")  # the new exporter starts
+    old._return_queue.put(b"%PDF-1.4 the abandoned render's late answer")  # what the old thread does when it answers
+    svg = figure_bytes(go.Figure(go.Bar(x=["LATER"], y=[1])), "svg")
+    assert b"LATER" in svg and kaleido._global_server is not old
+
+
+@needs_chrome
+def test_exports_from_many_threads_each_get_their_own_file():
+    """Renders from several threads of one process (the app's export service and a job, say) never cross."""
+    results: dict = {}
+
+    def export(i: int) -> None:
+        fmt = ("svg", "pdf", "png")[i % 3]
+        results[i] = (fmt, figure_bytes(go.Figure(go.Bar(x=[f"LABEL{i}"], y=[i + 1])), fmt, width=300, height=200))
+
+    threads = [threading.Thread(target=export, args=(i,)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(results) == list(range(6))
+    for i, (fmt, data) in results.items():
+        assert {"svg": data.lstrip().startswith(b"<svg") and f"LABEL{i}".encode() in data,
+                "pdf": data.startswith(b"%PDF-"), "png": data.startswith(b"\x89PNG")}[fmt], (i, fmt, data[:20])

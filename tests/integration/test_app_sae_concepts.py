@@ -115,15 +115,18 @@ def test_selects_naming_no_run_draw_nothing_and_say_which_runs_there_are(app):
 
 
 def test_the_graph_controls_bound_what_the_server_draws(app):
-    """The top-N and links boxes allow what the server allows; beyond it the page says the range and draws
+    """The top-N and links boxes send what is typed and say the server's bounds; beyond them the page says the range and draws
     nothing; at the largest allowed, every node comes placed (the browser does not lay the graph out)."""
     from components.sae_graph import LAYOUT, PER_FEATURE_MAX, TOP_N_MAX
     from pages.sae import draw_graph, layout
 
     with app.server.app_context():
         page = layout(dataset="demo")
-        assert (_component(page, "sae-top-n").max, _component(page, "sae-per-feature").max) == (TOP_N_MAX,
-                                                                                              PER_FEATURE_MAX)
+        # the boxes send whatever is typed (no HTML max: the browser would send an out-of-range number as empty)
+        # and say the server's bounds
+        top, links = _component(page, "sae-top-n"), _component(page, "sae-per-feature")
+        assert (getattr(top, "max", None), getattr(links, "max", None), top.step) == (None, None, "any")
+        assert (top.placeholder, links.placeholder) == (f"1–{TOP_N_MAX}", f"1–{PER_FEATURE_MAX}")
         elements, note, _ = draw_graph("2", "8", None, TOP_N_MAX + 1, 0, 4, {"dataset": "demo"})
         assert elements == [] and f"features shown: {TOP_N_MAX + 1} is out of range; type a whole number between 1" \
             f" and {TOP_N_MAX}" in _text(note)

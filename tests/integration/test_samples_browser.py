@@ -91,4 +91,7 @@ def test_lasso_two_groups_and_compare_them(dash_duo, ui, app, demo_root):
         assert re.search(rf"q = {q[top]:.2g}".replace("e-0", "e-"), words.replace("e-0", "e-"))
     else:
         assert words.startswith("No significant difference")
+    # an empty result says so: a filter no gene passes
+    dash_duo.find_element("#samples-compare-table .ag-floating-filter[col-id='gene_name'] input").send_keys("zzzz")
+    ui.wait(lambda: "no row passes the filters" in dash_duo.find_element("#samples-compare-table").text)
     assert dash_duo.get_logs() == []
