@@ -8,12 +8,14 @@ puts ``{"paper": {...}, "format": "pdf-double", "filename": ...}`` into the expo
 
 from __future__ import annotations
 
+import re
+import time
 from collections.abc import Callable
 
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 
-__all__ = ["PAPER_FORMAT", "paper_button", "paper_figure", "register_builder"]
+__all__ = ["PAPER_FORMAT", "paper_button", "paper_figure", "paper_request", "register_builder"]
 
 PAPER_FORMAT = "pdf-double"  #: one PDF page, 183 mm wide (240 mm high)
 _BUILDERS: dict[str, Callable[[dict], go.Figure]] = {}
@@ -53,6 +55,26 @@ def paper_figure(spec: dict) -> go.Figure:
     if kind not in _BUILDERS:
         raise ValueError(f"no figure for a paper of kind {kind!r}")
     return _BUILDERS[kind](spec)
+
+
+def paper_request(spec: dict, name: str) -> dict:
+    """The export request of a figure for a paper (what a page's button callback returns).
+
+    Parameters
+    ----------
+    spec : dict
+        ``kind`` and what its builder reads.
+    name : str
+        Says what the figure is (e.g. ``M000_switch``); characters unsafe in a file name become ``_``.
+
+    Returns
+    -------
+    dict
+        ``paper``, ``format`` (:data:`PAPER_FORMAT`), ``filename`` (``{name}_paper_figure``) and ``requested``
+        (a time stamp, so that the same click twice is two requests).
+    """
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name)
+    return {"paper": spec, "format": PAPER_FORMAT, "filename": f"{safe}_paper_figure", "requested": time.time()}
 
 
 def paper_button(button_id: str, what: str) -> dbc.Button:

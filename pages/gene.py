@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import time
-
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
@@ -23,7 +20,7 @@ from components.layout import (
     page_errors,
     path_id,
 )
-from components.paper import PAPER_FORMAT, paper_button, register_builder
+from components.paper import paper_button, paper_request, register_builder
 from components.url_state import choice, url_state
 from components.variant_box import variant_report
 from components.view_cache import cached_view
@@ -138,10 +135,8 @@ register_builder("gene", build_paper_figure)
 @callback(Output("export-request", "data", allow_duplicate=True), Input("gene-paper", "n_clicks"),
           State("gene-compress", "value"), State("gene-context", "data"), prevent_initial_call=True)
 def request_paper_figure(_n, compress, context):
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{context['gene']}_{context['module']}")
-    return {"paper": {"kind": "gene", "dataset": context["dataset"], "module": context["module"],
-                      "gene": context["gene"], "compress": bool(compress)}, "format": PAPER_FORMAT,
-            "requested": time.time(), "filename": f"{safe}_paper_figure"}
+    return paper_request({"kind": "gene", "dataset": context["dataset"], "module": context["module"],
+                          "gene": context["gene"], "compress": bool(compress)}, f"{context['gene']}_{context['module']}")
 
 
 @callback(Output(graph_ref("gene-switchplot"), "figure"), Input("gene-compress", "value"),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
@@ -21,7 +19,7 @@ from components.layout import (
     path_id,
 )
 from components.module_biology import TABS, biology_section, go_genes_panel, tab_body_id, tab_content
-from components.paper import PAPER_FORMAT, paper_button, register_builder
+from components.paper import paper_button, paper_request, register_builder
 from components.search import gene_search
 from components.url_state import choice, filter_model, url_state
 from components.view_cache import cached_view
@@ -123,9 +121,8 @@ register_builder("module", build_paper_figure)
 @callback(Output("export-request", "data", allow_duplicate=True), Input("module-paper", "n_clicks"),
           State("module-channel", "value"), State("module-context", "data"), prevent_initial_call=True)
 def request_paper_figure(_n, channel, context):
-    return {"paper": {"kind": "module", "dataset": context["dataset"], "module": context["module"],
-                      "channel": channel}, "format": PAPER_FORMAT, "requested": time.time(),
-            "filename": f"{context['module']}_{channel}_paper_figure"}
+    return paper_request({"kind": "module", "dataset": context["dataset"], "module": context["module"],
+                          "channel": channel}, f"{context['module']}_{channel}")
 
 
 def _barplot(genes, channel: str, config: dict):

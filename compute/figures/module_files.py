@@ -63,7 +63,7 @@ def write_module_figures(results: dict, usage: pd.DataFrame, output_dir: str | o
     -------
     list of Path
     """
-    from isograph.figures.publication import JOURNAL_WIDTHS_MM, PRINT_DPI, publication_figure
+    from isograph.figures.publication import JOURNAL_WIDTHS_MM, export_scale, publication_figure
 
     formats = list(dict.fromkeys(formats))
     for fmt in formats:
@@ -80,8 +80,7 @@ def write_module_figures(results: dict, usage: pd.DataFrame, output_dir: str | o
                 fig, width, height = publication_figure(fig, column)
                 size = {"width": width, "height": height}
             for fmt in formats:
-                scale = (PRINT_DPI / 96.0 if column else 2.0) if fmt == "png" else 1.0
-                data = figure_bytes(fig, fmt, scale=scale, **size)
+                data = figure_bytes(fig, fmt, scale=export_scale(fmt, column), **size)
                 path = Path(output_dir) / mid / "figures" / f"{name}{suffix}.{fmt}"
                 written.append(atomic_write(path, lambda tmp, data=data: tmp.write_bytes(data)))
     return written

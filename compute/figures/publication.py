@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-__all__ = ["EXPORT_CHOICES", "JOURNAL_WIDTHS_MM", "PRINT_DPI", "export_choice", "mm_to_px", "publication_figure"]
+__all__ = ["EXPORT_CHOICES", "JOURNAL_WIDTHS_MM", "PRINT_DPI", "export_choice", "export_scale", "mm_to_px",
+           "publication_figure"]
 
 JOURNAL_WIDTHS_MM = {"single": 89.0, "double": 183.0}
 PRINT_DPI = 300
@@ -95,9 +96,26 @@ def export_choice(choice: str) -> tuple[str, str | None, float]:
         Unknown choice.
     """
     if choice in ("pdf", "png", "svg"):
-        return choice, None, 2.0 if choice == "png" else 1.0
+        return choice, None, export_scale(choice, None)
     if choice not in EXPORT_CHOICES:
         raise ValueError(f"unknown export {choice!r}; use one of {', '.join(EXPORT_CHOICES)}")
     fmt, column = EXPORT_CHOICES[choice]
-    # the exporter multiplies a PDF's page by the scale too: vector formats are drawn at scale 1
-    return fmt, column, (PRINT_DPI / 96.0 if column else 2.0) if fmt == "png" else 1.0
+    return fmt, column, export_scale(fmt, column)
+
+
+def export_scale(fmt: str, column: str | None) -> float:
+    """The exporter's scale for a format at a journal column (None: on-screen size).
+
+    Parameters
+    ----------
+    fmt : str
+        ``pdf``, ``png``, ``svg`` or ``html``.
+    column : {"single", "double"} or None
+
+    Returns
+    -------
+    float
+        300 / 96 for a PNG at a journal width (300 dpi), 2 for a screen-size PNG, 1 otherwise: the exporter
+        multiplies a PDF's or SVG's page by the scale too, so vector formats are drawn at scale 1.
+    """
+    return (PRINT_DPI / 96.0 if column else 2.0) if fmt == "png" else 1.0
