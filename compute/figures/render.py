@@ -1,18 +1,23 @@
 """Figure rendering: PDF/PNG/SVG through kaleido and Debian's chromium, one warm exporter per process.
 
-``kaleido.start_sync_server()`` keeps one headless Chromium running, so after the first figure (about
-2 s) each export takes a fraction of a second. Where no Chrome/Chromium is installed the exporter says
-so; HTML export needs no browser. A render that does not finish in :data:`EXPORT_TIMEOUT_S` abandons the
-warm exporter and retries once on a fresh Chromium (a watchdog). The web app shares this process's warm
-exporter with its background jobs through ``components.export_service``.
+The exporter is one headless Chromium (``kaleido.Kaleido``) driven by an asyncio loop in a daemon thread, so
+after the first figure (about 2 s) each export takes a fraction of a second. Every request gets its own
+future (``asyncio.run_coroutine_threadsafe``): an answer can only ever reach the request that asked for it,
+whatever other thread exports at the same time or gives up. A render that does not finish in
+:data:`EXPORT_TIMEOUT_S` is cancelled, the exporter and its Chromium are closed, and the render is retried
+once on a fresh one (a watchdog). MathJax is off: nothing is fetched from the network. Where no
+Chrome/Chromium is installed the exporter says so; HTML export needs no browser. The web app shares this
+process's warm exporter with its background jobs through ``components.export_service``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import atexit
+import concurrent.futures
 import os
 import shutil
 import threading
-import warnings
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -23,13 +28,15 @@ __all__ = ["EXPORT_FORMATS", "chrome_path", "figure_bytes", "reset_exporter"]
 
 EXPORT_FORMATS = ("pdf", "png", "svg", "html")
 _CHROME_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
-_lock = threading.Lock()
-_render_lock = threading.Lock()
-_server_started = False
+_lock = threading.Lock()  # guards _exporter
+_render_lock = threading.Lock()  # one render at a time, so a render's time is its own (the watchdog)
+_exporter: _Exporter | None = None
 #: Seconds an export may take before the exporter is declared stuck and restarted (once).
 EXPORT_TIMEOUT_S = 60.0
-#: Extra seconds the retry gets, as it starts a new Chromium first.
-STARTUP_ALLOWANCE_S = 30.0
+#: Seconds Chromium may take to open.
+STARTUP_TIMEOUT_S = 60.0
+#: Seconds a closing exporter gets to stop its Chromium before it is left to the watchdog thread.
+CLOSE_TIMEOUT_S = 10.0
 
 
 def chrome_path() -> str | None:
@@ -44,46 +51,101 @@ def chrome_path() -> str | None:
     return None
 
 
+class _Exporter:
+    """One headless Chromium (``kaleido.Kaleido``, one tab, no MathJax) served by an event loop in a thread.
+
+    Raises ``TimeoutError`` when Chromium does not open within :data:`STARTUP_TIMEOUT_S` (it is closed when
+    it does open later).
+    """
+
+    def __init__(self):
+        self._loop = asyncio.new_event_loop()
+        self._kaleido = None
+        opened: concurrent.futures.Future = concurrent.futures.Future()
+        self._thread = threading.Thread(target=self._serve, args=(opened,), name="isograph-exporter", daemon=True)
+        self._thread.start()
+        try:
+            self._kaleido = opened.result(timeout=STARTUP_TIMEOUT_S)
+        except concurrent.futures.TimeoutError:
+            if opened.cancel():  # the thread closes Chromium if it still opens
+                raise
+            self._kaleido = opened.result()  # it opened just now
+        self.pid = self._kaleido.subprocess.pid  # Chromium's launcher process (tests check that it is closed)
+
+    def _serve(self, opened: concurrent.futures.Future) -> None:
+        import kaleido
+
+        asyncio.set_event_loop(self._loop)
+        try:
+            browser = kaleido.Kaleido(n=1, timeout=None, mathjax=False)
+            self._loop.run_until_complete(browser.open())
+        except BaseException as exc:  # noqa: BLE001 - the caller's thread raises it
+            if not opened.cancelled():
+                opened.set_exception(exc)
+            self._loop.close()
+            return
+        try:
+            opened.set_result(browser)
+        except concurrent.futures.InvalidStateError:  # the caller stopped waiting
+            self._loop.run_until_complete(browser.close())
+            self._loop.close()
+            return
+        self._loop.run_forever()
+        self._loop.close()
+
+    def render(self, spec: dict, options: dict, timeout: float) -> bytes:
+        """The figure ``spec`` (a plotly figure dict) as bytes; ``TimeoutError`` after ``timeout`` seconds (the
+        render is then cancelled)."""
+        future = asyncio.run_coroutine_threadsafe(self._kaleido.calc_fig(spec, opts=options), self._loop)
+        try:
+            return future.result(timeout=timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise
+
+    def close(self) -> None:
+        """Close Chromium and stop the loop; a Chromium that does not close in time is left to its thread."""
+        if self._loop.is_closed():
+            return
+        try:
+            asyncio.run_coroutine_threadsafe(self._kaleido.close(), self._loop).result(timeout=CLOSE_TIMEOUT_S)
+        except Exception:  # noqa: BLE001 - a wedged Chromium: choreographer's own kill is all that is left
+            pass
+        if not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+
+
 def _forget_parent_exporter() -> None:
     """In a forked child the parent's exporter thread does not exist: start afresh when needed.
 
-    kaleido's sync server is a singleton flagged ``_initialized``; a fork copies the flag but not the thread
-    that serves it, so a child that used it would wait forever.
+    The child gets new locks (a parent thread may have held one at the fork) and no exporter; the parent's
+    Chromium stays the parent's.
     """
-    global _lock, _render_lock
-    _lock, _render_lock = threading.Lock(), threading.Lock()  # a parent thread may have held them at the fork
-    reset_exporter()  # the parent's Chromium stays its own
-
-
-def reset_exporter() -> None:
-    """Forget the warm exporter, so that the next export starts a new one (its Chromium is left running).
-
-    kaleido's sync server is a singleton whose thread reads its queues from the object at run time: flagging
-    it stopped and reopening it would give a render still running in the old thread the new return queue, and
-    every later export would receive the one before's result. A new server object is made instead, so the old
-    thread keeps its own queues.
-    """
-    global _server_started
-    if _server_started:
-        import kaleido
-        from kaleido._sync_server import GlobalKaleidoServer
-
-        GlobalKaleidoServer._instance = None
-        kaleido._global_server = GlobalKaleidoServer()
-        _server_started = False
+    global _lock, _render_lock, _exporter
+    _lock, _render_lock, _exporter = threading.Lock(), threading.Lock(), None
 
 
 os.register_at_fork(after_in_child=_forget_parent_exporter)
 
 
-def _warm() -> None:
-    global _server_started
+def reset_exporter() -> None:
+    """Close the warm exporter (and its Chromium), so that the next export starts a new one."""
+    global _exporter
     with _lock:
-        if not _server_started:
-            import kaleido
+        old, _exporter = _exporter, None
+    if old is not None:
+        old.close()
 
-            kaleido.start_sync_server(silence_warnings=True)
-            _server_started = True
+
+atexit.register(reset_exporter)
+
+
+def _warm() -> _Exporter:
+    global _exporter
+    with _lock:
+        if _exporter is None:
+            _exporter = _Exporter()
+        return _exporter
 
 
 def figure_bytes(fig: go.Figure, fmt: str, *, width: int = 1000, height: int | None = None, scale: float = 2.0) -> bytes:
@@ -118,20 +180,21 @@ def figure_bytes(fig: go.Figure, fmt: str, *, width: int = 1000, height: int | N
     # the scale is a raster's: the exporter would multiply a PDF's or SVG's page size by it too
     options = {"format": fmt, "width": width, "height": height or fig.layout.height or 500,
                "scale": scale if fmt == "png" else 1.0}
-    for attempt in range(2):
-        with _render_lock:  # kaleido's server answers in completion order: one render at a time per process
-            _warm()
-            done: dict = {}
-            worker = threading.Thread(target=_render, args=(fig, options, done), name="isograph-render", daemon=True)
-            worker.start()
-            worker.join(EXPORT_TIMEOUT_S + (STARTUP_ALLOWANCE_S if attempt else 0))  # a retry starts a new Chromium
-            if not worker.is_alive():
-                if "error" in done:
-                    raise done["error"]
-                if not _is_format(done["data"], fmt):
-                    raise InputError(f"the figure exporter returned something other than {fmt.upper()}; try again")
-                return done["data"]
-            _abandon_exporter()  # its Chromium stopped answering: the next attempt starts a fresh one
+    spec = fig.to_dict()
+    for _attempt in range(2):
+        with _render_lock:
+            try:
+                data = _warm().render(spec, options, EXPORT_TIMEOUT_S)
+            except concurrent.futures.TimeoutError:
+                reset_exporter()  # its Chromium stopped answering: closed, and the next attempt starts a fresh one
+                continue
+            except InputError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - kaleido's and Chromium's errors, said in one line
+                raise InputError(f"the figure exporter (Chromium) failed: {type(exc).__name__}: {exc}") from exc
+        if not _is_format(data, fmt):
+            raise InputError(f"the figure exporter returned something other than {fmt.upper()}; try again")
+        return data
     raise InputError(f"the figure exporter (Chromium) did not answer within {EXPORT_TIMEOUT_S:g} s, twice;"
                      " try again, or use the figure toolbar's SVG")
 
@@ -141,18 +204,3 @@ def _is_format(data: bytes, fmt: str) -> bool:
     head = bytes(data[:400]).lstrip()
     return {"pdf": head.startswith(b"%PDF-"), "png": head.startswith(b"\x89PNG\r\n\x1a\n"),
             "svg": b"<svg" in head}.get(fmt, True)
-
-
-def _render(fig: go.Figure, options: dict, done: dict) -> None:
-    try:
-        with warnings.catch_warnings():  # plotly passes kaleido options that a warm server ignores
-            warnings.filterwarnings("ignore", message="The kopts argument is ignored")
-            done["data"] = fig.to_image(**options)
-    except Exception as exc:  # noqa: BLE001 - passed on to the caller's thread
-        done["error"] = exc
-
-
-def _abandon_exporter() -> None:
-    """Forget a warm exporter that hangs (its thread is a daemon and is left behind) so a new one starts."""
-    with _lock:
-        reset_exporter()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import os
 import shutil
 import threading
+from pathlib import Path
 
 import plotly.graph_objects as go
 import pytest
@@ -73,54 +75,77 @@ def test_forked_child_of_a_warm_process_exports_on_its_own(tmp_path):
     assert isinstance(svg, bytes) and b"<svg" in svg
 
 
-@needs_chrome
-def test_a_stuck_exporter_is_replaced(monkeypatch):
-    """An export that hangs (a wedged Chromium) is abandoned after EXPORT_TIMEOUT_S and retried on a new exporter."""
-    import isograph.figures.render as export
-
-    figure_bytes(go.Figure(go.Bar(x=["A"], y=[1])), "svg")  # a warm exporter
-    real, calls = go.Figure.to_image, []
-
-    def hang_once(self, **options):
-        calls.append(options["format"])
-        if len(calls) == 1:
-            threading.Event().wait(5)  # longer than the timeout below
-        return real(self, **options)
-
-    monkeypatch.setattr(export, "EXPORT_TIMEOUT_S", 0.5)
-    monkeypatch.setattr(go.Figure, "to_image", hang_once)
-    svg = figure_bytes(go.Figure(go.Bar(x=["AFTER_HANG"], y=[1])), "svg")
-    assert b"AFTER_HANG" in svg and calls == ["svg", "svg"]
-
-    def hang_always(self, **options):
-        threading.Event().wait(5)
-
-    monkeypatch.setattr(go.Figure, "to_image", hang_always)
-    monkeypatch.setattr(export, "STARTUP_ALLOWANCE_S", 0.5)
-    with pytest.raises(InputError, match="did not answer within 0.5 s, twice"):
-        figure_bytes(go.Figure(), "svg")
-    # the first abandoned render (hung here before it reached the exporter, unlike a wedged Chromium) still
-    # calls the exporter when its wait ends: leave this process a fresh exporter, not one holding its answer
-    threading.Event().wait(5)
-    export._abandon_exporter()
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie counts as gone)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
 
 
 @needs_chrome
-def test_a_late_answer_of_an_abandoned_exporter_never_reaches_a_later_export():
-    """kaleido's server thread reads its queues from the server object at run time: a render abandoned by the
-    watchdog that answers late must not hand its result to the next export (every later export would then get
-    the one before's: an SVG request got a PDF on CI)."""
+def test_a_stuck_exporter_is_replaced_and_its_chromium_closed(monkeypatch):
+    """An export that hangs inside Chromium is cancelled after EXPORT_TIMEOUT_S, the exporter's Chromium is
+    closed, and the export is retried on a new one; two hangs in a row give a one-line error."""
     import kaleido
 
     import isograph.figures.render as export
 
-    figure_bytes(go.Figure(), "svg")  # a warm exporter
-    old = kaleido._global_server
-    export._abandon_exporter()  # as the watchdog does with a render that does not answer
-    figure_bytes(go.Figure(), "svg")  # the new exporter starts
-    old._return_queue.put(b"%PDF-1.4 the abandoned render's late answer")  # what the old thread does when it answers
-    svg = figure_bytes(go.Figure(go.Bar(x=["LATER"], y=[1])), "svg")
-    assert b"LATER" in svg and kaleido._global_server is not old
+    figure_bytes(go.Figure(go.Bar(x=["A"], y=[1])), "svg")  # a warm exporter
+    first = export._exporter
+    real, calls = kaleido.Kaleido.calc_fig, []
+
+    async def hang_once(self, *args, **kwargs):
+        calls.append(kwargs["opts"]["format"])
+        if len(calls) == 1:
+            await asyncio.sleep(30)  # a wedged Chromium
+        return await real(self, *args, **kwargs)
+
+    monkeypatch.setattr(export, "EXPORT_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(kaleido.Kaleido, "calc_fig", hang_once)
+    svg = figure_bytes(go.Figure(go.Bar(x=["AFTER_HANG"], y=[1])), "svg")
+    assert b"AFTER_HANG" in svg and calls == ["svg", "svg"]
+    assert export._exporter is not first and not _alive(first.pid)  # no Chromium left behind
+
+    async def hang_always(self, *args, **kwargs):
+        await asyncio.sleep(30)
+
+    monkeypatch.setattr(kaleido.Kaleido, "calc_fig", hang_always)
+    with pytest.raises(InputError, match="did not answer within 0.5 s, twice"):
+        figure_bytes(go.Figure(), "svg")
+    monkeypatch.undo()
+    assert b"BACK" in figure_bytes(go.Figure(go.Bar(x=["BACK"], y=[1])), "svg")  # a fresh exporter answers
+
+
+@needs_chrome
+def test_a_late_answer_never_reaches_a_later_request(monkeypatch):
+    """A render that answers after the watchdog gave up on it must not hand its file to any later export: on CI
+    an SVG request once got the PDF of an earlier one, and every later export the one before's."""
+    import kaleido
+
+    import isograph.figures.render as export
+
+    real, calls = kaleido.Kaleido.calc_fig, []
+
+    async def late_once(self, *args, **kwargs):
+        calls.append(kwargs["opts"]["format"])
+        if len(calls) == 1:
+            try:
+                await asyncio.sleep(1.0)
+            except asyncio.CancelledError:
+                pass  # a render that does not stop when cancelled, and answers anyway
+            return b"%PDF-1.4 the late answer"
+        return await real(self, *args, **kwargs)
+
+    monkeypatch.setattr(export, "EXPORT_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(kaleido.Kaleido, "calc_fig", late_once)
+    svg = figure_bytes(go.Figure(go.Bar(x=["RETRIED"], y=[1])), "svg")
+    assert b"RETRIED" in svg and calls == ["svg", "svg"]
+    monkeypatch.setattr(export, "EXPORT_TIMEOUT_S", 60.0)
+    threading.Event().wait(1.5)  # the late answer has come by now
+    for fmt, head in (("svg", b"<svg"), ("png", b"\x89PNG"), ("pdf", b"%PDF-1.4\n")):
+        data = figure_bytes(go.Figure(go.Bar(x=[f"LATER_{fmt}"], y=[1])), fmt)
+        assert data.lstrip().startswith(head) and b"the late answer" not in data, (fmt, data[:30])
 
 
 @needs_chrome

@@ -99,19 +99,24 @@ class Browser:
         except ElementClickInterceptedException:  # a loading overlay still covers the page: click the button itself
             self.duo.driver.execute_script("arguments[0].click();", element)
 
-    @staticmethod
-    def wait(predicate, timeout: float = 30.0):
-        """The first truthy ``predicate()`` within ``timeout`` seconds (exceptions count as not yet)."""
-        end = time.time() + timeout
+    def wait(self, predicate, timeout: float = 30.0):
+        """The first truthy ``predicate()`` within ``timeout`` seconds (exceptions count as not yet); a timeout
+        says where the browser was and the predicate's last exception, so a CI log shows what was missing."""
+        end, last = time.time() + timeout, None
         while time.time() < end:
             try:
                 result = predicate()
                 if result:
                     return result
-            except Exception:  # element not there yet
-                pass
+            except Exception as exc:  # noqa: BLE001 - element not there yet
+                last = exc
             time.sleep(0.2)
-        raise AssertionError("timed out")
+        try:
+            where = self.duo.driver.current_url
+        except Exception:  # noqa: BLE001 - the browser itself is gone
+            where = "(no browser)"
+        raise AssertionError(f"timed out after {timeout:g} s at {where}"
+                             + (f"; last error: {type(last).__name__}: {str(last)[:300]}" if last else ""))
 
     def grid_cell(self, table: str, row: int, column: str):
         """A cell of a table (components.data_grid) once its row has come and the page has stopped moving."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from urllib.parse import parse_qs, quote, urlencode, urlparse
 
 import pandas as pd
@@ -20,6 +21,7 @@ def test_module_to_gene_view_and_pdf_export(dash_duo, ui, app, demo_root, tmp_pa
     dash_duo.wait_for_element("#home-modules", timeout=20)
     dash_duo.find_element("#home-link-M000").click()
     paths = ui.wait(lambda: ui.graph("module-driver-bar").find_elements(By.CSS_SELECTOR, ".barlayer .point path"))
+    _no_export_started(dash_duo)
     text = ui.export_pdf("module-driver-bar", tmp_path)
     assert top_driver["gene_name"] in text  # the strongest driver is named in the PDF
     paths = ui.wait(lambda: ui.graph("module-driver-bar").find_elements(By.CSS_SELECTOR, ".barlayer .point path"))
@@ -33,9 +35,20 @@ def test_module_to_gene_view_and_pdf_export(dash_duo, ui, app, demo_root, tmp_pa
     sentence = dash_duo.wait_for_element("#gene-direction", timeout=20).text
     assert "used more in high-module samples" in sentence and "M000" in sentence
     assert ui.wait(lambda: ui.graph("gene-switchplot").find_elements(By.CSS_SELECTOR, ".shapelayer path"))
+    _no_export_started(dash_duo)
     text = ui.export_pdf("gene-switchplot", tmp_path)
     assert re.search(r"TCONS_\d+", text)  # the transcripts are labelled in the PDF
     assert dash_duo.get_logs() == []
+
+
+def _no_export_started(dash_duo) -> None:
+    """Opening a page exports nothing: Dash calls a button's callback when the button appears, and the "Figure
+    for a paper" buttons once took that for a click and downloaded a PDF on every module and gene page."""
+    time.sleep(2)  # a job started by the page's drawing is running or done by now
+    for cancel in dash_duo.driver.find_elements(By.CSS_SELECTOR, "#export-cancel"):  # drawn while the toast is open
+        assert not cancel.is_enabled()
+    for message in dash_duo.driver.find_elements(By.CSS_SELECTOR, "#export-message"):
+        assert "paper_figure" not in message.text
 
 
 def _tables(demo_root):

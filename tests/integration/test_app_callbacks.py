@@ -54,6 +54,7 @@ def test_export_job_returns_the_file(app):
     calls, set_progress = _progress()
     figure = go.Figure(go.Bar(x=["GENE_A"], y=[1.0])).to_plotly_json()
     download, message = run_export_job(set_progress, {"figure": figure, "format": "svg", "filename": "drivers"})
+    assert download is not dash.no_update, message
     assert download["filename"] == "drivers.svg" and download["base64"]
     svg = base64.b64decode(download["content"])
     assert svg.lstrip().startswith(b"<svg") and b"GENE_A" in svg
@@ -82,6 +83,7 @@ def test_journal_exports_have_the_column_width_and_300_dpi(app):
     figure = go.Figure([go.Scatter(x=[0, 1], y=[0, 1], name="TCONS_up"),
                         go.Scatter(x=[0, 1], y=[1, 0], name="TCONS_down")], layout={"height": 400}).to_plotly_json()
     download, message = run_export_job(set_progress, {"figure": figure, "format": "png-single", "filename": "g"})
+    assert download is not dash.no_update, message
     png = base64.b64decode(download["content"])
     width, height = struct.unpack(">II", png[16:24])  # the IHDR chunk
     assert download["filename"] == "g_89mm.png" and abs(width - 89 / 25.4 * 300) <= 2 and height < width
@@ -111,6 +113,7 @@ def test_the_figure_for_a_paper_buttons_export_one_journal_page(app, demo_root):
     for request, name in zip(requests, ("M000_abundance_paper_figure_183mm.pdf",
                                         f"{special.replace(':', '_')}_M000_paper_figure_183mm.pdf")):
         download, message = run_export_job(set_progress, request)
+        assert download is not dash.no_update, message
         assert download["filename"] == name, message
         pdf = base64.b64decode(download["content"])
         info = subprocess.run(["pdfinfo", "-"], input=pdf, capture_output=True, check=True).stdout.decode()

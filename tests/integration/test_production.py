@@ -137,7 +137,14 @@ def test_explain_job_on_celery_through_the_browser(dash_duo, production):
     with _gate(production["gate"]):
         ui.click(run)
         ui.wait(lambda: dash_duo.find_element("#job-cancel").is_enabled(), timeout=30)  # running, on the worker
-        ui.wait(lambda: "waiting to start" in dash_duo.find_element("#job-progress").text, timeout=30)
+        try:
+            ui.wait(lambda: "waiting to start" in dash_duo.find_element("#job-progress").text, timeout=30)
+        except AssertionError:
+            pytest.fail(f"the job never showed 'waiting to start'; progress "
+                        f"{dash_duo.find_element('#job-progress').get_attribute('outerHTML')[:400]!r}, status "
+                        f"{dash_duo.find_element('#job-status').text!r}; celery log:\n"
+                        f"{production['logs']['celery'].read_text()[-3000:]}\nweb log:\n"
+                        f"{production['logs']['web'].read_text()[-2000:]}")
         ui.click(dash_duo.find_element("#job-cancel"))
         ui.wait(lambda: dash_duo.find_element("#job-status").text == "Cancelled.")
         ui.wait(lambda: dash_duo.find_element("#job-run").is_enabled())
