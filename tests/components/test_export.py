@@ -98,6 +98,7 @@ def test_a_stuck_exporter_is_replaced_and_its_chromium_closed(monkeypatch):
     async def hang_once(self, *args, **kwargs):
         calls.append(kwargs["opts"]["format"])
         if len(calls) == 1:
+            export.EXPORT_TIMEOUT_S = 60.0  # read per attempt: the retry on a fresh Chromium gets the usual time
             await asyncio.sleep(30)  # a wedged Chromium
         return await real(self, *args, **kwargs)
 
@@ -110,6 +111,7 @@ def test_a_stuck_exporter_is_replaced_and_its_chromium_closed(monkeypatch):
     async def hang_always(self, *args, **kwargs):
         await asyncio.sleep(30)
 
+    monkeypatch.setattr(export, "EXPORT_TIMEOUT_S", 0.5)
     monkeypatch.setattr(kaleido.Kaleido, "calc_fig", hang_always)
     with pytest.raises(InputError, match="did not answer within 0.5 s, twice"):
         figure_bytes(go.Figure(), "svg")
@@ -130,6 +132,7 @@ def test_a_late_answer_never_reaches_a_later_request(monkeypatch):
     async def late_once(self, *args, **kwargs):
         calls.append(kwargs["opts"]["format"])
         if len(calls) == 1:
+            export.EXPORT_TIMEOUT_S = 60.0  # read per attempt: the retry on a fresh Chromium gets the usual time
             try:
                 await asyncio.sleep(1.0)
             except asyncio.CancelledError:
@@ -141,7 +144,6 @@ def test_a_late_answer_never_reaches_a_later_request(monkeypatch):
     monkeypatch.setattr(kaleido.Kaleido, "calc_fig", late_once)
     svg = figure_bytes(go.Figure(go.Bar(x=["RETRIED"], y=[1])), "svg")
     assert b"RETRIED" in svg and calls == ["svg", "svg"]
-    monkeypatch.setattr(export, "EXPORT_TIMEOUT_S", 60.0)
     threading.Event().wait(1.5)  # the late answer has come by now
     for fmt, head in (("svg", b"<svg"), ("png", b"\x89PNG"), ("pdf", b"%PDF-1.4\n")):
         data = figure_bytes(go.Figure(go.Bar(x=[f"LATER_{fmt}"], y=[1])), fmt)
