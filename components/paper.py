@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
+from dash import no_update
 
 __all__ = ["PAPER_FORMAT", "paper_button", "paper_figure", "paper_request", "register_builder"]
 
@@ -57,11 +58,14 @@ def paper_figure(spec: dict) -> go.Figure:
     return _BUILDERS[kind](spec)
 
 
-def paper_request(spec: dict, name: str) -> dict:
+def paper_request(clicks: int | None, spec: dict, name: str):
     """The export request of a figure for a paper (what a page's button callback returns).
 
     Parameters
     ----------
+    clicks : int or None
+        The button's ``n_clicks``. Dash calls the callback when the button appears with the page; that is no
+        click, and gives ``dash.no_update`` (it once exported and downloaded a PDF on every page load).
     spec : dict
         ``kind`` and what its builder reads.
     name : str
@@ -69,10 +73,12 @@ def paper_request(spec: dict, name: str) -> dict:
 
     Returns
     -------
-    dict
+    dict or dash.no_update
         ``paper``, ``format`` (:data:`PAPER_FORMAT`), ``filename`` (``{name}_paper_figure``) and ``requested``
         (a time stamp, so that the same click twice is two requests).
     """
+    if not clicks:
+        return no_update
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name)
     return {"paper": spec, "format": PAPER_FORMAT, "filename": f"{safe}_paper_figure", "requested": time.time()}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import Input, Output, State, callback, dcc, html
 
 from components.data_grid import data_grid
 from components.gene_features import feature_track_job, gene_sae_section
@@ -135,9 +135,7 @@ register_builder("gene", build_paper_figure)
 @callback(Output("export-request", "data", allow_duplicate=True), Input("gene-paper", "n_clicks"),
           State("gene-compress", "value"), State("gene-context", "data"), prevent_initial_call=True)
 def request_paper_figure(clicks, compress, context):
-    if not clicks:  # the button drawn with the page is no click (Dash calls this when it appears)
-        return no_update
-    return paper_request({"kind": "gene", "dataset": context["dataset"], "module": context["module"],
+    return paper_request(clicks, {"kind": "gene", "dataset": context["dataset"], "module": context["module"],
                           "gene": context["gene"], "compress": bool(compress)}, f"{context['gene']}_{context['module']}")
 
 

@@ -121,9 +121,7 @@ register_builder("module", build_paper_figure)
 @callback(Output("export-request", "data", allow_duplicate=True), Input("module-paper", "n_clicks"),
           State("module-channel", "value"), State("module-context", "data"), prevent_initial_call=True)
 def request_paper_figure(clicks, channel, context):
-    if not clicks:  # the button drawn with the page is no click (Dash calls this when it appears)
-        return no_update
-    return paper_request({"kind": "module", "dataset": context["dataset"], "module": context["module"],
+    return paper_request(clicks, {"kind": "module", "dataset": context["dataset"], "module": context["module"],
                           "channel": channel}, f"{context['module']}_{channel}")
 
 

@@ -188,8 +188,6 @@ def figure_bytes(fig: go.Figure, fmt: str, *, width: int = 1000, height: int | N
             except concurrent.futures.TimeoutError:
                 reset_exporter()  # its Chromium stopped answering: closed, and the next attempt starts a fresh one
                 continue
-            except InputError:
-                raise
             except Exception as exc:  # noqa: BLE001 - kaleido's and Chromium's errors, said in one line
                 raise InputError(f"the figure exporter (Chromium) failed: {type(exc).__name__}: {exc}") from exc
         if not _is_format(data, fmt):
