@@ -61,11 +61,18 @@ def pytest_configure(config):
 SLOW_FIXTURES = {"demo_root", "_fitted", "fitted_dir"}
 
 
+#: Test files on the demo that form the second demo group: the demo's tests are two groups of about equal time
+#: (each worker builds the demo once, 50-60 s) instead of one that kept one worker busy about 200 s after the
+#: other had finished.
+SECOND_DEMO_GROUP = {"test_app_browser.py", "test_production.py", "test_module_biology_browser.py",
+                     "test_samples_browser.py"}
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(items):
     """Markers from the fixtures a test uses; and, for pytest-xdist's ``--dist loadgroup`` (pyproject's
-    addopts), one group per expensive session fixture, so that each is built by one worker only and every
-    browser test runs in one process (dash_duo's server has one port)."""
+    addopts), groups per expensive session fixture, so that each is built once per worker that needs it
+    (``--loadscope-reorder``, xdist's default, hands the two demo groups to the two workers first)."""
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
         if "dash_duo" in names:
@@ -73,7 +80,8 @@ def pytest_collection_modifyitems(items):
         if names & SLOW_FIXTURES or "dash_duo" in names:
             item.add_marker(pytest.mark.slow)
         if "demo_root" in names or "dash_duo" in names:
-            item.add_marker(pytest.mark.xdist_group("demo"))
+            second = Path(str(item.fspath)).name in SECOND_DEMO_GROUP
+            item.add_marker(pytest.mark.xdist_group("demo-2" if second else "demo"))
         elif names & {"_fitted", "fitted_dir"}:
             item.add_marker(pytest.mark.xdist_group("fitted"))
 

@@ -22,6 +22,18 @@ os.environ.setdefault("DASH_DEBUG", "false")
 os.environ.setdefault("SE_OFFLINE", "true")  # never let Selenium look for a driver on the network
 
 
+def _worker_ports() -> None:
+    """dash_duo's servers take ports 58050, 58051, ... in every process: each pytest-xdist worker (both run
+    browser tests) starts 1,000 ports further on, so two workers never serve on the same port."""
+    from dash.testing.application_runners import BaseDashRunner
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    BaseDashRunner._next_port = 58050 + 1000 * int(worker.removeprefix("gw") or 0)
+
+
+_worker_ports()
+
+
 def pytest_setup_options():
     """ChromeOptions for dash_duo: Debian's chromium, headless, in a container."""
     from selenium.webdriver.chrome.options import Options
