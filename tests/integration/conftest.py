@@ -161,6 +161,34 @@ class Browser:
             time.sleep(0.5)
         raise AssertionError("the element did not settle")
 
+    def export_state(self) -> str:
+        """What the export toast shows now: its message and its progress bar's label (for failure messages)."""
+        parts = []
+        for element_id in ("export-message", "export-progress"):
+            found = self.duo.driver.find_elements(By.ID, element_id)
+            parts.append(f"{element_id}: {found[0].get_attribute('textContent').strip()!r}" if found
+                         else f"{element_id}: (not shown)")
+        return "; ".join(parts)
+
+    def exported(self, folder: Path, suffix: str, *, timeout: float, context=lambda: ""):
+        """The file an export job downloads into ``folder`` (once complete); fails at once when the job says it
+        could not export, and on a timeout says the job's state and ``context()`` (e.g. a worker's log)."""
+        def done():
+            found = [path for path in folder.glob(f"*.{suffix}") if path.stat().st_size]
+            if found and not list(folder.glob("*.crdownload")):
+                return found[0]
+            messages = self.duo.driver.find_elements(By.ID, "export-message")
+            if messages and "Could not" in messages[0].text:
+                return messages[0].text
+            return None
+
+        try:
+            result = self.wait(done, timeout=timeout)
+        except AssertionError as exc:
+            raise AssertionError(f"no .{suffix} export: {exc}; {self.export_state()}{context()}") from None
+        assert isinstance(result, Path), f"the export failed: {result}{context()}"
+        return result
+
     def export_pdf(self, graph_name: str, folder: Path, *, column: str = "single") -> str:
         """Export one figure card as a journal-column PDF through the app's export job; check the file (one page,
         the column's width within 1 mm, the width in its name); return its text."""
@@ -172,8 +200,7 @@ class Browser:
         self.click(card.find_element(By.CSS_SELECTOR, ".dropdown-toggle"))
         label = EXPORT_LABELS[f"pdf-{column}"]
         self.click(self.wait(lambda: card.find_element(By.XPATH, f".//*[text()='{label}']")))
-        pdf = self.wait(lambda: next(iter(folder.glob("*.pdf")), None), timeout=30)
-        self.wait(lambda: not list(folder.glob("*.crdownload")))
+        pdf = self.exported(folder, "pdf", timeout=30)
         assert self.wait(lambda: "Exported" in self.duo.find_element("#export-message").text)  # the job's toast
         assert not self.duo.find_element("#export-cancel").is_enabled()  # finished
         assert pdf.read_bytes()[:5] == b"%PDF-"

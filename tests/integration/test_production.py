@@ -119,6 +119,11 @@ def production(demo_root, tmp_path_factory):
         yield {"web": web, "second": second, "gate": tmp / "jobs", "logs": logs, "redis_url": redis_url}
 
 
+def _logs(production: dict, *names: str) -> str:
+    """The ends of the named processes' logs, for a failure message."""
+    return "".join(f"\n--- {name} log:\n{production['logs'][name].read_text()[-3000:]}" for name in names)
+
+
 def _gate(folder: Path):
     import diskcache
 
@@ -142,9 +147,7 @@ def test_explain_job_on_celery_through_the_browser(dash_duo, production):
         except AssertionError:
             pytest.fail(f"the job never showed 'waiting to start'; progress "
                         f"{dash_duo.find_element('#job-progress').get_attribute('outerHTML')[:400]!r}, status "
-                        f"{dash_duo.find_element('#job-status').text!r}; celery log:\n"
-                        f"{production['logs']['celery'].read_text()[-3000:]}\nweb log:\n"
-                        f"{production['logs']['web'].read_text()[-2000:]}")
+                        f"{dash_duo.find_element('#job-status').text!r}" + _logs(production, "celery", "web"))
         ui.click(dash_duo.find_element("#job-cancel"))
         ui.wait(lambda: dash_duo.find_element("#job-status").text == "Cancelled.")
         ui.wait(lambda: dash_duo.find_element("#job-run").is_enabled())
@@ -178,8 +181,7 @@ def test_export_job_on_celery(dash_duo, production, tmp_path):
     card = ui.figure_card("module-driver-bar")
     ui.click(card.find_element(By.CSS_SELECTOR, ".dropdown-toggle"))
     ui.click(ui.wait(lambda: card.find_element(By.XPATH, ".//*[text()='PNG 300 dpi, single column (89 mm)']")))
-    png = ui.wait(lambda: next(iter(tmp_path.glob("*.png")), None), timeout=120)
-    ui.wait(lambda: not list(tmp_path.glob("*.crdownload")))
+    png = ui.exported(tmp_path, "png", timeout=120, context=lambda: _logs(production, "celery", "web"))
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "Exported" in dash_duo.find_element("#export-message").text
 
