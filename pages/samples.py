@@ -1,5 +1,6 @@
-"""``/samples``: the samples on a map of the module eigengenes, coloured by an eigengene, a covariate or a
-gene; a lasso picks two groups, and their switch scores or transcript usage are compared (Welch, BH)."""
+"""``/samples``: the samples on a map of the module eigengenes (PCA, or a UMAP computed once by a background
+job and kept in the data set), coloured by an eigengene, a covariate or a gene; a lasso picks two groups, and
+their switch scores or transcript usage are compared (Welch, BH)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,24 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from components.data_grid import clicked_row, data_grid, grid_id, grid_source
-from components.layout import alert, current_dataset, figure_card, gene_href, graph_ref, page_errors
+from components.jobs import job_options, on_cancel
+from components.layout import alert, current_dataset, figure_card, gene_href, graph_ref, page_errors, settings
 from components.url_state import choice, url_state
 from isograph.errors import InputError
 from isograph.figures.samples import sample_map_figure
 from isograph.modules.report import categorical_covariates, dataset_covariates
 from isograph.samples.compare import COMPARE_COLUMNS
-from isograph.samples.dataset import KINDS, compare_sample_groups, sample_colour, sample_map
+from isograph.samples.dataset import (
+    KINDS,
+    MAP_METHODS,
+    MapNotComputed,
+    compare_sample_groups,
+    compute_umap,
+    sample_colour,
+    sample_map,
+    stored_umap,
+)
+from isograph.samples.embedding import UMAP_SETTINGS, umap_available
 
 dash.register_page(__name__, path="/samples", name="Samples", title="Samples — IsoGraph Explorer")
 
@@ -22,7 +34,10 @@ RESULT_COLUMNS = ["feature_id", "gene_id", "gene_name", "module_id", *COMPARE_CO
 Q_THRESHOLD = 0.05
 GENE_OPTIONS_MAX = 30  #: genes listed in the colour menu for what is typed (the menu searches all of them)
 #: what the URL keeps of this page (components.url_state); the groups are not kept (lists of samples)
-URL_STATE = url_state("samples", {"colour": ("samples-colour", "value"), "compare": ("samples-kind", "value")})
+URL_STATE = url_state("samples", {"colour": ("samples-colour", "value"), "compare": ("samples-kind", "value"),
+                                  "map": ("samples-method", "value")})
+UMAP_WORDS = (f"UMAP (umap-learn; {UMAP_SETTINGS['n_neighbors']} neighbours, min_dist {UMAP_SETTINGS['min_dist']},"
+              f" Euclidean, seed {UMAP_SETTINGS['random_state']})")
 
 
 def colour_options(ds, search: str = "") -> list[dict]:
@@ -55,44 +70,72 @@ def colour_options(ds, search: str = "") -> list[dict]:
     return options
 
 
-def map_figure(ds, key: str | None, groups: dict | None):
-    """The map coloured by ``key`` (see :func:`colour_options`) with the groups outlined."""
-    coordinates, explained = sample_map(ds)
+def map_figure(ds, key: str | None, groups: dict | None, method: str = "pca"):
+    """The map (``method`` of :data:`~isograph.samples.dataset.MAP_METHODS`) coloured by ``key`` (see
+    :func:`colour_options`) with the groups outlined."""
+    coordinates, explained = sample_map(ds, method)
     colour, label, categorical = sample_colour(ds, key) if key else (None, "", False)
     return sample_map_figure(coordinates, explained, colour, colour_label=label, categorical=categorical,
                              groups=groups)
 
 
+def method_options(umap_ready: bool) -> list[dict]:
+    """The map choices; UMAP can be chosen once it is computed for the current eigengenes (or when umap-learn
+    is missing, never, and the label says why)."""
+    umap_label = ("UMAP" if umap_ready else "UMAP (not computed yet: Compute UMAP)" if umap_available()
+                  else "UMAP (umap-learn is not installed)")
+    return [{"label": "PCA", "value": "pca"}, {"label": umap_label, "value": "umap", "disabled": not umap_ready}]
+
+
+def map_note(method: str, n_modules: int) -> str:
+    """What the map's axes are, for the sentence under it."""
+    if method == "umap":
+        return (f"Map: {UMAP_WORDS} of the {n_modules} explained modules' eigengenes, each z-scored over the"
+                " samples. Distances between far-apart groups and the axes' values mean nothing in a UMAP; only"
+                " who is near whom does.")
+    return (f"Map: principal component analysis of the {n_modules} explained modules' eigengenes, each z-scored"
+            " over the samples; the axes say how much of their variance each component explains.")
+
+
 @page_errors
-def layout(dataset: str | None = None, colour: str | None = None, compare: str | None = None, **_query) -> html.Div:
+def layout(dataset: str | None = None, colour: str | None = None, compare: str | None = None, **query) -> html.Div:
     try:
         ds = current_dataset(dataset)
         options = colour_options(ds)
         default = options[0]["value"] if options else None
         key = colour if colour in {o["value"] for o in options} or str(colour).startswith("gene:") else default
+        umap_ready = stored_umap(ds) is not None
+        method = choice(query.get("map"), MAP_METHODS, "pca")
+        asked_umap = method == "umap" and not umap_ready
+        method = "pca" if asked_umap else method
         try:
-            figure = map_figure(ds, key, None)
+            figure = map_figure(ds, key, None, method)
         except InputError:  # a hand-edited URL's gene that has no switch score: the default colour
             key = default
-            figure = map_figure(ds, key, None)
+            figure = map_figure(ds, key, None, method)
     except InputError as exc:
         return alert(str(exc), title="Cannot draw the samples")
     if key and key.startswith("gene:") and key not in {o["value"] for o in options}:
         options.append({"label": key.split(":", 1)[1], "value": key})
     n_modules = len(ds.module_ids)
     return html.Div([
-        dcc.Store(id="samples-context", data={"dataset": ds.name}),
+        dcc.Store(id="samples-context", data={"dataset": ds.name, "modules": n_modules}),
         dcc.Store(id="samples-groups", data={"A": [], "B": []}), URL_STATE,
         html.H3("Samples"),
-        html.P(f"Each dot is a sample, placed by a principal component analysis of the {n_modules} explained modules'"
-               " eigengenes (each z-scored over the samples). Draw a lasso (or a box, from the toolbar) around"
-               " samples, put them in group A or B, and compare the groups.", className="text-muted"),
+        html.P("Each dot is a sample, placed by a map of the explained modules' eigengenes. Draw a lasso (or a box,"
+               " from the toolbar) around samples, put them in group A or B, and compare the groups.",
+               className="text-muted"),
         dbc.Row([dbc.Col(html.Label("Colour by", className="mt-1"), width="auto"),
                  dbc.Col(dcc.Dropdown(id="samples-colour", options=options, value=key, clearable=False,
-                                      placeholder="an eigengene, a covariate, or type a gene"), md=5)],
+                                      placeholder="an eigengene, a covariate, or type a gene"), md=5),
+                 dbc.Col(html.Label("Map", className="mt-1"), width="auto"),
+                 dbc.Col(dbc.RadioItems(id="samples-method", value=method, inline=True, className="mt-1",
+                                        options=method_options(umap_ready)), width="auto")],
                 className="mb-2"),
-        figure_card("samples-map", figure, title="Samples: PCA of the module eigengenes",
+        umap_panel(umap_ready, asked_umap),
+        figure_card("samples-map", figure, title="Samples: a map of the module eigengenes",
                     filename=f"{ds.file_stem}_samples_map"),
+        html.P(map_note(method, n_modules), id="samples-map-note", className="small text-muted"),
         dbc.Card([
             dbc.CardHeader(html.Span("Compare two groups of samples", className="fw-semibold")),
             dbc.CardBody([
@@ -108,6 +151,56 @@ def layout(dataset: str | None = None, colour: str | None = None, compare: str |
             ]),
         ], className="mb-3"),
     ])
+
+
+def umap_panel(umap_ready: bool, asked: bool) -> html.Div:
+    """Compute UMAP / Cancel and a progress bar (hidden once the UMAP is kept), and the job's words."""
+    words = ("This link asks for the UMAP, which has not been computed for these eigengenes yet; the PCA is"
+             " shown. " if asked else "")
+    if not umap_available():
+        words += "UMAP needs umap-learn (python -m pip install -r requirements.txt); the PCA works without it."
+    else:
+        words += ("The UMAP is computed once per explain run and kept in the data set (samples/); the first"
+                  " computation in a server process takes 10–20 s while umap-learn compiles its code.")
+    return html.Div([
+        html.Div([
+            dbc.Button("Compute UMAP", id="samples-umap-run", color="primary", outline=True, size="sm",
+                       className="me-2", disabled=not umap_available()),
+            dbc.Button("Cancel", id="samples-umap-cancel", color="secondary", size="sm", disabled=True),
+            dbc.Progress(id="samples-umap-progress", value=0, label="", className="my-2", style={"height": "1.1rem"}),
+        ], id="samples-umap-panel", hidden=umap_ready),
+        html.Div("" if umap_ready else words, id="samples-umap-status", className="small text-muted"),
+    ], className="mb-2")
+
+
+@callback(Output("samples-method", "options"), Output("samples-method", "value"),
+          Output("samples-umap-status", "children"), Output("samples-umap-panel", "hidden"),
+          Input("samples-umap-run", "n_clicks"), State("samples-context", "data"),
+          **job_options("samples-umap"), interval=500)
+def umap_job(set_progress, _clicks, context: dict) -> tuple:
+    """The job body: compute (or find) the data set's UMAP; returns (map options, chosen map, words, panel
+    hidden)."""
+    import time
+
+    from components.background import job_gate
+
+    set_progress((5, "waiting to start"))
+    with job_gate(settings()):
+        start = time.perf_counter()
+        set_progress((20, "computing the UMAP (the first time in a process, umap-learn compiles its code: 10–20 s)"))
+        try:
+            coordinates, computed = compute_umap(current_dataset(context["dataset"]))
+        except InputError as exc:
+            set_progress((100, "failed"))
+            return no_update, no_update, dbc.Alert(str(exc), color="warning", id="samples-umap-error",
+                                                   className="py-1 mb-0"), False
+    set_progress((100, "done"))
+    how = f"computed in {time.perf_counter() - start:.1f} s and kept in the data set" if computed else "already kept"
+    words = f"{UMAP_WORDS} of {len(coordinates)} samples: {how}."
+    return method_options(True), "umap", words, True
+
+
+on_cancel("samples-umap", "samples-umap-status", "Cancelled; no map was kept.")
 
 
 def groups_text(groups: dict) -> list:
@@ -152,13 +245,18 @@ def set_groups(_a, _b, _clear, selection, groups):
     return groups, groups_text(groups)
 
 
-@callback(Output(graph_ref("samples-map"), "figure"), Input("samples-colour", "value"), Input("samples-groups", "data"),
+@callback(Output(graph_ref("samples-map"), "figure"), Output("samples-map-note", "children"),
+          Input("samples-colour", "value"), Input("samples-groups", "data"), Input("samples-method", "value"),
           State("samples-context", "data"), prevent_initial_call=True)
-def redraw(key, groups, context):
+def redraw(key, groups, method, context):
+    method = choice(method, MAP_METHODS, "pca")
     try:
-        return map_figure(current_dataset(context["dataset"]), key, groups)
+        figure = map_figure(current_dataset(context["dataset"]), key, groups, method)
+    except MapNotComputed as exc:
+        return no_update, str(exc)
     except InputError:
-        return no_update
+        return no_update, no_update
+    return figure, map_note(method, context.get("modules", 0))
 
 
 @callback(Output("samples-colour", "options"), Input("samples-colour", "search_value"),

@@ -20,6 +20,7 @@ from isograph.cli.explain import add_explain_module
 from isograph.cli.fit import add_demo, add_fit, add_simulate
 from isograph.cli.module_report import add_module_report
 from isograph.cli.sae import add_sae
+from isograph.cli.sample_map import add_sample_map
 from isograph.cli.structure import add_annotate_structure, add_make_switch_pairs
 from isograph.errors import InputError
 
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_make_switch_pairs(sub)
     add_module_report(sub)
     add_sae(sub, Parser)
+    add_sample_map(sub)
     add_simulate(sub)
     return parser
 

@@ -21,6 +21,7 @@ import pandas as pd
 from isograph.dataset.cache import cached, read_parquet_columns, stamp
 from isograph.dataset.explain_store import MANIFEST_NAME, ExplainStore
 from isograph.dataset.io import require_inside, resolve_inside
+from isograph.dataset.sample_map_store import SAMPLES_FOLDER, SampleMapStore
 from isograph.dataset.structure_store import StructureStore
 from isograph.errors import DatasetError
 
@@ -65,6 +66,11 @@ class Dataset:
     def sae(self) -> SaeStore:
         """The SAE folder: ``ds.sae.runs()``, ``.run(layer, ef)``, ``.train(layer, config)``."""
         return SaeStore(self)
+
+    @property
+    def sample_maps(self) -> SampleMapStore:
+        """The stored UMAP maps of the samples (``{dataset}/samples``): ``.load(key)``, ``.save(key, coordinates)``."""
+        return SampleMapStore(self.root / self.name / SAMPLES_FOLDER)
 
     @property
     def module_ids(self) -> list[str]:

@@ -15,18 +15,84 @@ from isograph.dataset.datasets import Dataset
 from isograph.errors import InputError
 from isograph.modules.report import dataset_covariates, dataset_eigengenes
 from isograph.samples.compare import welch_compare
-from isograph.samples.embedding import eigengene_pca
+from isograph.samples.embedding import UMAP_SETTINGS, eigengene_pca, eigengene_umap, umap_available, zscored_eigengenes
 
-__all__ = ["KINDS", "compare_sample_groups", "comparison_values", "sample_colour", "sample_map"]
+__all__ = ["KINDS", "MAP_METHODS", "MapNotComputed", "compare_sample_groups", "comparison_values", "compute_umap",
+           "sample_colour", "sample_map", "stored_umap"]
+
+#: The maps of the samples, and how the product names each.
+MAP_METHODS = {"pca": "PCA", "umap": "UMAP"}
+
+
+class MapNotComputed(InputError):
+    """The UMAP of a data set's current eigengenes has not been computed (and stored) yet."""
 
 #: What two groups of samples can be compared on, and how the product names it.
 KINDS = {"switch": "switch scores (the fit's switch channel, one per gene)",
          "usage": "transcript usage (the feature table's transcript_usage columns)"}
 
 
-def sample_map(ds: Dataset) -> tuple[pd.DataFrame, np.ndarray]:
-    """The samples' PCA map from every explained module's eigengene (:func:`~isograph.samples.embedding
-    .eigengene_pca`).
+def sample_map(ds: Dataset, method: str = "pca") -> tuple[pd.DataFrame, np.ndarray | None]:
+    """The samples' map from every explained module's eigengene: the PCA (:func:`~isograph.samples.embedding
+    .eigengene_pca`, computed here, a fraction of a second), or the stored UMAP (:func:`compute_umap`).
+
+    Parameters
+    ----------
+    ds : Dataset
+    method : {"pca", "umap"}
+
+    Returns
+    -------
+    coordinates : DataFrame
+        Index ``sample_id``; columns ``PC1``, ``PC2`` or ``UMAP1``, ``UMAP2``.
+    explained : ndarray, shape (2,), or None
+        For the PCA, the fraction of variance explained by each component; None for the UMAP.
+
+    Raises
+    ------
+    MapNotComputed
+        ``method="umap"`` and no UMAP of the current eigengenes is stored.
+    InputError
+        An unknown method, or too few modules or samples for a map.
+    """
+    if method not in MAP_METHODS:
+        raise InputError(f"unknown map {method!r}; use one of {', '.join(MAP_METHODS)}")
+    eigengenes = dataset_eigengenes(ds)
+    if method == "umap":
+        coordinates = stored_umap(ds, eigengenes)
+        if coordinates is None:
+            raise MapNotComputed(f"{ds.name}: the UMAP of these samples has not been computed yet; compute it on"
+                                 " the samples page, or with `isograph sample-map --dataset DIR --method umap`")
+        return coordinates, None
+    try:
+        return eigengene_pca(eigengenes)
+    except ValueError as exc:
+        raise InputError(f"{ds.name}: {exc}") from None
+
+
+def _umap_key(eigengenes: pd.DataFrame) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    from isograph.dataset.sample_map_store import umap_key
+
+    try:
+        umap_version = version("umap-learn")
+    except PackageNotFoundError:
+        umap_version = "not installed"
+    return umap_key(zscored_eigengenes(eigengenes), UMAP_SETTINGS, umap_version)
+
+
+def stored_umap(ds: Dataset, eigengenes: pd.DataFrame | None = None) -> pd.DataFrame | None:
+    """The stored UMAP of the data set's current eigengenes (index ``sample_id``; ``UMAP1``, ``UMAP2``), or
+    None when it has not been computed; ``eigengenes`` saves reading them again."""
+    eigengenes = dataset_eigengenes(ds) if eigengenes is None else eigengenes
+    return ds.sample_maps.load(_umap_key(eigengenes))
+
+
+def compute_umap(ds: Dataset) -> tuple[pd.DataFrame, bool]:
+    """The UMAP of the data set's samples (:func:`~isograph.samples.embedding.eigengene_umap` with
+    :data:`~isograph.samples.embedding.UMAP_SETTINGS`), computed and stored in the data set unless it is
+    stored already.
 
     Parameters
     ----------
@@ -35,14 +101,33 @@ def sample_map(ds: Dataset) -> tuple[pd.DataFrame, np.ndarray]:
     Returns
     -------
     coordinates : DataFrame
-        Index ``sample_id``; columns ``PC1``, ``PC2``.
-    explained : ndarray, shape (2,)
-        Fraction of variance explained by each component.
+        Index ``sample_id``; ``UMAP1``, ``UMAP2``.
+    computed : bool
+        False when the stored map was returned.
+
+    Raises
+    ------
+    InputError
+        umap-learn is not installed, too few modules or samples, or the data set's folder is not writable.
     """
+    eigengenes = dataset_eigengenes(ds)
+    key = _umap_key(eigengenes)
+    stored = ds.sample_maps.load(key)
+    if stored is not None:
+        return stored, False
+    if not umap_available():
+        raise InputError("a UMAP needs umap-learn, which is not installed here: python -m pip install -r"
+                         " requirements.txt (the PCA map works without it)")
     try:
-        return eigengene_pca(dataset_eigengenes(ds))
+        coordinates = eigengene_umap(eigengenes, **{k: v for k, v in UMAP_SETTINGS.items() if k != "metric"})
     except ValueError as exc:
         raise InputError(f"{ds.name}: {exc}") from None
+    try:
+        ds.sample_maps.save(key, coordinates)
+    except OSError as exc:
+        raise InputError(f"could not keep the UMAP in {ds.sample_maps.folder}: {exc.strerror or exc}; make the"
+                         " data set's folder writable") from None
+    return coordinates, True
 
 
 def sample_colour(ds: Dataset, key: str) -> tuple[pd.Series, str, bool]:

@@ -10,7 +10,7 @@ from scipy import stats
 
 from isograph.errors import InputError
 from isograph.figures.samples import sample_map_figure
-from isograph.samples import eigengene_pca, welch_compare
+from isograph.samples import eigengene_pca, eigengene_umap, welch_compare
 
 
 def test_pca_equals_the_eigenvectors_of_the_eigengenes_correlation_matrix():
@@ -105,3 +105,87 @@ def test_the_demo_condition_separates_m001_switch_genes(demo_root):
             sample_colour(ds, bad)
     with pytest.raises(InputError, match="both groups"):
         compare_sample_groups(ds, treated, treated[:3], "usage")
+
+
+def _planted_eigengenes(n: int = 60, modules: int = 6, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+    """Two planted groups of samples: the second is 4 SD higher on the first three modules."""
+    rng = np.random.default_rng(seed)
+    groups = np.repeat([0, 1], n // 2)
+    x = rng.normal(size=(n, modules))
+    x[groups == 1, :3] += 4.0
+    return pd.DataFrame(x, index=[f"s{i:02d}" for i in range(n)], columns=[f"M{j:03d}" for j in range(modules)]), groups
+
+
+def test_umap_is_umap_learn_on_the_zscored_eigengenes_and_keeps_planted_groups_apart():
+    import umap
+
+    eigengenes, groups = _planted_eigengenes()
+    eigengenes.iloc[3, 2] = np.nan  # a sample missing a module's value is left out
+    coords = eigengene_umap(eigengenes)
+    complete = eigengenes.drop(index="s03")
+    z = stats.zscore(complete.to_numpy(), ddof=1, axis=0)
+    expected = umap.UMAP(n_components=2, n_neighbors=15, min_dist=0.1, random_state=0, n_jobs=1).fit_transform(z)
+    assert list(coords.index) == list(complete.index) and list(coords.columns) == ["UMAP1", "UMAP2"]
+    np.testing.assert_allclose(coords.to_numpy(), expected, atol=1e-5)
+    np.testing.assert_array_equal(eigengene_umap(eigengenes).to_numpy(), coords.to_numpy())  # the seed: same map
+    # planted truth: every sample's 5 nearest neighbours on the map are of its own group
+    kept = np.delete(groups, 3)
+    xy = coords.to_numpy()
+    distances = np.linalg.norm(xy[:, None, :] - xy[None, :, :], axis=2)
+    neighbours = np.argsort(distances, axis=1)[:, 1:6]
+    assert (kept[neighbours] == kept[:, None]).mean() >= 0.95
+    with pytest.raises(ValueError, match="at least 10"):
+        eigengene_umap(eigengenes.iloc[:9])
+    with pytest.raises(ValueError, match="at least 2 explained modules"):
+        eigengene_umap(eigengenes.iloc[:, :1])
+    fig = sample_map_figure(coords, None)
+    assert fig.layout.xaxis.title.text == "UMAP1 (no units)" and fig.layout.yaxis.title.text == "UMAP2"
+    assert "UMAP1 %{x:.3g}" in fig.data[0].hovertemplate
+
+
+def test_the_umap_is_computed_once_and_kept_with_what_it_was_made_from(demo_root, tmp_path, capsys):
+    import shutil
+
+    from isograph.dataset.datasets import open_dataset
+    from isograph.modules.report import dataset_eigengenes
+    from isograph.samples.dataset import MapNotComputed, compute_umap, sample_map
+
+    root = tmp_path / "root"
+    shutil.copytree(demo_root / "demo", root / "demo", ignore=shutil.ignore_patterns("sae"))
+    ds = open_dataset(root, "demo")
+    with pytest.raises(MapNotComputed, match="not been computed yet"):
+        sample_map(ds, "umap")
+    coords, computed = compute_umap(ds)
+    kept = sorted((root / "demo" / "samples").glob("umap_*.parquet"))
+    assert computed and len(kept) == 1 and len(coords) == 200
+    np.testing.assert_allclose(coords.to_numpy(), eigengene_umap(dataset_eigengenes(ds)).to_numpy(), atol=1e-9)
+    again, computed = compute_umap(ds)
+    assert not computed
+    pd.testing.assert_frame_equal(again, coords)
+    shown, explained = sample_map(ds, "umap")
+    assert explained is None
+    pd.testing.assert_frame_equal(shown, coords)
+    # the command line draws the kept map (and would compute it if there were none)
+    from isograph.cli.main import main
+
+    out = tmp_path / "map"
+    assert main(["sample-map", "--dataset", str(root / "demo"), "--method", "umap", "--colour", "covariate:condition",
+                 "--output-dir", str(out), "--output-format", "html"]) == 0
+    assert "UMAP map of 200 samples (the one kept in the data set)" in capsys.readouterr().err
+    written = pd.read_csv(out / "demo_samples_umap.tsv", sep="\t", index_col="sample_id")
+    np.testing.assert_allclose(written.to_numpy(), coords.to_numpy(), rtol=1e-12)
+    assert "UMAP1 (no units)" in (out / "demo_samples_umap.html").read_text()
+    assert main(["sample-map", "--dataset", str(root / "demo"), "--output-format", "bmp"]) == 2
+    assert "--output-format bmp: unknown" in capsys.readouterr().err
+    # another explain run gives other eigengenes: the kept map does not stand for them
+    path = root / "demo" / "explain" / "M000" / "module_eigengene.parquet"
+    table = pd.read_parquet(path)
+    table["eigengene"] = table["eigengene"].to_numpy()[::-1]
+    table.to_parquet(path, index=False)
+    with pytest.raises(MapNotComputed):
+        sample_map(ds, "umap")
+    compute_umap(ds)
+    now = sorted((root / "demo" / "samples").glob("umap_*.parquet"))
+    assert len(now) == 1 and now != kept  # the earlier inputs' map is removed
+    with pytest.raises(InputError, match="unknown map"):
+        sample_map(ds, "tsne")

@@ -23,8 +23,9 @@ def test_every_job_cancels_and_leaves_the_data_set_as_it_was(dash_duo, ui, make_
              "Cancelled; the tables of the previous annotation are unchanged."),
             ("/sae", "sae-job", "sae-job-status", "Cancelled; runs already saved are unchanged."),
             (f"/sae/features/2/{feature}?ef=8", "feature-intervene", "feature-intervene-result", "Cancelled."),
-            (f"/genes/{gene}?module=M000", "gene-track", "gene-track-status", "Cancelled; nothing was drawn.")]
-    before = {name: _files(demo / name) for name in ("structure", "sae", "explain")}
+            (f"/genes/{gene}?module=M000", "gene-track", "gene-track-status", "Cancelled; nothing was drawn."),
+            ("/samples", "samples-umap", "samples-umap-status", "Cancelled; no map was kept.")]
+    before = {name: _files(demo / name) for name in ("structure", "sae", "explain", "samples")}
     gate = diskcache.Lock(diskcache.Cache(str(tmp_path / "jobs")), "isograph-job-gate")
     dash_duo.start_server(make_app(demo_root, job_gate=True))
     for path, prefix, status, message in jobs:

@@ -95,3 +95,37 @@ def test_lasso_two_groups_and_compare_them(dash_duo, ui, app, demo_root):
     dash_duo.find_element("#samples-compare-table .ag-floating-filter[col-id='gene_name'] input").send_keys("zzzz")
     ui.wait(lambda: "no row passes the filters" in dash_duo.find_element("#samples-compare-table").text)
     assert dash_duo.get_logs() == []
+
+
+def test_umap_job_computes_keeps_and_draws_the_map(dash_duo, ui, make_app, demo_root, tmp_path):
+    """Compute UMAP: a background job computes the map once and keeps it in the data set; the map, its note,
+    the Map choice and the URL follow, and a later visit draws it at once."""
+    import shutil
+
+    root = tmp_path / "root"
+    shutil.copytree(demo_root / "demo", root / "demo", ignore=shutil.ignore_patterns("sae"))
+    dash_duo.start_server(make_app(root))
+    dash_duo.driver.get(f"{dash_duo.server_url}/samples?dataset=demo&map=umap")
+    ui.figure_card("samples-map")  # not computed yet: the PCA, and the choice says so
+    assert "asks for the UMAP, which has not been computed" in dash_duo.find_element("#samples-umap-status").text
+    radios = {r.get_attribute("value"): r for r in dash_duo.find_elements("#samples-method input")}
+    assert radios["pca"].is_selected() and not radios["umap"].is_enabled()
+    assert "PC1 (" in ui.graph("samples-map").get_attribute("textContent")
+    ui.click(dash_duo.find_element("#samples-umap-run"))
+    try:
+        words = ui.wait(lambda: "samples: computed in" in (t := dash_duo.find_element("#samples-umap-status").text)
+                        and t, timeout=120)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; the job's progress "
+                             f"{dash_duo.find_element('#samples-umap-progress').get_attribute('textContent')!r}, words"
+                             f" {dash_duo.find_element('#samples-umap-status').text!r}; kept:"
+                             f" {sorted(p.name for p in (root / 'demo').glob('samples/*'))}") from None
+    assert "UMAP (umap-learn; 15 neighbours, min_dist 0.1, Euclidean, seed 0) of 200 samples: computed in" in words
+    ui.wait(lambda: "UMAP1 (no units)" in ui.graph("samples-map").get_attribute("textContent"))
+    assert dash_duo.find_element("#samples-map-note").text.startswith("Map: UMAP (umap-learn")
+    assert "map=umap" in ui.wait(lambda: "map=umap" in dash_duo.driver.current_url and dash_duo.driver.current_url)
+    assert len(list((root / "demo" / "samples").glob("umap_*.parquet"))) == 1
+    dash_duo.driver.get(f"{dash_duo.server_url}/samples?dataset=demo&map=umap")  # kept: drawn at once
+    ui.wait(lambda: "UMAP1 (no units)" in ui.graph("samples-map").get_attribute("textContent"))
+    assert not dash_duo.find_element("#samples-umap-panel").is_displayed()
+    assert dash_duo.get_logs() == []
