@@ -19,7 +19,8 @@ source "$venv/bin/activate"
 echo "smoke: in a new venv: $first_command --port $port"
 bash -c "$first_command --port $port" > "$log" 2>&1 &
 app=$!
-trap 'kill $app 2>/dev/null || true; deactivate || true' EXIT
+# the venv (about 2 GB) and the log go when the script ends, however it ends
+trap 'kill $app 2>/dev/null || true; wait $app 2>/dev/null || true; deactivate || true; rm -rf "$(dirname "$venv")" "$log"' EXIT
 for _ in $(seq 1 900); do  # installs + the demo build: allow 15 minutes
     if grep -q "Running on http://127.0.0.1:$port" "$log"; then break; fi
     if ! kill -0 $app 2>/dev/null; then echo "smoke: the first command stopped:"; tail -30 "$log"; exit 1; fi

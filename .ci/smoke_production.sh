@@ -27,7 +27,8 @@ app_pid=$!
 bash -c "$celery_line" > "$log/celery.log" 2>&1 &
 celery_pid=$!
 trap 'kill $app_pid $celery_pid 2>/dev/null || true; pkill -f "app.py --data-root demo_data --workers" || true;
-      pkill -f "celery --app celery_worker" || true; redis-cli -p $redis_port shutdown nosave >/dev/null 2>&1 || true' EXIT
+      pkill -f "celery --app celery_worker" || true; redis-cli -p $redis_port shutdown nosave >/dev/null 2>&1 || true;
+      rm -rf "$log"' EXIT
 url="redis://127.0.0.1:$redis_port/0"
 worker_up() {  # a Celery worker answers a ping through Redis
     python -c "import sys; from celery import Celery; sys.exit(0 if Celery(broker='$url', backend='$url').control.ping(timeout=2) else 1)" 2>/dev/null

@@ -87,6 +87,11 @@ def method_options(umap_ready: bool) -> list[dict]:
     return [{"label": "PCA", "value": "pca"}, {"label": umap_label, "value": "umap", "disabled": not umap_ready}]
 
 
+def map_file_name(ds, method: str) -> str:
+    """The exported figure's file name (no suffix): the data set and the map, e.g. ``demo_samples_umap``."""
+    return f"{ds.file_stem}_samples_{method}"
+
+
 def map_note(method: str, n_modules: int) -> str:
     """What the map's axes are, for the sentence under it."""
     if method == "umap":
@@ -134,7 +139,7 @@ def layout(dataset: str | None = None, colour: str | None = None, compare: str |
                 className="mb-2"),
         umap_panel(umap_ready, asked_umap),
         figure_card("samples-map", figure, title="Samples: a map of the module eigengenes",
-                    filename=f"{ds.file_stem}_samples_map"),
+                    filename=map_file_name(ds, method)),
         html.P(map_note(method, n_modules), id="samples-map-note", className="small text-muted"),
         dbc.Card([
             dbc.CardHeader(html.Span("Compare two groups of samples", className="fw-semibold")),
@@ -246,17 +251,19 @@ def set_groups(_a, _b, _clear, selection, groups):
 
 
 @callback(Output(graph_ref("samples-map"), "figure"), Output("samples-map-note", "children"),
+          Output({"type": "export-name", "graph": "samples-map"}, "data"),
           Input("samples-colour", "value"), Input("samples-groups", "data"), Input("samples-method", "value"),
           State("samples-context", "data"), prevent_initial_call=True)
 def redraw(key, groups, method, context):
     method = choice(method, MAP_METHODS, "pca")
+    ds = current_dataset(context["dataset"])
     try:
-        figure = map_figure(current_dataset(context["dataset"]), key, groups, method)
+        figure = map_figure(ds, key, groups, method)
     except MapNotComputed as exc:
-        return no_update, str(exc)
+        return no_update, str(exc), no_update
     except InputError:
-        return no_update, no_update
-    return figure, map_note(method, context.get("modules", 0))
+        return no_update, no_update, no_update
+    return figure, map_note(method, context.get("modules", 0)), map_file_name(ds, method)
 
 
 @callback(Output("samples-colour", "options"), Input("samples-colour", "search_value"),

@@ -79,7 +79,9 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
         if names & SLOW_FIXTURES or "dash_duo" in names:
             item.add_marker(pytest.mark.slow)
-        if "demo_root" in names or "dash_duo" in names:
+        if "umap" in item.name:  # one worker: umap-learn's numba code compiles once (~20 s), and the app's
+            item.add_marker(pytest.mark.xdist_group("demo-2"))  # job processes fork from a process that has it
+        elif "demo_root" in names or "dash_duo" in names:
             second = Path(str(item.fspath)).name in SECOND_DEMO_GROUP
             item.add_marker(pytest.mark.xdist_group("demo-2" if second else "demo"))
         elif names & {"_fitted", "fitted_dir"}:

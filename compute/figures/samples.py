@@ -42,7 +42,8 @@ def sample_map_figure(coordinates: pd.DataFrame, explained: np.ndarray | None, c
     Returns
     -------
     go.Figure
-        Every point's ``customdata`` is its sample ID (what a lasso selection reports).
+        Every point's ``customdata`` is its sample ID (what a lasso selection reports). Zoom and pan are kept
+        while the colour or groups change, not across maps (``uirevision`` names the map's axes).
     """
     fig = go.Figure()
     ids = coordinates.index.astype(str)
@@ -81,7 +82,7 @@ def sample_map_figure(coordinates: pd.DataFrame, explained: np.ndarray | None, c
                             marker={"symbol": "circle-open", "size": 14, "line": {"width": 2},
                                     "color": GROUP_COLOURS.get(name, "black")})
     fig.update_layout(template=TEMPLATE, dragmode="lasso", height=520, margin={"l": 60, "r": 20, "t": 20, "b": 50},
-                      uirevision="samples-map", legend={"itemsizing": "constant"},
+                      uirevision=f"samples-map-{x_name}", legend={"itemsizing": "constant"},
                       xaxis_title=(f"{x_name} ({explained[0]:.0%} of the eigengenes' variance)" if explained is not None
                                    else f"{x_name} (no units)"),
                       yaxis_title=f"{y_name} ({explained[1]:.0%})" if explained is not None else y_name)

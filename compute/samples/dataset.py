@@ -83,8 +83,20 @@ def _umap_key(eigengenes: pd.DataFrame) -> str:
 
 
 def stored_umap(ds: Dataset, eigengenes: pd.DataFrame | None = None) -> pd.DataFrame | None:
-    """The stored UMAP of the data set's current eigengenes (index ``sample_id``; ``UMAP1``, ``UMAP2``), or
-    None when it has not been computed; ``eigengenes`` saves reading them again."""
+    """The stored UMAP of the data set's current eigengenes, if it has been computed.
+
+    Parameters
+    ----------
+    ds : Dataset
+    eigengenes : DataFrame, optional
+        The data set's eigengenes (:func:`~isograph.modules.report.dataset_eigengenes`), when the caller has
+        them already.
+
+    Returns
+    -------
+    DataFrame or None
+        Index ``sample_id``; ``UMAP1``, ``UMAP2``. None when no UMAP of these eigengenes is kept.
+    """
     eigengenes = dataset_eigengenes(ds) if eigengenes is None else eigengenes
     return ds.sample_maps.load(_umap_key(eigengenes))
 

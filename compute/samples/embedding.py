@@ -133,6 +133,12 @@ def eigengene_umap(eigengenes: pd.DataFrame, *, n_neighbors: int = UMAP_SETTINGS
         raise ValueError(f"UMAP needs n_neighbors >= 2 and 0 <= min_dist <= 1; got {n_neighbors}, {min_dist}")
     import warnings
 
+    import numba
+
+    # numba's default OpenMP layer makes a process that has used it unable to fork (its children die:
+    # "fork() called from a process already using GNU OpenMP"), and the app forks its job processes; the
+    # seeded map runs on one thread anyway, so the fork-safe workqueue layer costs nothing
+    numba.config.THREADING_LAYER = "workqueue"
     import umap
 
     reducer = umap.UMAP(n_components=2, n_neighbors=min(int(n_neighbors), len(complete) - 1),

@@ -189,3 +189,16 @@ def test_the_umap_is_computed_once_and_kept_with_what_it_was_made_from(demo_root
     assert len(now) == 1 and now != kept  # the earlier inputs' map is removed
     with pytest.raises(InputError, match="unknown map"):
         sample_map(ds, "tsne")
+
+
+def test_a_process_that_made_a_umap_can_still_fork_one():
+    """The app forks its job processes: after a UMAP in this process, a forked child makes the same map
+    (numba's OpenMP layer would kill it: "fork() called from a process already using GNU OpenMP")."""
+    import multiprocess
+
+    eigengenes, _ = _planted_eigengenes(seed=3)
+    here = eigengene_umap(eigengenes).to_numpy()
+    context = multiprocess.get_context("fork")
+    with context.Pool(1) as pool:
+        there = pool.apply_async(lambda: eigengene_umap(eigengenes).to_numpy()).get(timeout=120)
+    np.testing.assert_array_equal(there, here)
