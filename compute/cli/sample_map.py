@@ -6,6 +6,8 @@ import argparse
 import sys
 import time
 
+from isograph.samples.embedding import MAP_METHODS
+
 __all__ = ["add_sample_map"]
 
 
@@ -26,7 +28,7 @@ def add_sample_map(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--dataset", metavar="DIR", required=True,
                    help="a data set folder (as `isograph demo --out` writes it: fit/, explain/ ...)")
-    p.add_argument("--method", choices=["pca", "umap"], default="pca", help="the map (default pca)")
+    p.add_argument("--method", choices=list(MAP_METHODS), default="pca", help="the map (default pca)")
     p.add_argument("--colour", metavar="KEY", help="colour the figure by eigengene:<module>, covariate:<name> or"
                    " gene:<gene_id> (default none)")
     p.add_argument("--output-dir", metavar="DIR", default="sample_map", help="where to write (default sample_map)")
@@ -39,9 +41,9 @@ def _run_sample_map(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from isograph.dataset.datasets import open_dataset
-    from isograph.dataset.io import atomic_write, write_tsv
+    from isograph.dataset.io import write_tsv
     from isograph.errors import InputError
-    from isograph.figures.render import EXPORT_FORMATS, figure_bytes
+    from isograph.figures.render import EXPORT_FORMATS, write_figure
     from isograph.figures.samples import sample_map_figure
     from isograph.samples.dataset import compute_umap, sample_colour, sample_map
 
@@ -53,19 +55,20 @@ def _run_sample_map(args: argparse.Namespace) -> int:
         raise InputError(f"--dataset {args.dataset}: not a folder; give a data set folder (fit/, explain/ ...)")
     ds = open_dataset(args.dataset, None)
     how = ""
-    if args.method == "umap":
-        _, computed = compute_umap(ds)
+    if args.method == "umap":  # the kept map, or computed and kept now
+        coordinates, computed = compute_umap(ds)
+        explained = None
         how = " (computed and kept in the data set)" if computed else " (the one kept in the data set)"
-    coordinates, explained = sample_map(ds, args.method)
+    else:
+        coordinates, explained = sample_map(ds, args.method)
     colour, label, categorical = sample_colour(ds, args.colour) if args.colour else (None, "", False)
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     stem = f"{ds.file_stem}_samples_{args.method}"
     files = [write_tsv(coordinates, out / f"{stem}.tsv", index=True)]
     figure = sample_map_figure(coordinates, explained, colour, colour_label=label, categorical=categorical)
-    for fmt in args.output_format:
-        data = figure_bytes(figure, fmt, width=800, height=int(figure.layout.height or 520), scale=1.0)
-        files.append(atomic_write(out / f"{stem}.{fmt}", lambda tmp, d=data: tmp.write_bytes(d)))
+    files += [write_figure(figure, out / f"{stem}.{fmt}", width=800, height=int(figure.layout.height or 520), scale=1.0)
+              for fmt in args.output_format]
     print(f"isograph: {args.method.upper()} map of {len(coordinates)} samples{how} in"
           f" {time.perf_counter() - start:.1f} s", file=sys.stderr)
     for path in files:

@@ -9,10 +9,9 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 
-from isograph.dataset.io import atomic_write
 from isograph.errors import InputError
 from isograph.explain.contracts import ExplainResult
-from isograph.figures.render import EXPORT_FORMATS, figure_bytes
+from isograph.figures.render import EXPORT_FORMATS, write_figure
 
 __all__ = ["module_figures", "write_module_figures"]
 
@@ -80,7 +79,6 @@ def write_module_figures(results: dict, usage: pd.DataFrame, output_dir: str | o
                 fig, width, height = publication_figure(fig, column)
                 size = {"width": width, "height": height}
             for fmt in formats:
-                data = figure_bytes(fig, fmt, scale=export_scale(fmt, column), **size)
                 path = Path(output_dir) / mid / "figures" / f"{name}{suffix}.{fmt}"
-                written.append(atomic_write(path, lambda tmp, data=data: tmp.write_bytes(data)))
+                written.append(write_figure(fig, path, scale=export_scale(fmt, column), **size))
     return written

@@ -24,7 +24,7 @@ import plotly.graph_objects as go
 
 from isograph.errors import InputError
 
-__all__ = ["EXPORT_FORMATS", "chrome_path", "figure_bytes", "reset_exporter"]
+__all__ = ["EXPORT_FORMATS", "chrome_path", "figure_bytes", "reset_exporter", "write_figure"]
 
 EXPORT_FORMATS = ("pdf", "png", "svg", "html")
 _CHROME_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
@@ -195,6 +195,29 @@ def figure_bytes(fig: go.Figure, fmt: str, *, width: int = 1000, height: int | N
         return data
     raise InputError(f"the figure exporter (Chromium) did not answer within {EXPORT_TIMEOUT_S:g} s, twice;"
                      " try again, or use the figure toolbar's SVG")
+
+
+def write_figure(fig: go.Figure, path: str | os.PathLike, *, width: int = 1000, height: int | None = None,
+                 scale: float = 2.0) -> Path:
+    """Render ``fig`` in the format its file name ends with (:func:`figure_bytes`) and write it atomically.
+
+    Parameters
+    ----------
+    fig : Figure
+    path : path-like
+        Ends with ``.pdf``, ``.png``, ``.svg`` or ``.html``; its folder is created if needed.
+    width, height, scale
+        As for :func:`figure_bytes` (pixels; the raster scale for PNG).
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
+    from isograph.dataset.io import atomic_write
+
+    data = figure_bytes(fig, Path(path).suffix.lstrip("."), width=width, height=height, scale=scale)
+    return atomic_write(path, lambda tmp: tmp.write_bytes(data))
 
 
 def _is_format(data: bytes, fmt: str) -> bool:

@@ -13,7 +13,7 @@ import pandas as pd
 from isograph.dataset.artifacts import load_fit_artifacts
 from isograph.dataset.cache import cached, read_parquet_columns
 from isograph.dataset.datasets import Dataset
-from isograph.dataset.io import atomic_write, read_table, write_tsv
+from isograph.dataset.io import read_table, write_tsv
 from isograph.errors import DatasetError, InputError
 from isograph.figures.publication import mm_to_px
 from isograph.modules.go_terms import module_go
@@ -225,7 +225,7 @@ def write_module_report(bio: ModuleBiology, output_dir: str | os.PathLike, *, fo
         ``_go_enrichment``) and ``{stem}_{module}_report.pdf``.
     """
     from isograph.figures.module_biology import module_figures, module_report_figure
-    from isograph.figures.render import EXPORT_FORMATS, figure_bytes
+    from isograph.figures.render import EXPORT_FORMATS, write_figure
 
     for fmt in formats:
         if fmt not in EXPORT_FORMATS:
@@ -238,9 +238,8 @@ def write_module_report(bio: ModuleBiology, output_dir: str | os.PathLike, *, fo
         written.append(write_tsv(bio.go, out / f"{prefix}_go_enrichment.tsv"))
     for name, fig in module_figures(bio, covariate=covariate).items():
         for fmt in formats:
-            data = figure_bytes(fig, fmt, width=900, height=int(fig.layout.height or 500), scale=1.0)
-            written.append(atomic_write(out / f"{prefix}_{name}.{fmt}", lambda tmp, d=data: tmp.write_bytes(d)))
+            written.append(write_figure(fig, out / f"{prefix}_{name}.{fmt}", width=900,
+                                        height=int(fig.layout.height or 500), scale=1.0))
     report = module_report_figure(bio, covariate=covariate)
-    data = figure_bytes(report, "pdf", width=A4_PX[0], height=A4_PX[1], scale=1.0)
-    written.append(atomic_write(out / f"{prefix}_report.pdf", lambda tmp: tmp.write_bytes(data)))
+    written.append(write_figure(report, out / f"{prefix}_report.pdf", width=A4_PX[0], height=A4_PX[1], scale=1.0))
     return written

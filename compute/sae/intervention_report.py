@@ -71,13 +71,12 @@ def write_intervention_report(lm: object, sae: object, sequences: pd.DataFrame, 
 
 
 def _figure(effects: pd.DataFrame, folder: Path, feature: int) -> None:
-    from isograph.figures.render import chrome_path, figure_bytes
+    from isograph.figures.render import chrome_path, write_figure
     from isograph.figures.sae import intervention_effects
 
     fig = intervention_effects(effects, title=f"feature {feature}: effect of the edit per token")
     for fmt in ("html", "pdf") if chrome_path() else ("html",):
-        data = figure_bytes(fig, fmt)
-        atomic_write(folder / f"effects.{fmt}", lambda tmp, data=data: tmp.write_bytes(data))
+        write_figure(fig, folder / f"effects.{fmt}")
 
 
 def intervention_task(params: dict) -> dict:

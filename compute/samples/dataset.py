@@ -15,13 +15,17 @@ from isograph.dataset.datasets import Dataset
 from isograph.errors import InputError
 from isograph.modules.report import dataset_covariates, dataset_eigengenes
 from isograph.samples.compare import welch_compare
-from isograph.samples.embedding import UMAP_SETTINGS, eigengene_pca, eigengene_umap, umap_available, zscored_eigengenes
+from isograph.samples.embedding import (
+    MAP_METHODS,
+    UMAP_SETTINGS,
+    eigengene_pca,
+    eigengene_umap,
+    umap_available,
+    zscored_eigengenes,
+)
 
 __all__ = ["KINDS", "MAP_METHODS", "MapNotComputed", "compare_sample_groups", "comparison_values", "compute_umap",
            "sample_colour", "sample_map", "stored_umap"]
-
-#: The maps of the samples, and how the product names each.
-MAP_METHODS = {"pca": "PCA", "umap": "UMAP"}
 
 
 class MapNotComputed(InputError):
@@ -131,7 +135,7 @@ def compute_umap(ds: Dataset) -> tuple[pd.DataFrame, bool]:
         raise InputError("a UMAP needs umap-learn, which is not installed here: python -m pip install -r"
                          " requirements.txt (the PCA map works without it)")
     try:
-        coordinates = eigengene_umap(eigengenes, **{k: v for k, v in UMAP_SETTINGS.items() if k != "metric"})
+        coordinates = eigengene_umap(eigengenes)  # its defaults are UMAP_SETTINGS
     except ValueError as exc:
         raise InputError(f"{ds.name}: {exc}") from None
     try:

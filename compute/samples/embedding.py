@@ -7,9 +7,11 @@ import importlib.util
 import numpy as np
 import pandas as pd
 
-__all__ = ["UMAP_MIN_SAMPLES", "UMAP_SETTINGS", "eigengene_pca", "eigengene_umap", "umap_available",
+__all__ = ["MAP_METHODS", "UMAP_MIN_SAMPLES", "UMAP_SETTINGS", "eigengene_pca", "eigengene_umap", "umap_available",
            "zscored_eigengenes"]
 
+#: The maps of the samples, and how the product names each.
+MAP_METHODS = {"pca": "PCA", "umap": "UMAP"}
 #: umap-learn's settings for the samples map: its defaults (15 neighbours, min_dist 0.1, Euclidean) and a fixed
 #: seed, so the same eigengenes always give the same map.
 UMAP_SETTINGS = {"n_neighbors": 15, "min_dist": 0.1, "metric": "euclidean", "random_state": 0}
