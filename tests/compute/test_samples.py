@@ -177,6 +177,13 @@ def test_the_umap_is_computed_once_and_kept_with_what_it_was_made_from(demo_root
     assert "UMAP1 (no units)" in (out / "demo_samples_umap.html").read_text()
     assert main(["sample-map", "--dataset", str(root / "demo"), "--output-format", "bmp"]) == 2
     assert "--output-format bmp: unknown" in capsys.readouterr().err
+    assert main(["sample-map", "--dataset", str(root / "nowhere")]) == 2
+    assert capsys.readouterr().err.strip() == (f"isograph: error: --dataset {root / 'nowhere'}: not a folder; give a"
+                                               " data set folder (fit/, explain/ ...)")
+    assert main(["sample-map", "--dataset", str(root / "demo"), "--colour", "covariate:nope",
+                 "--output-dir", str(out), "--output-format", "html"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no covariate 'nope'" in err
     # another explain run gives other eigengenes: the kept map does not stand for them
     path = root / "demo" / "explain" / "M000" / "module_eigengene.parquet"
     table = pd.read_parquet(path)
