@@ -8,6 +8,7 @@ traceback of an unexpected internal error.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 import warnings
@@ -15,37 +16,55 @@ from collections.abc import Sequence
 
 from isograph import __version__
 from isograph.cli.common import EXIT_INPUT_ERROR, Parser
-from isograph.cli.convert import add_convert_features
-from isograph.cli.explain import add_explain_module
-from isograph.cli.fit import add_demo, add_fit, add_simulate
-from isograph.cli.module_report import add_module_report
-from isograph.cli.sae import add_sae
-from isograph.cli.sample_map import add_sample_map
-from isograph.cli.structure import add_annotate_structure, add_make_switch_pairs
 from isograph.errors import InputError
 
-__all__ = ["build_parser", "main"]
+__all__ = ["SUBCOMMANDS", "build_parser", "main"]
+
+#: Each subcommand's module and the function that adds it to the parser, in ``isograph --help`` order. A
+#: module is imported only when its subcommand is built, so ``isograph explain-module`` never imports the
+#: fit's, the SAE's or the structure's code (networkx, torch and the rest).
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "annotate-structure": ("isograph.cli.structure", "add_annotate_structure"),
+    "convert-features": ("isograph.cli.convert", "add_convert_features"),
+    "demo": ("isograph.cli.fit", "add_demo"),
+    "explain-module": ("isograph.cli.explain", "add_explain_module"),
+    "fit": ("isograph.cli.fit", "add_fit"),
+    "make-switch-pairs": ("isograph.cli.structure", "add_make_switch_pairs"),
+    "module-report": ("isograph.cli.module_report", "add_module_report"),
+    "sae": ("isograph.cli.sae", "add_sae"),
+    "sample-map": ("isograph.cli.sample_map", "add_sample_map"),
+    "simulate": ("isograph.cli.fit", "add_simulate"),
+}
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     print(f"isograph: warning: {message}", file=sys.stderr)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``isograph`` argument parser with all subcommands."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The ``isograph`` argument parser.
+
+    Parameters
+    ----------
+    command : str, optional
+        Build only this subcommand (a key of :data:`SUBCOMMANDS`), importing only its module; default: all
+        of them, as ``isograph --help`` lists them.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The parser; each subcommand sets ``run``, the function that carries it out.
+    """
     parser = Parser(prog="isograph", description="IsoGraph Explorer: isoform switches behind transcript-usage modules.")
     parser.add_argument("--version", action="version", version=f"isograph-explorer {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
-    add_annotate_structure(sub)
-    add_convert_features(sub)
-    add_demo(sub)
-    add_explain_module(sub)
-    add_fit(sub)
-    add_make_switch_pairs(sub)
-    add_module_report(sub)
-    add_sae(sub, Parser)
-    add_sample_map(sub)
-    add_simulate(sub)
+    for name, (module, function) in SUBCOMMANDS.items():
+        if command in (None, name):
+            add = getattr(importlib.import_module(module), function)
+            if name == "sae":  # its own subcommands use the one-line-error parser too
+                add(sub, Parser)
+            else:
+                add(sub)
     return parser
 
 
@@ -62,7 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     int
         The exit status: 0 ok, 2 bad input (one line on stderr), 1 internal error, 130 interrupted.
     """
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(argv[0] if argv and argv[0] in SUBCOMMANDS else None).parse_args(argv)
     previous = warnings.showwarning
     warnings.showwarning = _show_warning
     try:

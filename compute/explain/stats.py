@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
 __all__ = [
     "PearsonRowsResult",
@@ -505,9 +505,21 @@ def bh_qvalues(pvalues: np.ndarray) -> np.ndarray:
         ``scipy.stats.false_discovery_control(p[finite], method="bh")`` placed back at the finite
         positions; NaN elsewhere.
 
+    Raises
+    ------
+    ValueError
+        If a finite p-value is outside [0, 1].
+
+    Notes
+    -----
+    The step-up adjustment is written out here (sort, ``p * m / rank``, running minimum from the largest
+    p, clip to 1) with the same operations in the same order as scipy's, so the q-values are equal to the
+    last bit (tested); it keeps ``scipy.stats``, about 0.3 s of imports, out of ``isograph
+    explain-module``.
+
     See Also
     --------
-    scipy.stats.false_discovery_control : the implementation used (agrees with R ``p.adjust(p, "BH")``).
+    scipy.stats.false_discovery_control : the reference (agrees with R ``p.adjust(p, "BH")``).
 
     Examples
     --------
@@ -519,6 +531,17 @@ def bh_qvalues(pvalues: np.ndarray) -> np.ndarray:
     p = np.asarray(pvalues, dtype=np.float64).ravel()
     q = np.full(p.shape, np.nan)
     finite = np.isfinite(p)
-    if finite.any():
-        q[finite] = stats.false_discovery_control(p[finite], method="bh")
+    tested = p[finite]
+    if ((tested < 0) | (tested > 1)).any():
+        raise ValueError("p-values must be between 0 and 1")
+    m = tested.size
+    if m <= 1:
+        q[finite] = tested
+        return q
+    order = np.argsort(tested)
+    adjusted = tested[order] * (m / np.arange(1, m + 1, dtype=np.float64))
+    np.minimum.accumulate(adjusted[::-1], out=adjusted[::-1])
+    q_tested = np.empty(m)
+    q_tested[order] = adjusted
+    q[finite] = np.clip(q_tested, 0.0, 1.0)
     return q

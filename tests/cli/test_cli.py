@@ -51,6 +51,24 @@ def test_quick_start_round_trip(tmp_path):
     assert truth.loc[top, "is_switching"].all()  # the strongest drivers are planted switches
 
 
+def test_explain_module_loads_only_what_it_uses(small_dir, tmp_path):
+    """The command's imports are part of its time (issue 16: the whole command <= 2 s): explain-module builds
+    only its own subcommand, and its statistics need scipy.special and scipy.linalg, not scipy.stats (about
+    0.3 s) nor the fit's, SAE's, structure's or figures' libraries."""
+    argv = ["explain-module", "--artifact-dir", str(small_dir / "oracle_fit"), "--feature-table",
+            str(small_dir / "features.parquet"), "--feature-meta", str(small_dir / "feature_metadata.parquet"),
+            "--output-dir", str(tmp_path / "out")]
+    code = ("import sys\nfrom isograph.cli import main\n"
+            f"status = main({argv!r})\n"
+            "heavy = ('scipy.stats', 'networkx', 'torch', 'plotly', 'sklearn', 'umap', 'isograph.fit', 'isograph.sae',"
+            " 'isograph.structure', 'isograph.figures')\n"
+            "print(status, sorted(m for m in heavy if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "0 []"
+    assert (tmp_path / "out" / "module_explanation_manifest.json").is_file()
+
+
 def test_error_from_the_shell_is_one_line_without_traceback(tmp_path):
     out = _run("explain-module", "--artifact-dir", str(tmp_path / "missing"), "--feature-table", "x.parquet",
                "--feature-meta", "y.parquet", "--output-dir", str(tmp_path / "o"))

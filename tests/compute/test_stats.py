@@ -122,6 +122,21 @@ def test_bh_matches_scipy_and_statsmodels_and_keeps_nan():
     assert np.isnan(bh_qvalues(np.array([np.nan, np.nan]))).all()
 
 
+def test_bh_is_scipys_to_the_last_bit_with_ties_and_edge_sizes():
+    # the step-up is written out by hand (no scipy.stats import in explain); it must be scipy's, bit for bit
+    rng = np.random.default_rng(11)
+    for n in (1, 2, 3, 17, 5000):
+        p = rng.uniform(size=n) ** 4
+        p[: n // 3] = p[n // 3] if n > 2 else p[: n // 3]  # a block of tied p-values
+        np.testing.assert_array_equal(bh_qvalues(p), stats.false_discovery_control(p))
+    np.testing.assert_array_equal(bh_qvalues(np.array([0.0, 1.0, 1.0, 0.5])),
+                                  stats.false_discovery_control([0.0, 1.0, 1.0, 0.5]))
+    assert bh_qvalues(np.array([], dtype=float)).shape == (0,)
+    for bad in (1.5, -0.1):
+        with pytest.raises(ValueError, match="between 0 and 1"):
+            bh_qvalues(np.array([0.2, bad]))
+
+
 def test_bh_worked_example():
     # Benjamini & Hochberg (1995) style hand computation: q_(i) = min_j>=i p_(j) m / j
     p = np.array([0.01, 0.04, 0.03, 0.20])
