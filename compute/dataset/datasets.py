@@ -166,9 +166,11 @@ class Dataset:
         return np.log2((counts.astype(float) + 0.5).div(library + 1.0, axis=0) * 1e6)
 
     def transcript_models(self, gene_id: str) -> pd.DataFrame:
-        """Transcript models of one gene from the data set's GTF (empty without a GTF)."""
+        """Transcript models of one gene from the data set's GTF (no rows, with the models' columns, without a GTF)."""
+        from isograph.structure.models import MODEL_COLUMNS
+
         models = self.structure.models()
-        return pd.DataFrame() if models is None else models[models["gene_id"] == gene_id]
+        return pd.DataFrame(columns=list(MODEL_COLUMNS)) if models is None else models[models["gene_id"] == gene_id]
 
 
 #: The hidden states an SAE training job in the app may hold (tokens x hidden size x float32).

@@ -278,7 +278,8 @@ def switch_plot(models: pd.DataFrame, transcripts: pd.DataFrame, usage: pd.DataF
                          f"{'−' if minus else '+'} strand" + (" (introns compressed)" if compress else ""),
                          row=1, col=1)
     else:
-        fig.add_annotation(text="no transcript models in the data set's GTF", showarrow=False, row=1, col=1)
+        fig.add_annotation(text="no transcript models for these isoforms: the data set has no GTF, or its GTF lacks them",
+                           showarrow=False, row=1, col=1)
     low, high = list(low_samples), list(high_samples)
     if expression is not None and not expression.empty:
         gene = np.log2(np.exp2(expression).sum(axis=1))  # log2 of the summed CPM: the gene's log2 CPM

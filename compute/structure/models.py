@@ -16,9 +16,14 @@ import pyarrow as pa
 
 from isograph.errors import InputError
 
-__all__ = ["NMD_DISTANCE", "genomic_positions", "junction_positions", "splice_junctions", "transcript_models", "transcript_position"]
+__all__ = ["MODEL_COLUMNS", "NMD_DISTANCE", "genomic_positions", "junction_positions", "splice_junctions", "transcript_models", "transcript_position"]
 
 NMD_DISTANCE = 50
+
+#: The columns of :func:`transcript_models`, in order (an empty table of models has them too).
+MODEL_COLUMNS = ("transcript_id", "gene_id", "gene_name", "seqname", "strand", "biotype", "start", "end", "tss", "tts",
+                 "n_exons", "exon_starts", "exon_ends", "length", "coding", "cds_start", "cds_end", "orf_length",
+                 "utr5_length", "utr3_length", "stop_to_last_junction", "nmd")
 def transcript_models(rows: pd.DataFrame) -> pd.DataFrame:
     """Build one model per transcript from :func:`read_gtf` rows (vectorised over all exons).
 

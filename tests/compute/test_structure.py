@@ -13,7 +13,7 @@ import pytest
 from isograph.errors import InputError, InputWarning
 from isograph.structure.cache import load_transcript_models
 from isograph.structure.gtf import read_gtf
-from isograph.structure.models import splice_junctions, transcript_models
+from isograph.structure.models import MODEL_COLUMNS, splice_junctions, transcript_models
 
 GTF = Path(__file__).resolve().parents[2] / "data" / "reference" / "isar_example" / "example.gtf.gz"
 
@@ -25,6 +25,7 @@ def test_real_gtf_parses_completely():
     models = transcript_models(rows)
     assert len(models) == 1092 and models["gene_id"].nunique() == 375
     assert models["n_exons"].sum() == 10929
+    assert tuple(models.columns) == MODEL_COLUMNS  # what a data set without a GTF gives as its empty models
 
 
 def test_nmd_calls_checked_by_hand():
