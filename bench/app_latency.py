@@ -4,6 +4,9 @@ Setup (not timed): simulate 20,000 synthetic genes x 300 samples (100,000 transc
 20 modules), explain every module of the oracle fit, write a data set folder, build the app.
 
 Timed:
+0. the first gene view of a server process that has not warmed up (gene index and the gene's features read
+   cold), each in a fresh process (imports not timed), with the feature table as ``features.matrix`` (what
+   ``simulate`` and the demo write) and as the manual's wide parquet (a copy of the data set), interleaved;
 1. a gene click: the module page's click callback (``open_gene``) plus the gene page's layout (tables
    read, five figures built) and its JSON serialisation, i.e. everything the server does between the
    click and the finished gene view; 20 different genes, median reported (the first, cold call apart);
@@ -17,6 +20,8 @@ Run: ``python bench/app_latency.py``. Targets: gene view <= 300 ms, PDF <= 1 s.
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -43,8 +48,23 @@ def main() -> None:
     write_simulation(sim, ds)
     explain_module(ds / "oracle_fit", sim.feature_table, sim.feature_meta, output_dir=ds / "explain")
     (ds / "dataset.json").write_text(json.dumps({"name": "20k genes", "paths": {"fit": "oracle_fit"}}))
+    wide = root / "big_parquet"  # the same data set with the manual's wide feature table
+    shutil.copytree(ds, wide, ignore=shutil.ignore_patterns("features.matrix"))
+    sim.feature_table.to_parquet(wide / "features.parquet")
+    (wide / "dataset.json").write_text(json.dumps({"name": "20k genes, wide parquet", "paths": {"fit": "oracle_fit"}}))
     app = create_app({"data_root": root})
     print(f"setup (not timed): {time.perf_counter() - t0:.0f} s; {sim.feature_table.shape[1]:,} features")
+
+    gene = sim.oracle_modules["gene_id"].iloc[0]
+    module = sim.oracle_modules["module_id"].iloc[0]
+    cold: dict[str, list[float]] = {"big": [], "big_parquet": []}
+    for i in range(3):
+        for name in (list(cold) if i % 2 == 0 else list(cold)[::-1]):
+            cold[name].append(_cold_gene_view(root, name, gene, module))
+    for name, label in (("big", "features.matrix"), ("big_parquet", "wide parquet")):
+        print(f"first gene view of a server that has not warmed up, {label}: median {np.median(cold[name]):.2f} s"
+              " (" + ", ".join(f"{t:.2f}" for t in cold[name]) + ")")
+    print(f"wide parquet / .matrix: {np.median(cold['big_parquet']) / np.median(cold['big']):.0f}x")
 
     from app import warm_up
     from pages import gene as gene_page
@@ -52,7 +72,7 @@ def main() -> None:
 
     t0 = time.perf_counter()
     warm_up(app.server.config["ISOGRAPH"]).join()  # `python app.py` runs this in a thread at start
-    print(f"warm-up at server start (feature table, gene index, exporter): {time.perf_counter() - t0:.1f} s")
+    print(f"warm-up at server start (gene index, exporter): {time.perf_counter() - t0:.1f} s")
 
     genes = sim.oracle_modules.groupby("module_id").head(1)["gene_id"].tolist()[:20]
     module_of = sim.oracle_modules.set_index("gene_id")["module_id"]
@@ -73,7 +93,7 @@ def main() -> None:
     with app.server.test_request_context():
         from isograph.dataset.datasets import open_dataset
 
-        fig = driver_barplot(open_dataset(root, "big").table("M000", "gene_driver_table"))
+        fig = driver_barplot(open_dataset(root, "big").explain.table("M000", "gene_driver_table"))
     t0 = time.perf_counter()
     figure_bytes(fig, "pdf")
     first = time.perf_counter() - t0
@@ -91,6 +111,27 @@ def main() -> None:
     print(f"export job (forked process): through the server's warm exporter median {np.median(via_service):.2f} s;"
           f" starting its own exporter {np.median(own_exporter):.2f} s"
           f" ({np.median(own_exporter) / np.median(via_service):.0f}x)")
+
+
+COLD = """
+import json, sys, tempfile, time
+import plotly
+from app import create_app
+root, name, gene, module = sys.argv[1:5]
+app = create_app({"data_root": root, "cache_dir": tempfile.mkdtemp()})  # no view cached by an earlier process
+from pages import gene as gene_page  # pages register with the app, so after it
+with app.server.test_request_context():
+    start = time.perf_counter()
+    json.dumps(gene_page.layout(gene_id=gene, module=module, dataset=name), cls=plotly.utils.PlotlyJSONEncoder)
+    print(time.perf_counter() - start)
+"""
+
+
+def _cold_gene_view(root: Path, name: str, gene: str, module: str) -> float:
+    """Seconds of the first gene view in a fresh server process with no warm-up (imports not timed)."""
+    done = subprocess.run([sys.executable, "-c", COLD, str(root), name, gene, module], capture_output=True, text=True,
+                          check=True, cwd=Path(__file__).resolve().parent.parent)
+    return float(done.stdout.strip().splitlines()[-1])
 
 
 def _in_forked_job(address, fig) -> float:
