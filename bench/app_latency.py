@@ -6,19 +6,22 @@ Setup (not timed): simulate 20,000 synthetic genes x 300 samples (100,000 transc
 Timed:
 0. the first gene view of a server process that has not warmed up (gene index and the gene's features read
    cold), each in a fresh process (imports not timed), with the feature table as ``features.matrix`` (what
-   ``simulate`` and the demo write) and as the manual's wide parquet (a copy of the data set), interleaved;
+   ``simulate`` and the demo write) and as the manual's wide parquet (a copy of the data set), interleaved,
+   3 rounds (fewer when ``--repeats`` is);
 1. a gene click: the module page's click callback (``open_gene``) plus the gene page's layout (tables
    read, five figures built) and its JSON serialisation, i.e. everything the server does between the
    click and the finished gene view; 20 different genes, median reported (the first, cold call apart);
-2. PDF export of the module's driver barplot through kaleido + chromium after a warm-up, median of 10:
-   in the server process, and as the app's export job does it (a forked job process sending the figure to
+2. PDF export of the module's driver barplot through kaleido + chromium after a warm-up, median of
+   ``--repeats``: in the server process, and as the app's export job does it (a forked job process sending the figure to
    the server's ExportService), against the same job starting its own exporter (the baseline).
 
-Run: ``python bench/app_latency.py``. Targets: gene view <= 300 ms, PDF <= 1 s.
+Run: ``python bench/app_latency.py [--genes 20000 --samples 300 --modules 20 --repeats 10]``. Targets: gene
+view <= 300 ms, PDF <= 1 s.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
 import subprocess
@@ -40,10 +43,22 @@ from isograph.simulate import SimulationConfig, simulate, write_simulation  # no
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--genes", type=int, default=20_000)
+    parser.add_argument("--samples", type=int, default=300)
+    parser.add_argument("--modules", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=10, help="PDF exports per contender (own exporter: a third)")
+    args = parser.parse_args()
     t0 = time.perf_counter()
-    sim = simulate(SimulationConfig(n_samples=300, n_genes=20_000, gene_models="synthetic", isoforms_per_gene=5,
-                                    n_modules=20, seed=3))
-    root = Path(tempfile.mkdtemp(prefix="isograph-app-bench-"))
+    sim = simulate(SimulationConfig(n_samples=args.samples, n_genes=args.genes, gene_models="synthetic",
+                                    isoforms_per_gene=5, n_modules=args.modules, seed=3))
+    with tempfile.TemporaryDirectory(prefix="isograph-app-bench-") as folder:  # removed at the end, also on an error
+        (Path(folder) / "root").mkdir()
+        run(args, sim, Path(folder) / "root", t0)
+
+
+def run(args: argparse.Namespace, sim, root: Path, t0: float) -> None:
+    """The timed part, with the data sets in ``root`` (the cold servers' caches go next to it)."""
     ds = root / "big"
     write_simulation(sim, ds)
     explain_module(ds / "oracle_fit", sim.feature_table, sim.feature_meta, output_dir=ds / "explain")
@@ -52,15 +67,15 @@ def main() -> None:
     shutil.copytree(ds, wide, ignore=shutil.ignore_patterns("features.matrix"))
     sim.feature_table.to_parquet(wide / "features.parquet")
     (wide / "dataset.json").write_text(json.dumps({"name": "20k genes, wide parquet", "paths": {"fit": "oracle_fit"}}))
-    app = create_app({"data_root": root})
+    app = create_app({"data_root": root, "cache_dir": str(root.parent / "cache")})
     print(f"setup (not timed): {time.perf_counter() - t0:.0f} s; {sim.feature_table.shape[1]:,} features")
 
     gene = sim.oracle_modules["gene_id"].iloc[0]
     module = sim.oracle_modules["module_id"].iloc[0]
     cold: dict[str, list[float]] = {"big": [], "big_parquet": []}
-    for i in range(3):
+    for i in range(min(3, args.repeats)):
         for name in (list(cold) if i % 2 == 0 else list(cold)[::-1]):
-            cold[name].append(_cold_gene_view(root, name, gene, module))
+            cold[name].append(_cold_gene_view(root, name, gene, module, root.parent / f"cache_{name}_{i}"))
     for name, label in (("big", "features.matrix"), ("big_parquet", "wide parquet")):
         print(f"first gene view of a server that has not warmed up, {label}: median {np.median(cold[name]):.2f} s"
               " (" + ", ".join(f"{t:.2f}" for t in cold[name]) + ")")
@@ -98,7 +113,7 @@ def main() -> None:
     figure_bytes(fig, "pdf")
     first = time.perf_counter() - t0
     pdf_times = []
-    for _ in range(10):
+    for _ in range(args.repeats):
         t0 = time.perf_counter()
         figure_bytes(fig, "pdf")
         pdf_times.append(time.perf_counter() - t0)
@@ -106,19 +121,19 @@ def main() -> None:
           f" {np.median(pdf_times):.2f} s  (target <= 1 s)")
 
     address = app.server.config["ISOGRAPH"]["exporter"]
-    via_service = [_in_forked_job(address, fig) for _ in range(10)]
-    own_exporter = [_in_forked_job(None, fig) for _ in range(3)]
+    via_service = [_in_forked_job(address, fig) for _ in range(args.repeats)]
+    own_exporter = [_in_forked_job(None, fig) for _ in range(max(1, args.repeats // 3))]
     print(f"export job (forked process): through the server's warm exporter median {np.median(via_service):.2f} s;"
           f" starting its own exporter {np.median(own_exporter):.2f} s"
           f" ({np.median(own_exporter) / np.median(via_service):.0f}x)")
 
 
 COLD = """
-import json, sys, tempfile, time
+import json, sys, time
 import plotly
 from app import create_app
-root, name, gene, module = sys.argv[1:5]
-app = create_app({"data_root": root, "cache_dir": tempfile.mkdtemp()})  # no view cached by an earlier process
+root, name, gene, module, cache = sys.argv[1:6]
+app = create_app({"data_root": root, "cache_dir": cache})  # a new folder: no view cached by an earlier process
 from pages import gene as gene_page  # pages register with the app, so after it
 with app.server.test_request_context():
     start = time.perf_counter()
@@ -127,10 +142,11 @@ with app.server.test_request_context():
 """
 
 
-def _cold_gene_view(root: Path, name: str, gene: str, module: str) -> float:
-    """Seconds of the first gene view in a fresh server process with no warm-up (imports not timed)."""
-    done = subprocess.run([sys.executable, "-c", COLD, str(root), name, gene, module], capture_output=True, text=True,
-                          check=True, cwd=Path(__file__).resolve().parent.parent)
+def _cold_gene_view(root: Path, name: str, gene: str, module: str, cache: Path) -> float:
+    """Seconds of the first gene view in a fresh server process with no warm-up and an empty ``cache`` folder
+    (imports not timed)."""
+    done = subprocess.run([sys.executable, "-c", COLD, str(root), name, gene, module, str(cache)], capture_output=True,
+                          text=True, check=True, cwd=Path(__file__).resolve().parent.parent)
     return float(done.stdout.strip().splitlines()[-1])
 
 

@@ -103,7 +103,12 @@ def main() -> None:
     sim = simulate(SimulationConfig(n_samples=args.samples, n_genes=args.genes, gene_models="synthetic",
                                     isoforms_per_gene=args.isoforms, n_modules=args.modules,
                                     module_fraction=1.0, missing_fraction=0.2, seed=1))
-    tmp = Path(tempfile.mkdtemp(prefix="isograph-bench-"))
+    with tempfile.TemporaryDirectory(prefix="isograph-bench-") as folder:  # removed at the end, also on an error
+        run(args, sim, Path(folder), t0)
+
+
+def run(args: argparse.Namespace, sim, tmp: Path, t0: float) -> None:
+    """The timed part, with its files in ``tmp``."""
     write_simulation(sim, tmp)
     n_features = sim.feature_table.shape[1]
     print(f"setup (simulate + write, not timed): {time.perf_counter() - t0:.1f} s; {args.genes} genes x "

@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from isograph.fit.importers import match_annotation  # noqa: E402
 from isograph.fit.modules import module_recovery  # noqa: E402
 from isograph.fit.pipeline import FitConfig, run_fit  # noqa: E402
+from isograph.fit.vae_config import VAEConfig  # noqa: E402
 from isograph.simulate import SimulationConfig, simulate  # noqa: E402
 
 
@@ -47,7 +48,7 @@ def main() -> None:
 
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as out:
-        result = run_fit(data, FitConfig(device=args.device), output_dir=out)
+        result = run_fit(data, FitConfig(vae=VAEConfig(device=args.device)), output_dir=out)
     total = time.perf_counter() - t0
     score, _ = module_recovery(result.modules, sim.oracle_modules)
     for stage, seconds in result.timings.items():

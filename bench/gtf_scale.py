@@ -136,10 +136,12 @@ def main() -> None:
     parser.add_argument("--genes", type=int, default=63_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--regenerate", action="store_true")
+    parser.add_argument("--out", type=Path, default=OUT, help="folder of the generated GTF and its cache (kept"
+                        " for the next run; default bench/out)")
     args = parser.parse_args()
     print(f"cores available: {len(os.sched_getaffinity(0))}")
-    OUT.mkdir(exist_ok=True)
-    gtf = OUT / f"gencode_like_{args.genes}.gtf.gz"
+    args.out.mkdir(exist_ok=True)
+    gtf = args.out / f"gencode_like_{args.genes}.gtf.gz"
     if args.regenerate or not gtf.exists():
         t0 = time.perf_counter()
         n = generate(gtf, args.genes)
@@ -171,7 +173,7 @@ def main() -> None:
     t_models = time.perf_counter() - t0 - t_read
     print(f"transcript models from the rows: {t_models:.1f} s; {len(models):,} transcripts,"
           f" {models['gene_id'].nunique():,} genes, {len(rows):,} rows kept")
-    cache = OUT / "gencode_like.cache.parquet"
+    cache = args.out / "gencode_like.cache.parquet"
     t0 = time.perf_counter()
     write_cache(models, cache, gtf, n_rows={str(k): int(v) for k, v in rows["feature"].value_counts().items()})
     print(f"cache write: {time.perf_counter() - t0:.1f} s ({cache.stat().st_size / 1e6:.0f} MB parquet)")

@@ -9,6 +9,7 @@ server process listens on a Unix socket (HMAC-authenticated, JSON in and bytes o
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -59,8 +60,9 @@ class ExportService:
     def close(self) -> None:
         """Stop listening and remove the socket file."""
         if self._listener is not None:
-            self._listener.close()
-            self._listener = None
+            listener, self._listener = self._listener, None
+            with contextlib.suppress(FileNotFoundError):  # its folder already removed (a temporary cache folder)
+                listener.close()
         self._path.unlink(missing_ok=True)
 
     def _serve(self) -> None:

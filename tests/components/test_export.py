@@ -63,6 +63,15 @@ def test_service_serves_a_forked_job_process(tmp_path):
     assert export_via(service.address, _figure(), "svg").lstrip().startswith(b"<svg")  # no service: local
 
 
+def test_service_closes_quietly_when_its_folder_is_already_gone(tmp_path):
+    """A server whose cache folder was a temporary one removed before exit (its atexit close): no traceback."""
+    folder = tmp_path / "cache"
+    service = ExportService(folder).start()
+    shutil.rmtree(folder)
+    service.close()  # was: FileNotFoundError from the listener's own unlink
+    service.close()  # twice is fine too
+
+
 @needs_chrome
 def test_forked_child_of_a_warm_process_exports_on_its_own(tmp_path):
     """A fork copies kaleido's 'server running' flag but not its thread; the child must not hang."""
