@@ -2,8 +2,9 @@
 
 Run from the repository root: ``python docs/make_screenshots.py`` (builds a demo in a temp folder, serves it
 on 127.0.0.1:8073, saves full-page screenshots, the module page's "What is this module about?" tabs and the
-samples view with two lasso-chosen groups compared). ``python docs/make_screenshots.py DATA_ROOT samples``
-serves an existing data root and takes only the named shots (``views``, ``biology``, ``samples``).
+samples view with two lasso-chosen groups compared, then its UMAP map, computed and kept in the data set as
+``isograph sample-map --method umap`` does). ``python docs/make_screenshots.py DATA_ROOT samples`` serves an
+existing data root and takes only the named shots (``views``, ``biology``, ``samples``, ``umap``).
 """
 
 import shutil
@@ -30,9 +31,9 @@ VIEWS = ("/", "home_view"), ("/modules/M000", "module_view"), ("/structure", "st
 
 def main(argv: list[str]) -> None:
     if argv:
-        root, shots = Path(argv[0]), set(argv[1:]) or {"views", "biology", "samples"}
+        root, shots = Path(argv[0]), set(argv[1:]) or {"views", "biology", "samples", "umap"}
     else:
-        root, shots = Path(tempfile.mkdtemp()), {"views", "biology", "samples"}
+        root, shots = Path(tempfile.mkdtemp()), {"views", "biology", "samples", "umap"}
         build_demo(root / "demo")
     app = create_app({"data_root": root})
     threading.Thread(target=lambda: app.run(host="127.0.0.1", port=8073), daemon=True).start()
@@ -49,6 +50,8 @@ def main(argv: list[str]) -> None:
         biology_shots(driver)
     if "samples" in shots:
         samples_shot(driver)
+    if "umap" in shots:
+        umap_shot(driver, root)
     driver.quit()
 
 
@@ -116,6 +119,23 @@ def samples_shot(driver) -> None:
     driver.set_window_size(1400, min(height + 40, 2600))
     time.sleep(2)
     driver.save_screenshot(str(Path(__file__).parent / "samples_view.png"))
+
+
+
+def umap_shot(driver, root: Path) -> None:
+    """/samples?map=umap coloured by the demo's condition: the map card and its note, after the UMAP is computed
+    and kept (what the page's "Compute UMAP" job and ``isograph sample-map --method umap`` do)."""
+    from isograph.dataset.datasets import open_dataset
+    from isograph.samples.dataset import compute_umap
+
+    compute_umap(open_dataset(root, "demo"))
+    driver.set_window_size(1400, 1100)
+    driver.get("http://127.0.0.1:8073/samples?map=umap&colour=covariate:condition")
+    time.sleep(8)
+    card = driver.find_element(By.ID, "samples-map-note").find_element(By.XPATH, "./ancestor::div[1]")
+    driver.execute_script("arguments[0].scrollIntoView();", card)
+    time.sleep(1)
+    card.screenshot(str(Path(__file__).parent / "samples_umap_view.png"))
 
 
 if __name__ == "__main__":
