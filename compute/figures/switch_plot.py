@@ -309,7 +309,8 @@ def switch_plot(models: pd.DataFrame, transcripts: pd.DataFrame, usage: pd.DataF
                 + (" …" if len(hidden) > 6 else ""))
     fig.update_layout(template=TEMPLATE, title=title, barmode="group", height=330 + 34 * len(drawn) + 300,
                       legend={"title": "isoform", "orientation": "h", "y": -0.13, "yanchor": "top"},
-                      margin={"t": 60, "b": 170}, annotations=list(fig.layout.annotations) + ([{
-                          "text": note, "xref": "paper", "yref": "paper", "x": 0, "y": -0.21, "showarrow": False,
-                          "font": {"size": 12, "color": "#555"}, "xanchor": "left", "yanchor": "top"}] if note else []))
+                      margin={"t": 60, "b": 170})
+    if note:  # added, not the whole list set again: re-validating every annotation cost more than the figure
+        fig.add_annotation(text=note, xref="paper", yref="paper", x=0, y=-0.21, showarrow=False,
+                           font={"size": 12, "color": "#555"}, xanchor="left", yanchor="top")
     return fig
