@@ -121,7 +121,6 @@ def samples_shot(driver) -> None:
     driver.save_screenshot(str(Path(__file__).parent / "samples_view.png"))
 
 
-
 def umap_shot(driver, root: Path) -> None:
     """/samples?map=umap coloured by the demo's condition: the map card and its note, after the UMAP is computed
     and kept (what the page's "Compute UMAP" job and ``isograph sample-map --method umap`` do)."""
