@@ -43,14 +43,12 @@ def _run_sample_map(args: argparse.Namespace) -> int:
     from isograph.dataset.datasets import open_dataset
     from isograph.dataset.io import write_tsv
     from isograph.errors import InputError
-    from isograph.figures.render import EXPORT_FORMATS, write_figure
+    from isograph.figures.render import check_formats, write_figure
     from isograph.figures.samples import sample_map_figure
     from isograph.samples.dataset import compute_umap, sample_colour, sample_map
 
     start = time.perf_counter()
-    for fmt in args.output_format:
-        if fmt not in EXPORT_FORMATS:
-            raise InputError(f"--output-format {fmt}: unknown; use one of {', '.join(EXPORT_FORMATS)}")
+    check_formats(args.output_format, option="--output-format")
     if not Path(args.dataset).is_dir():
         raise InputError(f"--dataset {args.dataset}: not a folder; give a data set folder (fit/, explain/ ...)")
     ds = open_dataset(args.dataset, None)

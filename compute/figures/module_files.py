@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 
 from isograph.errors import InputError
 from isograph.explain.contracts import ExplainResult
-from isograph.figures.render import EXPORT_FORMATS, write_figure
+from isograph.figures.render import check_formats, write_figure
 
 __all__ = ["module_figures", "write_module_figures"]
 
@@ -65,9 +65,7 @@ def write_module_figures(results: dict, usage: pd.DataFrame, output_dir: str | o
     from isograph.figures.publication import JOURNAL_WIDTHS_MM, export_scale, publication_figure
 
     formats = list(dict.fromkeys(formats))
-    for fmt in formats:
-        if fmt not in EXPORT_FORMATS:
-            raise InputError(f"unknown figure format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
+    check_formats(formats)
     if column is not None and column not in JOURNAL_WIDTHS_MM:
         raise InputError(f"unknown figure width {column!r}; use one of {', '.join(JOURNAL_WIDTHS_MM)}")
     suffix = f"_{JOURNAL_WIDTHS_MM[column]:.0f}mm" if column else ""

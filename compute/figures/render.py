@@ -18,13 +18,14 @@ import concurrent.futures
 import os
 import shutil
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 import plotly.graph_objects as go
 
 from isograph.errors import InputError
 
-__all__ = ["EXPORT_FORMATS", "chrome_path", "figure_bytes", "reset_exporter", "write_figure"]
+__all__ = ["EXPORT_FORMATS", "check_formats", "chrome_path", "figure_bytes", "reset_exporter", "write_figure"]
 
 EXPORT_FORMATS = ("pdf", "png", "svg", "html")
 _CHROME_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
@@ -148,6 +149,28 @@ def _warm() -> _Exporter:
         return _exporter
 
 
+def check_formats(formats: Sequence[str], *, option: str | None = None) -> None:
+    """Refuse a figure format that is not one of :data:`EXPORT_FORMATS`, before any work is done.
+
+    Parameters
+    ----------
+    formats : sequence of str
+        Formats asked for (``pdf``, ``png``, ``svg``, ``html``).
+    option : str, optional
+        The command-line option they came from (e.g. ``"--output-format"``), named in the message.
+
+    Raises
+    ------
+    InputError
+        ``unknown figure format 'gif'; use one of ...``, or with ``option``, ``--output-format gif: unknown;
+        use one of ...``.
+    """
+    for fmt in formats:
+        if fmt not in EXPORT_FORMATS:
+            what = f"{option} {fmt}: unknown" if option else f"unknown figure format {fmt!r}"
+            raise InputError(f"{what}; use one of {', '.join(EXPORT_FORMATS)}")
+
+
 def figure_bytes(fig: go.Figure, fmt: str, *, width: int = 1000, height: int | None = None, scale: float = 2.0) -> bytes:
     """One figure as PDF, PNG, SVG or standalone HTML bytes.
 
@@ -170,8 +193,7 @@ def figure_bytes(fig: go.Figure, fmt: str, *, width: int = 1000, height: int | N
     InputError
         Unknown format, or a format that needs Chrome where none is installed (HTML always works).
     """
-    if fmt not in EXPORT_FORMATS:
-        raise InputError(f"unknown figure format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
+    check_formats([fmt])
     if fmt == "html":
         return fig.to_html(include_plotlyjs=True, full_html=True).encode()  # self-contained, works offline
     if chrome_path() is None:

@@ -14,7 +14,7 @@ from isograph.dataset.artifacts import load_fit_artifacts
 from isograph.dataset.cache import cached, read_parquet_columns
 from isograph.dataset.datasets import Dataset
 from isograph.dataset.io import read_table, write_tsv
-from isograph.errors import DatasetError, InputError
+from isograph.errors import DatasetError
 from isograph.figures.publication import mm_to_px
 from isograph.modules.go_terms import module_go
 from isograph.modules.membership import module_membership
@@ -225,11 +225,9 @@ def write_module_report(bio: ModuleBiology, output_dir: str | os.PathLike, *, fo
         ``_go_enrichment``) and ``{stem}_{module}_report.pdf``.
     """
     from isograph.figures.module_biology import module_figures, module_report_figure
-    from isograph.figures.render import EXPORT_FORMATS, write_figure
+    from isograph.figures.render import check_formats, write_figure
 
-    for fmt in formats:
-        if fmt not in EXPORT_FORMATS:
-            raise InputError(f"unknown figure format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
+    check_formats(formats)
     out = Path(output_dir)
     prefix = f"{stem}_{bio.module_id}" if stem else bio.module_id
     written = [write_tsv(bio.membership, out / f"{prefix}_hub_genes.tsv"),

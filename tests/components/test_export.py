@@ -177,3 +177,19 @@ def test_exports_from_many_threads_each_get_their_own_file():
     for i, (fmt, data) in results.items():
         assert {"svg": data.lstrip().startswith(b"<svg") and f"LABEL{i}".encode() in data,
                 "pdf": data.startswith(b"%PDF-"), "png": data.startswith(b"\x89PNG")}[fmt], (i, fmt, data[:20])
+
+
+def test_an_unknown_format_is_refused_before_anything_is_written(tmp_path):
+    """One check (render.check_formats) for every writer of figure files; nothing is written before it."""
+    from isograph.figures.module_files import write_module_figures
+    from isograph.figures.render import check_formats
+    from isograph.modules.report import write_module_report
+
+    check_formats(["pdf", "png", "svg", "html"])
+    with pytest.raises(InputError, match=r"^--output-format bmp: unknown; use one of pdf, png, svg, html$"):
+        check_formats(["pdf", "bmp"], option="--output-format")
+    with pytest.raises(InputError, match=r"^unknown figure format 'gif'; use one of pdf, png, svg, html$"):
+        write_module_figures({}, None, tmp_path / "figures", formats=("png", "gif"))
+    with pytest.raises(InputError, match=r"^unknown figure format 'gif'; use one of pdf, png, svg, html$"):
+        write_module_report(None, tmp_path / "report", formats=("gif",))
+    assert not any(tmp_path.iterdir())
